@@ -1,0 +1,63 @@
+"""The per-request context (viewer, DataLoaders) for HTTP and in-process use alike."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from strawberry.dataloader import DataLoader
+
+from server import auth
+from server.services.base import ANONYMOUS, Viewer
+
+
+@dataclass
+class Context:
+    viewer: Viewer
+    request: Request | None = None
+    response: Any = None
+    _loaders: dict[str, DataLoader] = field(default_factory=dict)
+
+    def loader(self, name: str, batch: Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]) -> DataLoader:
+        """One DataLoader per name per request: a page of objects costs one query per relation."""
+        existing = self._loaders.get(name)
+        if existing is None:
+            existing = self._loaders[name] = DataLoader(load_fn=batch)  # type: ignore[arg-type]
+        return existing
+
+
+def new_request_id(request: Request | None = None) -> str:
+    if request is not None:
+        incoming = request.headers.get("x-request-id", "")
+        if 8 <= len(incoming) <= 64 and incoming.replace("-", "").isalnum():
+            return incoming
+    return uuid.uuid4().hex
+
+
+async def viewer_from_request(request: Request) -> Viewer:
+    """Bearer token (API clients) or the session cookie (browsers; CSRF header required on /graphql)."""
+    request_id = getattr(request.state, "request_id", None) or new_request_id(request)
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        user = await auth.user_for_token(header[7:].strip())
+        if user is None:
+            return Viewer(user_id=None, username="anonymous", request_id=request_id)
+        return auth.viewer_for(user, request_id)
+    key = request.cookies.get(auth.SESSION_COOKIE)
+    if key:
+        session = await auth.session_for_key(key)
+        if session is not None:
+            if request.method == "POST" and request.headers.get("x-csrf-token") != session.csrf_token:
+                return Viewer(user_id=None, username="anonymous", request_id=request_id)
+            return auth.viewer_for(session.user, request_id)
+    return Viewer(user_id=None, username="anonymous", request_id=request_id)
+
+
+async def build_context(viewer: Viewer | None = None, request: Request | None = None, response: Any = None) -> Context:
+    """Used by the /graphql view and by the pages' in-process `schema.execute`."""
+    if viewer is None:
+        viewer = await viewer_from_request(request) if request is not None else ANONYMOUS
+    return Context(viewer=viewer, request=request, response=response)

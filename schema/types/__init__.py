@@ -1,0 +1,1 @@
+"""One module per area. Resolvers call server.services, never models' queries directly."""

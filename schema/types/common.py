@@ -1,0 +1,55 @@
+"""Shared GraphQL pieces: PageInfo, cursors, the context accessor."""
+
+from __future__ import annotations
+
+import base64
+
+import strawberry
+from strawberry.types import Info
+
+from schema.context import Context
+from server.domain.errors import ValidationFailed
+from server.services.base import Viewer
+
+MAX_PAGE = 200
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+def ctx(info: Info) -> Context:
+    return info.context
+
+
+def viewer(info: Info) -> Viewer:
+    return info.context.viewer
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if not text.startswith("o:"):
+            raise ValueError
+        value = int(text[2:])
+        if value < 0:
+            raise ValueError
+        return value
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed("after is not a valid cursor", field="after") from None
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return 50
+    if first < 0 or first > MAX_PAGE:
+        raise ValidationFailed(f"first must be between 0 and {MAX_PAGE}", field="first")
+    return first

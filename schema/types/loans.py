@@ -1,0 +1,352 @@
+"""Loans: the contract's Loan, ApprovalStep, Settlement, Attachment, LoanOffset; apply/decide/disburse/settle."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from schema.loaders import load
+from schema.types.common import PageInfo, decode_cursor, encode_cursor, page_size, viewer
+from schema.types.enums import Decision, LoanPurpose, LoanStatus, Role, SettlementMethod
+from schema.types.org import Employee, LoanQuota
+from server.domain import ledger as L
+from server.domain.money import from_fen
+from server.models import ApprovalStep as StepModel
+from server.models import Attachment as AttachmentModel
+from server.models import LedgerEntry as EntryModel
+from server.models import Loan as LoanModel
+from server.models import ReimbursementOffset as OffsetModel
+from server.services import loans as loan_service
+
+if TYPE_CHECKING:
+    from schema.types.reimbursements import Reimbursement
+
+
+@strawberry.type
+class Attachment:
+    model: strawberry.Private[AttachmentModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field
+    def filename(self) -> str:
+        return self.model.filename
+
+    @strawberry.field
+    def content_type(self) -> str:
+        return self.model.content_type
+
+    @strawberry.field
+    def size(self) -> int:
+        return self.model.size
+
+    @strawberry.field
+    def sha256(self) -> str:
+        return self.model.sha256
+
+    @strawberry.field(description="Download address; the same authorization as the record it belongs to.")
+    def url(self) -> str:
+        return f"/files/{self.model.id}/{self.model.filename}"
+
+
+@strawberry.type
+class ApprovalStep:
+    model: strawberry.Private[StepModel]
+
+    @strawberry.field
+    def order(self) -> int:
+        return self.model.order
+
+    @strawberry.field
+    def role(self) -> Role:
+        return Role(self.model.role)
+
+    @strawberry.field
+    async def approver(self, info: Info) -> Employee | None:
+        if self.model.approver_id is None:
+            return None
+        row = await load(info, "employees", self.model.approver_id)
+        return Employee(model=row) if row else None
+
+    @strawberry.field
+    def decision(self) -> Decision | None:
+        return Decision(self.model.decision) if self.model.decision else None
+
+    @strawberry.field
+    def comment(self) -> str | None:
+        return self.model.comment
+
+    @strawberry.field
+    def decided_at(self) -> datetime.datetime | None:
+        return self.model.decided_at
+
+    @strawberry.field(description="True when the step was skipped (no supervisor to ask).")
+    def skipped(self) -> bool:
+        return self.model.skipped
+
+    @strawberry.field(description="True for the step waiting for a decision.")
+    def is_current(self) -> bool:
+        return self.model.is_current
+
+
+@strawberry.type
+class Settlement:
+    model: strawberry.Private[EntryModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field
+    def method(self) -> SettlementMethod:
+        return SettlementMethod(self.model.kind)
+
+    @strawberry.field
+    def amount(self) -> Decimal:
+        return from_fen(-self.model.delta_fen)
+
+    @strawberry.field
+    def note(self) -> str | None:
+        return self.model.note
+
+    @strawberry.field
+    def recorded_at(self) -> datetime.datetime:
+        return self.model.recorded_at
+
+
+@strawberry.type(description="One line of a loan's append-only ledger (beyond the contract: the full history).")
+class LedgerEntry:
+    model: strawberry.Private[EntryModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field
+    def kind(self) -> str:
+        return self.model.kind
+
+    @strawberry.field(description="Signed: + disbursement, - offsets and settlements.")
+    def delta(self) -> Decimal:
+        return from_fen(self.model.delta_fen)
+
+    @strawberry.field
+    def note(self) -> str | None:
+        return self.model.note
+
+    @strawberry.field
+    def recorded_at(self) -> datetime.datetime:
+        return self.model.recorded_at
+
+
+@strawberry.type
+class LoanOffset:
+    model: strawberry.Private[OffsetModel]
+
+    @strawberry.field
+    async def loan(self, info: Info) -> Loan:
+        return Loan(model=await load(info, "loans", self.model.loan_id))
+
+    @strawberry.field
+    async def reimbursement(
+        self, info: Info
+    ) -> Annotated[Reimbursement, strawberry.lazy("schema.types.reimbursements")]:
+        from schema.types.reimbursements import Reimbursement
+
+        return Reimbursement(model=await load(info, "reimbursements", self.model.reimbursement_id))
+
+    @strawberry.field
+    def amount(self) -> Decimal:
+        return from_fen(self.model.amount_fen)
+
+    @strawberry.field(description="RESERVED while the reimbursement is pending, APPLIED once approved.")
+    def state(self) -> str:
+        return self.model.state
+
+
+@strawberry.type
+class Loan:
+    model: strawberry.Private[LoanModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field
+    def number(self) -> str:
+        return self.model.number
+
+    @strawberry.field
+    async def employee(self, info: Info) -> Employee:
+        return Employee(model=await load(info, "employees", self.model.employee_id))
+
+    @strawberry.field
+    def amount(self) -> Decimal:
+        return from_fen(self.model.amount_fen)
+
+    @strawberry.field
+    def purpose(self) -> LoanPurpose:
+        return LoanPurpose(self.model.purpose)
+
+    @strawberry.field
+    def description(self) -> str:
+        return self.model.description
+
+    @strawberry.field
+    def expected_settle_date(self) -> datetime.date:
+        return self.model.expected_settle_date
+
+    @strawberry.field
+    def status(self) -> LoanStatus:
+        return LoanStatus(self.model.status)
+
+    @strawberry.field
+    def rejection_reason(self) -> str | None:
+        return self.model.rejection_reason
+
+    @strawberry.field(description="amount less offsets and settlements, once disbursed; 0 before.")
+    async def outstanding(self, info: Info) -> Decimal:
+        return await load(info, "outstanding", self.model.id)
+
+    @strawberry.field
+    async def days_overdue(self, info: Info) -> int:
+        return loan_service.overdue_days(self.model, await load(info, "outstanding", self.model.id))
+
+    @strawberry.field
+    def created_at(self) -> datetime.datetime:
+        return self.model.created_at
+
+    @strawberry.field
+    def disbursed_at(self) -> datetime.datetime | None:
+        return self.model.disbursed_at
+
+    @strawberry.field
+    def settled_at(self) -> datetime.datetime | None:
+        return self.model.settled_at
+
+    @strawberry.field
+    async def approvals(self, info: Info) -> list[ApprovalStep]:
+        return [ApprovalStep(model=r) for r in await load(info, "loan_approvals", self.model.id)]
+
+    @strawberry.field
+    async def offsets(self, info: Info) -> list[LoanOffset]:
+        return [LoanOffset(model=r) for r in await load(info, "loan_offsets", self.model.id)]
+
+    @strawberry.field
+    async def settlements(self, info: Info) -> list[Settlement]:
+        entries = await load(info, "loan_ledgers", self.model.id)
+        return [Settlement(model=e) for e in entries if e.kind in L.SETTLEMENT_KINDS]
+
+    @strawberry.field
+    async def ledger(self, info: Info) -> list[LedgerEntry]:
+        return [LedgerEntry(model=e) for e in await load(info, "loan_ledgers", self.model.id)]
+
+    @strawberry.field
+    async def attachments(self, info: Info) -> list[Attachment]:
+        return [Attachment(model=a) for a in await load(info, "loan_attachments", self.model.id)]
+
+
+@strawberry.type
+class LoanEdge:
+    node: Loan
+    cursor: str
+
+
+@strawberry.type
+class LoanConnection:
+    edges: list[LoanEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="What the application form shows while the amount is typed.")
+class LoanPreview:
+    quota: LoanQuota
+    after: Decimal | None
+    rejection_reason: str | None
+
+
+@strawberry.input
+class LoanApplicationInput:
+    amount: Decimal
+    purpose: LoanPurpose
+    description: str
+    expected_settle_date: datetime.date | None = strawberry.field(
+        default=None, description="Defaults to today plus the position's settleDays."
+    )
+    attachments: list[Upload] | None = None
+
+
+@strawberry.type
+class LoanQuery:
+    @strawberry.field
+    async def loan(self, info: Info, id: strawberry.ID) -> Loan | None:
+        row = await loan_service.get_loan(viewer(info), id)
+        return Loan(model=row) if row else None
+
+    @strawberry.field
+    async def loans(
+        self, info: Info, employee_id: strawberry.ID | None = None, status: list[LoanStatus] | None = None,
+        first: int | None = 50, after: str | None = None,
+    ) -> LoanConnection:
+        offset = decode_cursor(after)
+        page = await loan_service.list_loans(
+            viewer(info), employee_id, [s.value for s in status or []], page_size(first), offset
+        )
+        edges = [LoanEdge(node=Loan(model=r), cursor=encode_cursor(offset + i + 1)) for i, r in enumerate(page.rows)]
+        return LoanConnection(
+            edges=edges, total_count=page.total,
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
+        )
+
+    @strawberry.field(description="Loans and reimbursements waiting for the viewer's decision.")
+    async def pending_loan_approvals(self, info: Info) -> list[Loan]:
+        return [Loan(model=r) for r in await loan_service.pending_loan_approvals(viewer(info))]
+
+    @strawberry.field(description="The viewer's quota and what an amount would leave (application form).")
+    async def loan_preview(self, info: Info, amount: str | None = None) -> LoanPreview:
+        quota, after, reason = await loan_service.preview_quota(viewer(info), amount)
+        return LoanPreview(
+            quota=LoanQuota(limit=quota.limit, committed=quota.committed, available=quota.available,
+                            monthly_limit=quota.monthly_limit, monthly_used=quota.monthly_used),
+            after=after, rejection_reason=reason,
+        )
+
+
+@strawberry.type
+class LoanMutation:
+    @strawberry.mutation(description="The viewer applies for a loan for themself.")
+    async def apply_for_loan(self, info: Info, input: LoanApplicationInput) -> Loan:
+        application = loan_service.LoanApplication(
+            amount=input.amount, purpose=input.purpose.value, description=input.description,
+            expected_settle_date=input.expected_settle_date, attachments=input.attachments,
+        )
+        return Loan(model=await loan_service.apply_for_loan(viewer(info), application))
+
+    @strawberry.mutation
+    async def decide_loan(
+        self, info: Info, loan_id: strawberry.ID, decision: Decision, comment: str | None = None
+    ) -> Loan:
+        return Loan(model=await loan_service.decide_loan(viewer(info), loan_id, decision.value, comment))
+
+    @strawberry.mutation
+    async def cancel_loan(self, info: Info, loan_id: strawberry.ID) -> Loan:
+        return Loan(model=await loan_service.cancel_loan(viewer(info), loan_id))
+
+    @strawberry.mutation
+    async def disburse_loan(self, info: Info, loan_id: strawberry.ID) -> Loan:
+        return Loan(model=await loan_service.disburse_loan(viewer(info), loan_id))
+
+    @strawberry.mutation
+    async def settle_loan(
+        self, info: Info, loan_id: strawberry.ID, method: SettlementMethod, amount: Decimal,
+        note: str | None = None,
+    ) -> Loan:
+        return Loan(model=await loan_service.settle_loan(viewer(info), loan_id, method.value, amount, note))

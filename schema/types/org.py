@@ -1,0 +1,305 @@
+"""Org and accounts: Department, Region, Position, Employee, Viewer; login and org mutations."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from schema.loaders import load
+from schema.types.common import viewer
+from schema.types.enums import EmployeeStatus, LoanStatus, Role
+from server import auth
+from server.domain.errors import Forbidden
+from server.domain.money import from_fen
+from server.models import Department as DepartmentModel
+from server.models import Employee as EmployeeModel
+from server.models import Position as PositionModel
+from server.models import Region as RegionModel
+from server.services import loans as loan_service
+from server.services import org as org_service
+from server.services.base import require_login
+
+if TYPE_CHECKING:
+    from schema.types.loans import Loan
+
+
+@strawberry.type
+class Department:
+    model: strawberry.Private[DepartmentModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field
+    def code(self) -> str:
+        return self.model.code
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.model.name
+
+
+@strawberry.type
+class Region:
+    model: strawberry.Private[RegionModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field
+    def code(self) -> str:
+        return self.model.code
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.model.name
+
+
+@strawberry.type
+class Position:
+    model: strawberry.Private[PositionModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field
+    def code(self) -> str:
+        return self.model.code
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field
+    def level(self) -> int:
+        return self.model.level
+
+    @strawberry.field(description="Most an employee of this position may owe at once.")
+    def loan_limit(self) -> Decimal:
+        return from_fen(self.model.loan_limit_fen)
+
+    @strawberry.field(description="Most an employee of this position may borrow in one calendar month; null: no monthly limit.")
+    def monthly_loan_limit(self) -> Decimal | None:
+        return None if self.model.monthly_limit_fen is None else from_fen(self.model.monthly_limit_fen)
+
+    @strawberry.field(description="Days from application to the default expected settle date.")
+    def settle_days(self) -> int:
+        return self.model.settle_days
+
+    @strawberry.field(description="Who approves a loan, in order. SUPERVISOR means the applicant's own supervisor.")
+    def approval_chain(self) -> list[Role]:
+        return [Role(r) for r in self.model.approval_chain]
+
+
+@strawberry.type
+class LoanQuota:
+    limit: Decimal
+    committed: Decimal = strawberry.field(
+        description="Owed on disbursed loans plus the amounts of loans pending approval or approved but not yet paid out."
+    )
+    available: Decimal
+    monthly_limit: Decimal | None
+    monthly_used: Decimal
+
+
+async def _guard(info: Info, model: EmployeeModel) -> None:
+    if not await org_service.can_see_employee(viewer(info), model):
+        raise Forbidden("无权查看该员工的详细信息 (you may not see this employee's details)")
+
+
+@strawberry.type
+class Employee:
+    model: strawberry.Private[EmployeeModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field
+    def employee_no(self) -> str:
+        return self.model.employee_no
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department:
+        return Department(model=await load(info, "departments", self.model.department_id))
+
+    @strawberry.field
+    async def region(self, info: Info) -> Region:
+        return Region(model=await load(info, "regions", self.model.region_id))
+
+    @strawberry.field
+    async def position(self, info: Info) -> Position:
+        return Position(model=await load(info, "positions", self.model.position_id))
+
+    @strawberry.field
+    async def supervisor(self, info: Info) -> Employee | None:
+        if self.model.supervisor_id is None:
+            return None
+        row = await load(info, "employees", self.model.supervisor_id)
+        return Employee(model=row) if row else None
+
+    @strawberry.field
+    async def monthly_salary(self, info: Info) -> Decimal:
+        await _guard(info, self.model)
+        return from_fen(self.model.monthly_salary_fen)
+
+    @strawberry.field
+    def status(self) -> EmployeeStatus:
+        return EmployeeStatus(self.model.status)
+
+    @strawberry.field
+    def hire_date(self) -> datetime.date:
+        return self.model.hire_date
+
+    @strawberry.field(description="Owed now on disbursed loans.")
+    async def outstanding(self, info: Info) -> Decimal:
+        await _guard(info, self.model)
+        return (await loan_service.employee_outstanding([self.model.id]))[self.model.id]
+
+    @strawberry.field
+    async def quota(self, info: Info) -> LoanQuota:
+        await _guard(info, self.model)
+        q = await loan_service.quota_for(self.model)
+        return LoanQuota(limit=q.limit, committed=q.committed, available=q.available,
+                         monthly_limit=q.monthly_limit, monthly_used=q.monthly_used)
+
+    @strawberry.field
+    async def loans(
+        self, info: Info, status: list[LoanStatus] | None = None
+    ) -> list[Annotated[Loan, strawberry.lazy("schema.types.loans")]]:
+        from schema.types.loans import Loan
+
+        rows = await loan_service.employee_loans(viewer(info), self.model, [s.value for s in status or []])
+        return [Loan(model=r) for r in rows]
+
+
+@strawberry.type
+class Viewer:
+    username: str
+    roles: list[Role]
+    employee: Employee | None
+
+
+@strawberry.type
+class AuthPayload:
+    token: str
+    viewer: Viewer
+
+
+async def viewer_type(info: Info) -> Viewer:
+    v = viewer(info)
+    require_login(v)
+    employee = await load(info, "employees", v.employee_id) if v.employee_id else None
+    return Viewer(username=v.username, roles=[Role(r) for r in sorted(v.roles)],
+                  employee=Employee(model=employee) if employee else None)
+
+
+@strawberry.input
+class PositionInput:
+    code: str
+    name: str
+    level: int
+    loan_limit: Decimal
+    approval_chain: list[Role]
+    monthly_loan_limit: Decimal | None = None
+    settle_days: int = 15
+
+
+@strawberry.input
+class EmployeeInput:
+    employee_no: str
+    name: str
+    department_code: str
+    region_code: str
+    position_code: str
+    monthly_salary: Decimal
+    hire_date: datetime.date
+    username: str
+    password: str
+    supervisor_no: str | None = None
+    roles: list[Role] = strawberry.field(default_factory=lambda: [Role.EMPLOYEE])
+    email: str | None = None
+    phone: str | None = None
+
+
+@strawberry.type
+class OrgQuery:
+    @strawberry.field
+    async def me(self, info: Info) -> Viewer:
+        return await viewer_type(info)
+
+    @strawberry.field
+    async def employee(self, info: Info, id: strawberry.ID) -> Employee | None:
+        row = await org_service.get_employee(viewer(info), id)
+        return Employee(model=row) if row else None
+
+    @strawberry.field
+    async def employee_by_no(self, info: Info, employee_no: str) -> Employee | None:
+        row = await org_service.get_employee_by_no(viewer(info), employee_no)
+        return Employee(model=row) if row else None
+
+    @strawberry.field(description="Employees the viewer may see (all for finance, HR, admin, auditor).")
+    async def employees(self, info: Info, search: str | None = None) -> list[Employee]:
+        return [Employee(model=r) for r in await org_service.list_employees(viewer(info), search)]
+
+    @strawberry.field
+    async def departments(self, info: Info) -> list[Department]:
+        return [Department(model=r) for r in await org_service.list_departments(viewer(info))]
+
+    @strawberry.field
+    async def regions(self, info: Info) -> list[Region]:
+        return [Region(model=r) for r in await org_service.list_regions(viewer(info))]
+
+    @strawberry.field
+    async def positions(self, info: Info) -> list[Position]:
+        return [Position(model=r) for r in await org_service.list_positions(viewer(info))]
+
+
+@strawberry.type
+class OrgMutation:
+    @strawberry.mutation
+    async def login(self, info: Info, username: str, password: str) -> AuthPayload:
+        token, user = await org_service.login_for_token(username, password)
+        info.context.viewer = auth.viewer_for(user, info.context.viewer.request_id)
+        return AuthPayload(token=token, viewer=await viewer_type(info))
+
+    @strawberry.mutation
+    async def upsert_department(self, info: Info, code: str, name: str) -> Department:
+        return Department(model=await org_service.upsert_department(viewer(info), code, name))
+
+    @strawberry.mutation
+    async def upsert_region(self, info: Info, code: str, name: str) -> Region:
+        return Region(model=await org_service.upsert_region(viewer(info), code, name))
+
+    @strawberry.mutation
+    async def upsert_position(self, info: Info, input: PositionInput) -> Position:
+        data = org_service.PositionData(
+            code=input.code, name=input.name, level=input.level, loan_limit=input.loan_limit,
+            monthly_loan_limit=input.monthly_loan_limit, settle_days=input.settle_days,
+            approval_chain=[r.value for r in input.approval_chain],
+        )
+        return Position(model=await org_service.upsert_position(viewer(info), data))
+
+    @strawberry.mutation
+    async def create_employee(self, info: Info, input: EmployeeInput) -> Employee:
+        data = org_service.EmployeeData(
+            employee_no=input.employee_no, name=input.name, department_code=input.department_code,
+            region_code=input.region_code, position_code=input.position_code, supervisor_no=input.supervisor_no,
+            monthly_salary=input.monthly_salary, hire_date=input.hire_date, username=input.username,
+            password=input.password, roles=[r.value for r in input.roles], email=input.email, phone=input.phone,
+        )
+        return Employee(model=await org_service.create_employee(viewer(info), data))
+
+
+

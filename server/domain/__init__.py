@@ -1,0 +1,1 @@
+"""Pure business rules: no Tortoise, Starlette or Strawberry imports."""

@@ -1,0 +1,112 @@
+"""Building and advancing an approval chain (the same engine for loans and reimbursements)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from server.domain.errors import Forbidden, InvalidTransition, ValidationFailed
+from server.domain.roles import ALL_ROLES, SUPERVISOR
+
+APPROVE = "APPROVE"
+REJECT = "REJECT"
+SKIPPED_NO_SUPERVISOR = "无直属上级，跳过此步 (no supervisor: step skipped)"
+
+
+@dataclass
+class Step:
+    order: int
+    role: str
+    approver_employee_id: int | None = None  # fixed for SUPERVISOR steps, else whoever decides
+    decision: str | None = None
+    comment: str | None = None
+    decided_at: datetime | None = None
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    employee_id: int | None
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+
+def validate_chain(chain: list[str]) -> list[str]:
+    if not chain:
+        raise ValidationFailed("approval chain needs at least one step", field="approvalChain")
+    for role in chain:
+        if role not in ALL_ROLES:
+            raise ValidationFailed(f"unknown role {role} in approval chain", field="approvalChain")
+    if len(chain) > 6:
+        raise ValidationFailed("approval chain has more than 6 steps", field="approvalChain")
+    return list(chain)
+
+
+def build_chain(chain: list[str], supervisor_employee_id: int | None) -> list[Step]:
+    steps: list[Step] = []
+    for order, role in enumerate(chain, start=1):
+        if role == SUPERVISOR:
+            if supervisor_employee_id is None:
+                steps.append(Step(order, role, skipped=True, comment=SKIPPED_NO_SUPERVISOR))
+            else:
+                steps.append(Step(order, role, approver_employee_id=supervisor_employee_id))
+        else:
+            steps.append(Step(order, role))
+    return steps
+
+
+def current_step(steps: list[Step]) -> Step | None:
+    """The first step still waiting for a decision, or None when the chain has ended."""
+    for step in sorted(steps, key=lambda s: s.order):
+        if step.skipped:
+            continue
+        if step.decision == REJECT:
+            return None
+        if step.decision is None:
+            return step
+    return None
+
+
+def can_decide(step: Step, actor: Actor, applicant_employee_id: int) -> bool:
+    if actor.employee_id is not None and actor.employee_id == applicant_employee_id:
+        return False  # nobody approves their own application
+    if step.role == SUPERVISOR:
+        return actor.employee_id is not None and actor.employee_id == step.approver_employee_id
+    return step.role in actor.roles
+
+
+def decide(
+    steps: list[Step], actor: Actor, applicant_employee_id: int, decision: str, comment: str | None,
+    now: datetime,
+) -> tuple[Step, str | None]:
+    """Record `actor`'s decision on the current step.
+
+    Returns the step decided and the outcome: "APPROVED" when the chain is complete,
+    "REJECTED" on a rejection, None while steps remain.
+    """
+    if decision not in (APPROVE, REJECT):
+        raise ValidationFailed(f"unknown decision {decision}", field="decision")
+    step = current_step(steps)
+    if step is None:
+        raise InvalidTransition("审批流程已结束 (the approval chain has already ended)")
+    if actor.employee_id is not None and actor.employee_id == applicant_employee_id:
+        raise Forbidden("不能审批自己的申请 (nobody approves their own application)")
+    if not can_decide(step, actor, applicant_employee_id):
+        raise Forbidden(f"当前审批步骤需要 {step.role} (the current step is for {step.role})")
+    if decision == REJECT and not (comment or "").strip():
+        raise ValidationFailed("驳回需要填写意见 (a rejection needs a comment)", field="comment")
+    step.decision = decision
+    step.comment = (comment or "").strip() or None
+    step.decided_at = now
+    if decision == REJECT:
+        return step, "REJECTED"
+    return step, ("APPROVED" if current_step(steps) is None else None)
+
+
+def chain_outcome(steps: list[Step]) -> str | None:
+    """APPROVED when every non-skipped step approved (or none was needed), REJECTED, else None."""
+    if any(s.decision == REJECT for s in steps):
+        return "REJECTED"
+    if current_step(steps) is None:
+        return "APPROVED"
+    return None

@@ -1,0 +1,53 @@
+"""Named domain errors. Each carries the contract's extensions.code.
+
+Raised by the domain and the services; mapped once to GraphQL errors (schema/errors.py)
+and to inline messages on the pages.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "VALIDATION"
+
+    def __init__(self, message: str, *, field: str | None = None, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details or {}
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class ValidationFailed(DomainError):
+    code = "VALIDATION"
+
+
+class InvalidTransition(DomainError):
+    """An illegal state change (approving twice, settling more than owed...)."""
+
+    code = "CONFLICT"
+
+
+class Conflict(InvalidTransition):
+    pass
+
+
+class LimitExceeded(DomainError):
+    """Not an error for clients: the loan is stored REJECTED with this message as its reason."""
+
+    code = "VALIDATION"
+
+
+class ClearanceBlocked(DomainError):
+    code = "CLEARANCE_BLOCKED"

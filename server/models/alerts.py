@@ -1,0 +1,45 @@
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Alert(Model):
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharField(max_length=32, db_index=True)
+    severity = fields.CharField(max_length=10)
+    message = fields.TextField()
+    employee = fields.ForeignKeyField("models.Employee", related_name="alerts", null=True, on_delete=fields.CASCADE)
+    loan = fields.ForeignKeyField("models.Loan", related_name="alerts", null=True, on_delete=fields.CASCADE)
+    position = fields.ForeignKeyField("models.Position", related_name="alerts", null=True, on_delete=fields.CASCADE)
+    # Unique per rule, subject and period: re-running a rule never duplicates an alert.
+    dedupe_key = fields.CharField(max_length=200, unique=True)
+    created_at = fields.DatetimeField()
+    resolved_at = fields.DatetimeField(null=True)
+    resolved_by = fields.ForeignKeyField("models.User", related_name="alerts_resolved", null=True,
+                                         on_delete=fields.SET_NULL)
+    resolution_note = fields.TextField(null=True)
+
+    class Meta:
+        table = "alert"
+
+
+class AlertRecipient(Model):
+    id = fields.IntField(primary_key=True)
+    alert = fields.ForeignKeyField("models.Alert", related_name="recipient_links", on_delete=fields.CASCADE)
+    employee = fields.ForeignKeyField("models.Employee", related_name="alert_links", on_delete=fields.CASCADE)
+
+    class Meta:
+        table = "alert_recipient"
+        unique_together = (("alert", "employee"),)
+
+
+class Notification(Model):
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="notifications", on_delete=fields.CASCADE)
+    title = fields.CharField(max_length=200)
+    body = fields.TextField()
+    alert = fields.ForeignKeyField("models.Alert", related_name="notifications", null=True, on_delete=fields.CASCADE)
+    created_at = fields.DatetimeField()
+    read_at = fields.DatetimeField(null=True, db_index=True)
+
+    class Meta:
+        table = "notification"

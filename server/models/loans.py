@@ -1,0 +1,69 @@
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Loan(Model):
+    id = fields.IntField(primary_key=True)
+    number = fields.CharField(max_length=32, unique=True)
+    employee = fields.ForeignKeyField("models.Employee", related_name="loans", on_delete=fields.RESTRICT)
+    amount_fen = fields.BigIntField()
+    purpose = fields.CharField(max_length=20)
+    description = fields.TextField()
+    expected_settle_date = fields.DateField()
+    # Derived: before disbursement from the approval chain, afterwards from the ledger
+    # (recomputed in the same transaction as every ledger entry; see services/loans.py).
+    status = fields.CharField(max_length=20, db_index=True)
+    rejection_reason = fields.TextField(null=True)
+    applied_on = fields.DateField()  # company-local date, for monthly limits
+    created_at = fields.DatetimeField()
+    decided_at = fields.DatetimeField(null=True)
+    disbursed_at = fields.DatetimeField(null=True)
+    settled_at = fields.DatetimeField(null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "loan"
+
+
+class LedgerEntry(Model):
+    """Append-only. delta_fen: + for the disbursement, - for offsets and settlements."""
+
+    id = fields.IntField(primary_key=True)
+    loan = fields.ForeignKeyField("models.Loan", related_name="ledger", on_delete=fields.RESTRICT)
+    kind = fields.CharField(max_length=20)
+    delta_fen = fields.BigIntField()
+    reimbursement = fields.ForeignKeyField(
+        "models.Reimbursement", related_name="ledger_entries", null=True, on_delete=fields.RESTRICT
+    )
+    reference = fields.CharField(max_length=100, null=True)
+    note = fields.TextField(null=True)
+    recorded_by = fields.ForeignKeyField("models.User", related_name="ledger_entries", null=True,
+                                         on_delete=fields.SET_NULL)
+    recorded_at = fields.DatetimeField()
+
+    class Meta:
+        table = "ledger_entry"
+
+
+class ApprovalStep(Model):
+    id = fields.IntField(primary_key=True)
+    loan = fields.ForeignKeyField("models.Loan", related_name="approvals", null=True, on_delete=fields.CASCADE)
+    reimbursement = fields.ForeignKeyField(
+        "models.Reimbursement", related_name="approvals", null=True, on_delete=fields.CASCADE
+    )
+    order = fields.IntField()
+    role = fields.CharField(max_length=16)
+    # For SUPERVISOR steps fixed at creation; for role steps whoever decided.
+    approver = fields.ForeignKeyField("models.Employee", related_name="approval_steps", null=True,
+                                      on_delete=fields.SET_NULL)
+    decided_by = fields.ForeignKeyField("models.User", related_name="decisions", null=True,
+                                        on_delete=fields.SET_NULL)
+    decision = fields.CharField(max_length=8, null=True)
+    comment = fields.TextField(null=True)
+    decided_at = fields.DatetimeField(null=True)
+    skipped = fields.BooleanField(default=False)
+    # True for the step waiting for a decision: lets the inbox be one indexed query.
+    is_current = fields.BooleanField(default=False, db_index=True)
+
+    class Meta:
+        table = "approval_step"

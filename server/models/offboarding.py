@@ -1,0 +1,23 @@
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Offboarding(Model):
+    id = fields.IntField(primary_key=True)
+    employee = fields.ForeignKeyField("models.Employee", related_name="offboardings", on_delete=fields.RESTRICT)
+    status = fields.CharField(max_length=20, db_index=True)
+    last_working_day = fields.DateField()
+    reason = fields.TextField(null=True)
+    started_by = fields.ForeignKeyField("models.User", related_name="offboardings_started", null=True,
+                                        on_delete=fields.SET_NULL)
+    cleared_by = fields.ForeignKeyField("models.Employee", related_name="clearances", null=True,
+                                        on_delete=fields.SET_NULL)
+    cleared_by_user = fields.ForeignKeyField("models.User", related_name="clearances", null=True,
+                                             on_delete=fields.SET_NULL)
+    created_at = fields.DatetimeField()
+    cleared_at = fields.DatetimeField(null=True)
+    completed_at = fields.DatetimeField(null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "offboarding"

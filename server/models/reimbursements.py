@@ -1,0 +1,43 @@
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Reimbursement(Model):
+    id = fields.IntField(primary_key=True)
+    number = fields.CharField(max_length=32, unique=True)
+    employee = fields.ForeignKeyField("models.Employee", related_name="reimbursements", on_delete=fields.RESTRICT)
+    status = fields.CharField(max_length=20, db_index=True)
+    total_fen = fields.BigIntField()
+    created_at = fields.DatetimeField()
+    decided_at = fields.DatetimeField(null=True)
+    paid_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "reimbursement"
+
+
+class ExpenseLine(Model):
+    id = fields.IntField(primary_key=True)
+    reimbursement = fields.ForeignKeyField("models.Reimbursement", related_name="lines", on_delete=fields.CASCADE)
+    order = fields.IntField()
+    category = fields.CharField(max_length=20)
+    amount_fen = fields.BigIntField()
+    incurred_on = fields.DateField()
+    invoice_no = fields.CharField(max_length=64, null=True, db_index=True)
+    description = fields.TextField(null=True)
+
+    class Meta:
+        table = "expense_line"
+
+
+class ReimbursementOffset(Model):
+    """An offset reserved at submission, applied (a ledger entry) at approval, released on rejection."""
+
+    id = fields.IntField(primary_key=True)
+    reimbursement = fields.ForeignKeyField("models.Reimbursement", related_name="offsets", on_delete=fields.CASCADE)
+    loan = fields.ForeignKeyField("models.Loan", related_name="offsets", on_delete=fields.RESTRICT)
+    amount_fen = fields.BigIntField()
+    state = fields.CharField(max_length=10, default="RESERVED", db_index=True)  # RESERVED|APPLIED|RELEASED
+
+    class Meta:
+        table = "reimbursement_offset"

@@ -1,0 +1,148 @@
+"""What every service shares: the viewer, the clock, transactions, locks and numbering."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from server.domain import roles as R
+from server.domain.errors import Forbidden, NotFound, Unauthenticated
+from server.models import Employee, Sequence
+from server.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking. Built once per request (schema/context.py) or per job."""
+
+    user_id: int | None
+    username: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    employee_id: int | None = None
+    request_id: str | None = None
+    locale: str = "zh_CN"
+
+    @property
+    def authenticated(self) -> bool:
+        return self.user_id is not None
+
+    def has(self, *roles: str) -> bool:
+        return any(r in self.roles for r in roles)
+
+    @property
+    def sees_all(self) -> bool:
+        return bool(self.roles & R.SEE_ALL)
+
+
+ANONYMOUS = Viewer(user_id=None, username="anonymous")
+SYSTEM = Viewer(user_id=None, username="system", roles=frozenset({R.ADMIN}))
+
+
+def require_login(viewer: Viewer) -> None:
+    if not viewer.authenticated and viewer is not SYSTEM:
+        raise Unauthenticated("请先登录 (authentication required)")
+
+
+def require_role(viewer: Viewer, *roles: str) -> None:
+    require_login(viewer)
+    if not viewer.has(*roles):
+        raise Forbidden(f"需要以下角色之一：{', '.join(roles)} (requires one of: {', '.join(roles)})")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """The company's date (TIMEZONE), which is what people mean by 'today'."""
+    return datetime.now(get_settings().tz).date()
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(get_settings().tz).date()
+
+
+def parse_id(value: Any, what: str = "id") -> int:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        raise NotFound(f"{what} {value!r} not found") from None
+    if number <= 0 or number > 2**62:
+        raise NotFound(f"{what} {value!r} not found")
+    return number
+
+
+async def lock_employee(employee_id: int) -> None:
+    """Serialize money-committing work on one employee inside the current transaction.
+
+    A single-statement update takes PostgreSQL's row lock until commit; on SQLite it takes
+    the database write lock. Either way a second limit check waits for the first to commit.
+    """
+    updated = await Employee.filter(id=employee_id).update(lock_version=F("lock_version") + 1)
+    if not updated:
+        raise NotFound("employee not found")
+
+
+async def next_sequence(name: str) -> int:
+    """Next value of a named counter, inside the caller's transaction (gapless per commit)."""
+    for _ in range(3):
+        updated = await Sequence.filter(name=name).update(value=F("value") + 1)
+        if updated:
+            seq = await Sequence.get(name=name)
+            return int(seq.value)
+        try:
+            async with in_transaction():  # a savepoint: a concurrent creator may win the insert
+                await Sequence.create(name=name, value=0)
+        except IntegrityError:
+            pass
+    raise RuntimeError(f"could not advance sequence {name}")
+
+
+_after_commit: contextvars.ContextVar[list[Callable[[], Awaitable[None]]] | None] = contextvars.ContextVar(
+    "after_commit", default=None
+)
+
+
+class atomic:
+    """`async with atomic():` a transaction whose after-commit callbacks run only on success.
+
+    Nested use joins the outer transaction (a savepoint) and its callbacks.
+    """
+
+    def __init__(self) -> None:
+        self._tx: Any = None
+        self._token: contextvars.Token | None = None
+        self._outer = False
+
+    async def __aenter__(self) -> Any:
+        self._outer = _after_commit.get() is None
+        if self._outer:
+            self._token = _after_commit.set([])
+        self._tx = in_transaction()
+        return await self._tx.__aenter__()
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        callbacks = _after_commit.get() or []
+        try:
+            await self._tx.__aexit__(exc_type, exc, tb)
+        finally:
+            if self._outer and self._token is not None:
+                _after_commit.reset(self._token)
+        if self._outer and exc_type is None:
+            for callback in callbacks:
+                await callback()
+
+
+def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
+    """Run `callback` once the current transaction commits (now, when there is none)."""
+    pending = _after_commit.get()
+    if pending is None:
+        raise RuntimeError("after_commit outside atomic()")
+    pending.append(callback)

@@ -1,0 +1,451 @@
+"""Loans: apply (live limit check, auto-reject), approval chain, disbursement, settlements, on one ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.functions import Sum
+
+from server.domain import approvals as A
+from server.domain import ledger as L
+from server.domain import roles as R
+from server.domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from server.domain.money import ZERO, fmt, from_fen, parse_money, to_fen
+from server.domain.quota import LoanSnapshot, Quota, compute_quota, rejection_reason
+from server.models import ApprovalStep, Attachment, Employee, LedgerEntry, Loan, Position
+from server.services import audit
+from server.services.base import (
+    Viewer,
+    atomic,
+    lock_employee,
+    next_sequence,
+    parse_id,
+    require_login,
+    require_role,
+    today,
+    utcnow,
+)
+from server.services.org import can_see_employee, visible_employees_q
+from server.storage import DOCUMENT_TYPES, StoredFile, store_uploads
+
+PURPOSES = ("CLIENT_VISIT", "MARKETING", "TRAVEL", "PROCUREMENT", "OTHER")
+MAX_DESCRIPTION = 2000
+
+
+# ---------------------------------------------------------------- reading balances
+
+
+async def outstanding_by_loan(loan_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Balance of each loan from its ledger: one grouped query for any number of loans."""
+    ids = list(set(loan_ids))
+    if not ids:
+        return {}
+    rows = await (
+        LedgerEntry.filter(loan_id__in=ids).group_by("loan_id").annotate(total=Sum("delta_fen"))
+        .values("loan_id", "total")
+    )
+    out = {i: ZERO for i in ids}
+    for row in rows:
+        out[row["loan_id"]] = from_fen(int(row["total"] or 0))
+    return out
+
+
+async def ledger_entries(loan_id: int) -> list[LedgerEntry]:
+    return await LedgerEntry.filter(loan_id=loan_id).order_by("recorded_at", "id")
+
+
+def loan_amount(loan: Loan) -> Decimal:
+    return from_fen(loan.amount_fen)
+
+
+async def loan_outstanding(loan: Loan) -> Decimal:
+    return (await outstanding_by_loan([loan.id]))[loan.id]
+
+
+async def quota_for(employee: Employee, position: Position | None = None, on: date | None = None) -> Quota:
+    """The employee's quota now: committed = owed on disbursed loans + pending/approved amounts."""
+    if position is None:
+        position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
+    on = on or today()
+    month_start = on.replace(day=1)
+    loans = await Loan.filter(employee_id=employee.id).filter(
+        Q(status__in=["PENDING_APPROVAL", "APPROVED", "DISBURSED", "PARTIALLY_SETTLED"])
+        | Q(applied_on__gte=month_start)
+    ).values("id", "amount_fen", "status", "applied_on")
+    balances = await outstanding_by_loan(r["id"] for r in loans if r["status"] in L.LEDGER_STATUSES)
+    snapshots = [
+        LoanSnapshot(from_fen(r["amount_fen"]), r["status"], balances.get(r["id"], ZERO), r["applied_on"])
+        for r in loans
+    ]
+    monthly = None if position.monthly_limit_fen is None else from_fen(position.monthly_limit_fen)
+    return compute_quota(from_fen(position.loan_limit_fen), monthly, snapshots, on)
+
+
+async def employee_outstanding(employee_ids: Sequence[int]) -> dict[int, Decimal]:
+    """Owed now per employee on disbursed loans."""
+    ids = list(set(employee_ids))
+    if not ids:
+        return {}
+    rows = await (
+        LedgerEntry.filter(loan__employee_id__in=ids).group_by("loan__employee_id")
+        .annotate(total=Sum("delta_fen")).values("loan__employee_id", "total")
+    )
+    out = {i: ZERO for i in ids}
+    for row in rows:
+        out[row["loan__employee_id"]] = from_fen(int(row["total"] or 0))
+    return out
+
+
+# ---------------------------------------------------------------- visibility
+
+
+async def can_see_loan(viewer: Viewer, loan: Loan) -> bool:
+    if viewer.sees_all:
+        return True
+    employee = await Employee.get(id=loan.employee_id)  # type: ignore[attr-defined]
+    if await can_see_employee(viewer, employee):
+        return True
+    # A role-holder whose decision the loan is waiting for sees it.
+    step = await ApprovalStep.filter(loan_id=loan.id, is_current=True).first()
+    return step is not None and _actor_may_decide(viewer, step, loan.employee_id)  # type: ignore[attr-defined]
+
+
+def _actor(viewer: Viewer) -> A.Actor:
+    return A.Actor(user_id=viewer.user_id or 0, employee_id=viewer.employee_id, roles=viewer.roles)
+
+
+def _to_step(row: ApprovalStep) -> A.Step:
+    return A.Step(
+        order=row.order, role=row.role, approver_employee_id=row.approver_id,  # type: ignore[attr-defined]
+        decision=row.decision, comment=row.comment, decided_at=row.decided_at, skipped=row.skipped,
+    )
+
+
+def _actor_may_decide(viewer: Viewer, row: ApprovalStep, applicant_id: int) -> bool:
+    return A.can_decide(_to_step(row), _actor(viewer), applicant_id)
+
+
+async def get_loan(viewer: Viewer, loan_id: Any) -> Loan | None:
+    require_login(viewer)
+    loan = await Loan.filter(id=parse_id(loan_id, "loan")).first()
+    if loan is None:
+        return None
+    if not await can_see_loan(viewer, loan):
+        raise Forbidden("无权查看该借款 (you may not see this loan)")
+    return loan
+
+
+async def _get_loan_for_update(loan_id: Any) -> Loan:
+    loan = await Loan.filter(id=parse_id(loan_id, "loan")).first()
+    if loan is None:
+        raise NotFound(f"借款 {loan_id} 不存在 (loan not found)")
+    await lock_employee(loan.employee_id)  # type: ignore[attr-defined]
+    await loan.refresh_from_db()  # re-read under the lock
+    return loan
+
+
+@dataclass(frozen=True)
+class LoanPage:
+    rows: list[Loan]
+    total: int
+    offset: int
+    has_next: bool
+
+
+async def list_loans(
+    viewer: Viewer, employee_id: Any = None, statuses: list[str] | None = None, first: int = 50, offset: int = 0,
+) -> LoanPage:
+    require_login(viewer)
+    qs = Loan.filter(visible_employees_q(viewer, "employee__"))
+    if employee_id is not None:
+        qs = qs.filter(employee_id=parse_id(employee_id, "employee"))
+    if statuses:
+        qs = qs.filter(status__in=list(statuses))
+    total = await qs.count()
+    rows = await qs.order_by("-created_at", "-id").offset(offset).limit(first)
+    return LoanPage(rows, total, offset, offset + len(rows) < total)
+
+
+async def employee_loans(viewer: Viewer, employee: Employee, statuses: list[str] | None = None) -> list[Loan]:
+    if not await can_see_employee(viewer, employee):
+        raise Forbidden("无权查看该员工的借款 (you may not see this employee's loans)")
+    qs = Loan.filter(employee_id=employee.id)
+    if statuses:
+        qs = qs.filter(status__in=list(statuses))
+    return await qs.order_by("-created_at", "-id")
+
+
+async def pending_loan_approvals(viewer: Viewer) -> list[Loan]:
+    """Loans whose current approval step is the viewer's to decide."""
+    require_login(viewer)
+    step_q = Q(role__in=[r for r in viewer.roles if r != R.SUPERVISOR])
+    if viewer.employee_id is not None:
+        step_q |= Q(role=R.SUPERVISOR, approver_id=viewer.employee_id)
+    steps = await ApprovalStep.filter(step_q, is_current=True, loan_id__not_isnull=True).values("loan_id")
+    ids = [s["loan_id"] for s in steps]
+    if not ids:
+        return []
+    qs = Loan.filter(id__in=ids, status="PENDING_APPROVAL")
+    if viewer.employee_id is not None:
+        qs = qs.exclude(employee_id=viewer.employee_id)
+    return await qs.order_by("created_at", "id")
+
+
+# ---------------------------------------------------------------- applying
+
+
+@dataclass(frozen=True)
+class LoanApplication:
+    amount: Any
+    purpose: str
+    description: str
+    expected_settle_date: date | None = None
+    attachments: list[Any] | None = None
+
+
+async def preview_quota(viewer: Viewer, amount: Any | None = None) -> tuple[Quota, Decimal | None, str | None]:
+    """For the application form: the viewer's quota, what remains after `amount`, and the reason it
+    would be rejected (None when it fits). The server decides again on submit."""
+    require_login(viewer)
+    if viewer.employee_id is None:
+        raise Forbidden("该账号没有员工档案，不能借款 (this account has no employee record)")
+    employee = await Employee.get(id=viewer.employee_id)
+    quota = await quota_for(employee)
+    if amount in (None, ""):
+        return quota, None, None
+    value = parse_money(amount)
+    return quota, quota.available - value, rejection_reason(quota, value)
+
+
+async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
+    """The viewer applies for themself. Over the limit is not an error: the loan is stored REJECTED."""
+    require_login(viewer)
+    if viewer.employee_id is None:
+        raise Forbidden("该账号没有员工档案，不能借款 (this account has no employee record)")
+    amount = parse_money(application.amount)
+    purpose = str(getattr(application.purpose, "value", application.purpose))
+    if purpose not in PURPOSES:
+        raise ValidationFailed(f"unknown purpose {purpose}", field="purpose")
+    description = (application.description or "").strip()
+    if not description:
+        raise ValidationFailed("请填写借款用途说明 (description is required)", field="description")
+    if len(description) > MAX_DESCRIPTION:
+        raise ValidationFailed(f"description is longer than {MAX_DESCRIPTION} characters", field="description")
+    now, on = utcnow(), today()
+    if application.expected_settle_date is not None and application.expected_settle_date < on:
+        raise ValidationFailed("预计报销日期不能早于今天 (expected settle date is in the past)",
+                               field="expectedSettleDate")
+    if application.expected_settle_date is not None and application.expected_settle_date > on + timedelta(days=366):
+        raise ValidationFailed("expected settle date is more than a year away", field="expectedSettleDate")
+    files: list[StoredFile] = await store_uploads(application.attachments, DOCUMENT_TYPES, "attachments")
+
+    async with atomic():
+        await lock_employee(viewer.employee_id)
+        employee = await Employee.get(id=viewer.employee_id)
+        if employee.status == "OFFBOARDING":
+            raise Conflict("离职办理中，不能申请借款 (an offboarding is open; no new loans)")
+        if employee.status != "ACTIVE":
+            raise Forbidden("员工已离职 (the employee has left)")
+        position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
+        settle_date = application.expected_settle_date or on + timedelta(days=position.settle_days)
+        quota = await quota_for(employee, position, on)
+        reason = rejection_reason(quota, amount)
+        number = f"JK-{on.year}-{await next_sequence(f'loan-{on.year}'):06d}"
+        loan = await Loan.create(
+            number=number, employee_id=employee.id, amount_fen=to_fen(amount), purpose=purpose,
+            description=description, expected_settle_date=settle_date,
+            status="REJECTED" if reason else "PENDING_APPROVAL", rejection_reason=reason,
+            applied_on=on, created_at=now, decided_at=now if reason else None,
+        )
+        for f in files:
+            await Attachment.create(sha256=f.sha256, filename=f.filename, content_type=f.content_type,
+                                    size=f.size, uploaded_by_id=viewer.user_id, loan=loan)
+        after = {
+            "number": number, "amount": amount, "purpose": purpose, "expectedSettleDate": settle_date,
+            "status": loan.status, "quota": {"limit": quota.limit, "committed": quota.committed,
+                                             "available": quota.available, "monthlyUsed": quota.monthly_used},
+            "attachments": [f.sha256 for f in files],
+        }
+        if reason:
+            after["rejectionReason"] = reason
+            await audit.record(viewer, "loan.auto_reject", "loan", loan.id, None, after)
+            return loan
+        await audit.record(viewer, "loan.apply", "loan", loan.id, None, after)
+        supervisor_id = employee.supervisor_id  # type: ignore[attr-defined]
+        steps = A.build_chain(list(position.approval_chain), supervisor_id)
+        await _save_new_chain(steps, loan=loan)
+        if A.chain_outcome(steps) == "APPROVED":  # every step skipped: nobody left to ask
+            loan.status, loan.decided_at = "APPROVED", now
+            await loan.save(update_fields=["status", "decided_at"])
+            await audit.record(viewer, "loan.approve", "loan", loan.id, {"status": "PENDING_APPROVAL"},
+                               {"status": "APPROVED", "note": "审批链无可用审批人，自动通过"})
+    return loan
+
+
+async def _save_new_chain(steps: list[A.Step], **owner: Any) -> None:
+    current = A.current_step(steps)
+    for step in steps:
+        await ApprovalStep.create(
+            order=step.order, role=step.role, approver_id=step.approver_employee_id, skipped=step.skipped,
+            comment=step.comment, is_current=current is not None and step.order == current.order, **owner,
+        )
+
+
+async def decide_chain(
+    viewer: Viewer, rows: list[ApprovalStep], applicant_id: int, decision: str, comment: str | None,
+) -> tuple[ApprovalStep, str | None]:
+    """Advance a stored chain (loans and reimbursements alike). Returns the decided row and the outcome."""
+    steps = [_to_step(r) for r in rows]
+    step, outcome = A.decide(steps, _actor(viewer), applicant_id, decision, comment, utcnow())
+    row = next(r for r in rows if r.order == step.order)
+    row.decision, row.comment, row.decided_at = step.decision, step.comment, step.decided_at
+    row.decided_by_id = viewer.user_id  # type: ignore[attr-defined]
+    if row.role != R.SUPERVISOR:
+        row.approver_id = viewer.employee_id  # type: ignore[attr-defined]
+    nxt = A.current_step(steps) if outcome is None else None
+    for r in rows:
+        want = nxt is not None and r.order == nxt.order
+        if r.is_current != want or r is row:
+            r.is_current = want
+            await r.save()
+    return row, outcome
+
+
+async def decide_loan(viewer: Viewer, loan_id: Any, decision: str, comment: str | None = None) -> Loan:
+    require_login(viewer)
+    decision = str(getattr(decision, "value", decision))
+    async with atomic():
+        loan = await _get_loan_for_update(loan_id)
+        if loan.status != "PENDING_APPROVAL":
+            if not await can_see_loan(viewer, loan):
+                raise Forbidden("无权审批该借款 (you may not decide this loan)")
+            raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能审批 (loan is {loan.status})")
+        rows = await ApprovalStep.filter(loan_id=loan.id).order_by("order")
+        row, outcome = await decide_chain(viewer, rows, loan.employee_id, decision, comment)  # type: ignore[attr-defined]
+        before = {"status": loan.status}
+        if outcome == "APPROVED":
+            loan.status, loan.decided_at = "APPROVED", utcnow()
+        elif outcome == "REJECTED":
+            loan.status, loan.decided_at = "REJECTED", utcnow()
+            loan.rejection_reason = f"审批驳回（{row.role}）：{row.comment}"
+        await loan.save()
+        await audit.record(viewer, f"loan.{decision.lower()}", "loan", loan.id, before, {
+            "status": loan.status, "step": row.order, "role": row.role, "comment": row.comment,
+        })
+    return loan
+
+
+async def cancel_loan(viewer: Viewer, loan_id: Any) -> Loan:
+    require_login(viewer)
+    async with atomic():
+        loan = await _get_loan_for_update(loan_id)
+        if loan.employee_id != viewer.employee_id:  # type: ignore[attr-defined]
+            if not await can_see_loan(viewer, loan):
+                raise Forbidden("无权查看该借款 (you may not see this loan)")
+            raise Forbidden("只有申请人可以撤销借款 (only the applicant may cancel)")
+        await _cancel(viewer, loan, "loan.cancel")
+    return loan
+
+
+async def _cancel(viewer: Viewer, loan: Loan, action: str, note: str | None = None) -> None:
+    if loan.status not in ("PENDING_APPROVAL", "APPROVED"):
+        raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能撤销 (loan is {loan.status})")
+    before = {"status": loan.status}
+    loan.status, loan.cancelled_at = "CANCELLED", utcnow()
+    await loan.save(update_fields=["status", "cancelled_at"])
+    await ApprovalStep.filter(loan_id=loan.id, is_current=True).update(is_current=False)
+    await audit.record(viewer, action, "loan", loan.id, before, {"status": "CANCELLED", "note": note})
+
+
+async def cancel_open_applications(viewer: Viewer, employee_id: int, note: str) -> list[str]:
+    """Inside the caller's transaction: cancel loans not yet paid out (used when an offboarding starts)."""
+    numbers = []
+    for loan in await Loan.filter(employee_id=employee_id, status__in=["PENDING_APPROVAL", "APPROVED"]):
+        await _cancel(viewer, loan, "loan.cancel_on_offboarding", note)
+        numbers.append(loan.number)
+    return numbers
+
+
+async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
+    require_role(viewer, R.FINANCE)
+    async with atomic():
+        loan = await _get_loan_for_update(loan_id)
+        if loan.status != "APPROVED":
+            raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能放款 (only APPROVED loans)")
+        if loan.employee_id == viewer.employee_id:  # type: ignore[attr-defined]
+            raise Forbidden("不能给自己放款 (nobody disburses their own loan)")
+        employee = await Employee.get(id=loan.employee_id)  # type: ignore[attr-defined]
+        if employee.status != "ACTIVE":
+            raise Conflict("员工离职办理中或已离职，不能放款 (the employee is leaving)")
+        now = utcnow()
+        await LedgerEntry.create(loan=loan, kind=L.DISBURSEMENT, delta_fen=loan.amount_fen,
+                                 recorded_by_id=viewer.user_id, recorded_at=now)
+        loan.status, loan.disbursed_at = "DISBURSED", now
+        await loan.save(update_fields=["status", "disbursed_at"])
+        await audit.record(viewer, "loan.disburse", "loan", loan.id, {"status": "APPROVED"},
+                           {"status": "DISBURSED", "amount": loan_amount(loan)})
+    return loan
+
+
+SETTLE_ROLES = {L.CASH_RETURN: (R.FINANCE,), L.SALARY_DEDUCTION: (R.FINANCE,), L.WRITE_OFF: (R.ADMIN,)}
+
+
+async def append_reduction(
+    viewer: Viewer, loan: Loan, kind: str, amount: Decimal, *, note: str | None = None,
+    reimbursement_id: int | None = None,
+) -> LedgerEntry:
+    """Take `amount` off a loan, inside the caller's transaction with the employee locked.
+
+    The one place a balance goes down: settlements here, offsets from reimbursements.
+    """
+    entries = await ledger_entries(loan.id)
+    domain_entries = [L.Entry(e.kind, from_fen(e.delta_fen)) for e in entries]
+    outstanding = L.balance(domain_entries)
+    L.check_reduction(kind, amount, outstanding, loan.status)
+    now = utcnow()
+    entry = await LedgerEntry.create(
+        loan=loan, kind=kind, delta_fen=-to_fen(amount), reimbursement_id=reimbursement_id,
+        note=note, recorded_by_id=viewer.user_id, recorded_at=now,
+    )
+    domain_entries.append(L.Entry(kind, -amount))
+    before = {"status": loan.status, "outstanding": outstanding}
+    loan.status = L.status_from_ledger(loan_amount(loan), domain_entries)
+    if loan.status in ("SETTLED", "WRITTEN_OFF"):
+        loan.settled_at = now
+    await loan.save(update_fields=["status", "settled_at"])
+    await audit.record(viewer, f"loan.{kind.lower()}", "loan", loan.id, before, {
+        "status": loan.status, "outstanding": outstanding - amount, "amount": amount, "note": note,
+        "reimbursementId": reimbursement_id, "ledgerEntryId": entry.id,
+    })
+    return entry
+
+
+async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, note: str | None = None) -> Loan:
+    require_login(viewer)
+    method = str(getattr(method, "value", method))
+    if method not in SETTLE_ROLES:
+        raise ValidationFailed(f"unknown settlement method {method}", field="method")
+    require_role(viewer, *SETTLE_ROLES[method])
+    value = parse_money(amount)
+    note = (note or "").strip() or None
+    if method == L.WRITE_OFF and not note:
+        raise ValidationFailed("核销必须填写原因 (a write-off needs the reason in note)", field="note")
+    if note and len(note) > 500:
+        raise ValidationFailed("note is longer than 500 characters", field="note")
+    async with atomic():
+        loan = await _get_loan_for_update(loan_id)
+        await append_reduction(viewer, loan, method, value, note=note)
+    return loan
+
+
+def overdue_days(loan: Loan, outstanding: Decimal, on: date | None = None) -> int:
+    return L.days_overdue(loan.expected_settle_date, outstanding, on or today())
+
+
+def describe_quota(quota: Quota) -> str:
+    return f"额度 {fmt(quota.limit)}，已占用 {fmt(quota.committed)}，可借 {fmt(quota.available)}"

@@ -1,0 +1,105 @@
+"""Batch readers behind the GraphQL DataLoaders: one query per relation for a whole page.
+
+They fetch by id only; the objects they are reached from were already authorized.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from tortoise.models import Model
+
+from server.models import (
+    ApprovalStep,
+    Attachment,
+    Department,
+    Employee,
+    ExpenseLine,
+    LedgerEntry,
+    Loan,
+    Position,
+    Region,
+    Reimbursement,
+    ReimbursementOffset,
+)
+from server.services.loans import outstanding_by_loan
+
+
+async def _by_id(model: type[Model], ids: Sequence[int]) -> list[Any]:
+    rows = {r.pk: r for r in await model.filter(id__in=list(set(ids)))}
+    return [rows.get(i) for i in ids]
+
+
+async def employees(ids: Sequence[int]) -> list[Employee | None]:
+    return await _by_id(Employee, ids)
+
+
+async def positions(ids: Sequence[int]) -> list[Position | None]:
+    return await _by_id(Position, ids)
+
+
+async def departments(ids: Sequence[int]) -> list[Department | None]:
+    return await _by_id(Department, ids)
+
+
+async def regions(ids: Sequence[int]) -> list[Region | None]:
+    return await _by_id(Region, ids)
+
+
+async def loans(ids: Sequence[int]) -> list[Loan | None]:
+    return await _by_id(Loan, ids)
+
+
+async def reimbursements(ids: Sequence[int]) -> list[Reimbursement | None]:
+    return await _by_id(Reimbursement, ids)
+
+
+async def _grouped(model: type[Model], key: str, ids: Sequence[int], order: tuple[str, ...]) -> list[list[Any]]:
+    groups: dict[int, list[Any]] = defaultdict(list)
+    for row in await model.filter(**{f"{key}__in": list(set(ids))}).order_by(*order):
+        groups[getattr(row, key)].append(row)
+    return [groups.get(i, []) for i in ids]
+
+
+async def loan_approvals(ids: Sequence[int]) -> list[list[ApprovalStep]]:
+    return await _grouped(ApprovalStep, "loan_id", ids, ("order",))
+
+
+async def reimbursement_approvals(ids: Sequence[int]) -> list[list[ApprovalStep]]:
+    return await _grouped(ApprovalStep, "reimbursement_id", ids, ("order",))
+
+
+async def loan_ledgers(ids: Sequence[int]) -> list[list[LedgerEntry]]:
+    return await _grouped(LedgerEntry, "loan_id", ids, ("recorded_at", "id"))
+
+
+async def loan_attachments(ids: Sequence[int]) -> list[list[Attachment]]:
+    return await _grouped(Attachment, "loan_id", ids, ("id",))
+
+
+async def line_vouchers(ids: Sequence[int]) -> list[list[Attachment]]:
+    return await _grouped(Attachment, "expense_line_id", ids, ("id",))
+
+
+async def reimbursement_lines(ids: Sequence[int]) -> list[list[ExpenseLine]]:
+    return await _grouped(ExpenseLine, "reimbursement_id", ids, ("order", "id"))
+
+
+async def loan_offsets(ids: Sequence[int]) -> list[list[ReimbursementOffset]]:
+    """Offsets applied to each loan or still reserved by a pending reimbursement (not released)."""
+    groups: dict[int, list[Any]] = defaultdict(list)
+    for row in await ReimbursementOffset.filter(loan_id__in=list(set(ids))).exclude(state="RELEASED").order_by("id"):
+        groups[row.loan_id].append(row)
+    return [groups.get(i, []) for i in ids]
+
+
+async def reimbursement_offsets(ids: Sequence[int]) -> list[list[ReimbursementOffset]]:
+    return await _grouped(ReimbursementOffset, "reimbursement_id", ids, ("id",))
+
+
+async def outstanding(ids: Sequence[int]) -> list[Decimal]:
+    balances = await outstanding_by_loan(ids)
+    return [balances[i] for i in ids]

@@ -1,0 +1,193 @@
+"""Every setting, read once from the environment, with defaults that run on one laptop.
+
+A wrong value stops start-up with one line naming the variable (``SettingsError``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ROOT = Path(__file__).resolve().parent.parent
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(Exception):
+    """A setting has a value the service cannot use; the message names the variable."""
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no)")
+
+
+def _int(env: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    admin_username: str
+    admin_password: str | None
+    timezone: str
+    debug: bool
+    max_upload_bytes: int
+    session_days: int
+    demo: bool = True
+    graphql_max_depth: int = 12
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 4000
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def embedded_redis(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    def tortoise_config(self) -> dict:
+        return tortoise_config(self.database_url)
+
+
+MODELS = ["server.models"]
+
+
+def tortoise_config(database_url: str) -> dict:
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": MODELS,
+                "default_connection": "default",
+                "migrations": "server.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _database_url(env: dict[str, str], data_dir: Path) -> str:
+    raw = env.get("DATABASE_URL", "").strip()
+    if not raw:
+        return f"sqlite://{data_dir / 'qingkuan.sqlite3'}"
+    scheme = raw.split("://", 1)[0]
+    if "://" not in raw or scheme not in {"sqlite", "postgres", "postgresql", "asyncpg", "psycopg"}:
+        raise SettingsError(
+            f"DATABASE_URL={raw!r} is not supported: use sqlite:///path/file.db or postgres://user@host:5432/db"
+        )
+    if scheme == "postgresql":
+        raw = "postgres://" + raw.split("://", 1)[1]
+    return raw
+
+
+def _redis_url(env: dict[str, str]) -> str | None:
+    raw = env.get("REDIS_URL", "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"REDIS_URL={raw!r} is not a redis:// or rediss:// address")
+    return raw
+
+
+def _secret_key(env: dict[str, str], data_dir: Path) -> str:
+    raw = env.get("SECRET_KEY")
+    if raw is not None:
+        if len(raw) < 16:
+            raise SettingsError("SECRET_KEY is shorter than 16 characters")
+        return raw
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("DATA_DIR") or ROOT / "data").expanduser()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"DATA_DIR={str(data_dir)!r} cannot be created: {exc.strerror}") from None
+    tz = env.get("TIMEZONE", "Asia/Shanghai").strip() or "Asia/Shanghai"
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"TIMEZONE={tz!r} is not a known time zone (e.g. Asia/Shanghai)") from None
+    admin_password = env.get("ADMIN_PASSWORD") or None
+    if admin_password is not None and len(admin_password) < 8:
+        raise SettingsError("ADMIN_PASSWORD is shorter than 8 characters")
+    return Settings(
+        data_dir=data_dir,
+        database_url=_database_url(env, data_dir),
+        redis_url=_redis_url(env),
+        secret_key=_secret_key(env, data_dir),
+        admin_username=(env.get("ADMIN_USERNAME") or "admin").strip(),
+        admin_password=admin_password,
+        timezone=tz,
+        debug=_bool(env, "DEBUG", False),
+        max_upload_bytes=_int(env, "MAX_UPLOAD_MB", 10) * 1024 * 1024,
+        session_days=_int(env, "SESSION_DAYS", 7),
+        demo=_bool(env, "DEMO_DATA", True),
+    )
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    global _settings
+    if _settings is None:
+        _settings = load_settings()
+    return _settings
+
+
+def override_settings(settings: Settings | None) -> None:
+    """Tests and the CLI replace the process-wide settings explicitly."""
+    global _settings
+    _settings = settings
+
+
+def _tortoise_orm() -> dict:
+    # For the `tortoise` CLI (makemigrations): `tortoise -c server.settings.TORTOISE_ORM ...`
+    return tortoise_config(os.environ.get("DATABASE_URL") or "sqlite://:memory:")
+
+
+TORTOISE_ORM = _tortoise_orm()

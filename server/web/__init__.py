@@ -1,0 +1,1 @@
+"""HTMX views: run a GraphQL operation in-process, render a page or a fragment."""
