@@ -33,13 +33,13 @@ def parse_money(value: object, field: str = "amount", *, allow_zero: bool = Fals
         raise ValidationFailed(f"{field}: {value!r} is not an amount", field=field) from None
     if not amount.is_finite():
         raise ValidationFailed(f"{field}: {value!r} is not an amount", field=field)
+    if abs(amount) > MAX_AMOUNT:
+        raise ValidationFailed(f"{field} is too large", field=field)
     if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
         raise ValidationFailed(f"{field} has more than two decimal places", field=field)
     amount = amount.quantize(CENT)
     if amount < 0 or (amount == 0 and not allow_zero):
         raise ValidationFailed(f"{field} must be greater than 0", field=field)
-    if amount > MAX_AMOUNT:
-        raise ValidationFailed(f"{field} is too large", field=field)
     return amount
 
 

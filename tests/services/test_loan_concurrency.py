@@ -1,0 +1,81 @@
+"""Limits are race-free: concurrent applications never together exceed the limit (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from server import auth
+from server.domain.errors import DomainError
+from server.models import LedgerEntry, Loan, User
+from server.services import loans
+from server.services.base import SYSTEM
+from tests.factories import make_org
+
+
+async def _viewer(username: str):
+    return auth.viewer_for(await User.get(username=username))
+
+
+async def _disbursed(amount: str) -> Loan:
+    sales, manager, finance = await _viewer("sales"), await _viewer("manager"), await _viewer("finance")
+    loan = await loans.apply_for_loan(sales, loans.LoanApplication(amount, "TRAVEL", "出差"))
+    await loans.decide_loan(manager, loan.id, "APPROVE")
+    await loans.decide_loan(finance, loan.id, "APPROVE")
+    return await loans.disburse_loan(finance, loan.id)
+
+
+async def test_concurrent_applications_never_exceed_the_limit(db):
+    await make_org(limit="10000.00")
+    sales = await _viewer("sales")
+    application = loans.LoanApplication("3000.00", "CLIENT_VISIT", "拜访客户")
+    results = await asyncio.gather(*(loans.apply_for_loan(sales, application) for _ in range(8)))
+    accepted = [r for r in results if r.status == "PENDING_APPROVAL"]
+    assert len(accepted) == 3
+    assert sum(r.amount_fen for r in accepted) == 900_000
+    assert all("可借 1,000.00" in r.rejection_reason for r in results if r.status == "REJECTED")
+    quota = await loans.quota_for(await sales_employee())
+    assert quota.committed == Decimal("9000.00")
+    numbers = [r.number for r in results]
+    assert len(set(numbers)) == len(numbers)
+
+
+async def sales_employee():
+    return (await User.get(username="sales").prefetch_related("employee")).employee
+
+
+async def test_concurrent_settlements_never_exceed_the_balance(db):
+    await make_org(limit="10000.00")
+    loan = await _disbursed("5000.00")
+    finance = await _viewer("finance")
+
+    async def settle():
+        try:
+            await loans.settle_loan(finance, loan.id, "CASH_RETURN", "3000.00")
+            return "ok"
+        except DomainError as exc:
+            return exc.code
+
+    outcomes = await asyncio.gather(*(settle() for _ in range(4)))
+    assert sorted(outcomes) == ["CONFLICT", "CONFLICT", "CONFLICT", "ok"]
+    total = sum(await LedgerEntry.filter(loan_id=loan.id).values_list("delta_fen", flat=True))
+    assert total == 200_000
+    assert (await Loan.get(id=loan.id)).status == "PARTIALLY_SETTLED"
+
+
+async def test_concurrent_double_approval_records_one_decision(db):
+    await make_org(limit="10000.00")
+    sales, manager = await _viewer("sales"), await _viewer("manager")
+    loan = await loans.apply_for_loan(sales, loans.LoanApplication("100.00", "OTHER", "办公用品"))
+
+    async def approve():
+        try:
+            await loans.decide_loan(manager, loan.id, "APPROVE")
+            return "ok"
+        except DomainError as exc:
+            return exc.code
+
+    outcomes = await asyncio.gather(approve(), approve(), approve())
+    assert outcomes.count("ok") == 1
+    assert set(outcomes) - {"ok"} <= {"FORBIDDEN", "CONFLICT"}
+    assert SYSTEM.username == "system"
