@@ -185,6 +185,15 @@ def check_read(result: GqlResult) -> dict[str, Any]:
     raise PageError(_STATUS_FOR.get(first.code, 400 if first.code == "VALIDATION" else 500), first.message)
 
 
+def refuse_if_forbidden(result: GqlResult) -> None:
+    """A write the viewer may not do at all: the 403 page with the API's message, not a form error."""
+    for error in result.errors:
+        if error.code in ("FORBIDDEN", "UNAUTHENTICATED"):
+            if error.code == "UNAUTHENTICATED":
+                raise LoginRequired()
+            raise PageError(403, error.message)
+
+
 # ---------------------------------------------------------------- CSRF
 
 
@@ -246,6 +255,10 @@ class Page:
             return hmac.compare_digest(token, self.session.csrf_token)
         cookie = self.request.cookies.get(ANON_CSRF_COOKIE)
         return bool(cookie) and hmac.compare_digest(token, cookie or "") and anon_token_valid(cookie)
+
+    def _(self, message: str) -> str:
+        """Translate a message the page itself produces (extracted from server/web by babel.cfg)."""
+        return i18n.translations(self.locale).gettext(message)
 
     def has(self, *roles: str) -> bool:
         return self.viewer.has(*roles)

@@ -91,6 +91,9 @@ async def test_posts_without_csrf_are_403_and_change_nothing(browser, db):
     for url, data in [
         ("/logout", {}),
         ("/locale", {"locale": "en"}),
+        ("/admin/departments", {"code": "X1", "name": "新部门"}),
+        ("/admin/positions", {"code": "SALES", "name": "销售", "level": "3", "loanLimit": "1.00",
+                              "settleDays": "15", "chain_1": "FINANCE"}),
     ]:
         response = await browser.post(url, data, csrf=False)
         assert response.status_code == 403, url
@@ -99,6 +102,7 @@ async def test_posts_without_csrf_are_403_and_change_nothing(browser, db):
     assert (await browser.get("/")).status_code == 200  # still logged in
     assert (await User.get(username="admin")).locale == "zh_CN"
     assert await AuditEntry.filter(action="department.create", actor="admin").count() == 0
+    assert await AuditEntry.filter(action="position.update", actor="admin").count() == 0
 
 
 async def test_htmx_header_token_is_accepted(browser, db):

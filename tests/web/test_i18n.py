@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from server import i18n
@@ -14,21 +15,22 @@ from server.web.core import render_template
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-def _template_messages() -> set[str]:
-    method_map = [("templates/**.html", "jinja2")]
-    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True",
-                                     "lstrip_blocks": "True"}}
+def _extracted_messages() -> set[str]:
+    """Every message babel.cfg extracts: the templates' `_()`/trans and the views' `page._()`."""
+    with (ROOT / "babel.cfg").open() as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
     found = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map=method_map, options_map=options,
+        str(ROOT), method_map=method_map, options_map=options_map,
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found
 
 
-def test_every_template_string_has_an_english_entry():
-    messages = _template_messages()
+def test_every_page_string_has_an_english_entry():
+    messages = _extracted_messages()
     assert len(messages) > 50  # the extraction really found the templates' strings
+    assert "请输入整数" in messages  # and the views' own messages
     with i18n.po_path("en").open("rb") as handle:
         catalog = read_po(handle, locale="en")
     missing = sorted(m for m in messages if not (catalog.get(m) and catalog.get(m).string))

@@ -1,0 +1,218 @@
+"""Organization pages (ADMIN, HR): departments, regions, positions with their loan policy, employees.
+
+Everything goes through the contract's queries and upsert/create mutations; the services decide who may
+change what, and their messages are shown next to the field they name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from server.web import forms
+from server.web.core import GqlResult, Page, PageError, check_read, refuse_if_forbidden
+
+ROLES = ["EMPLOYEE", "SUPERVISOR", "FINANCE", "HR", "ADMIN", "AUDITOR"]
+CHAIN_STEPS = 6
+
+
+
+def _refuse_if_no_form(page: Page, result: GqlResult) -> None:
+    # The forms are shown to ADMIN and HR; anyone else refused gets the 403 page (there is no form to
+    # show the message in). Editors see a refusal (e.g. HR granting ADMIN) above their form.
+    if not page.has("ADMIN", "HR"):
+        refuse_if_forbidden(result)
+
+
+# ---------------------------------------------------------------- departments and regions
+
+CODE_KINDS = {
+    "departments": ("query { items: departments { id code name } }",
+                    "mutation($code: String!, $name: String!) { item: upsertDepartment(code: $code, name: $name) { code } }"),
+    "regions": ("query { items: regions { id code name } }",
+                "mutation($code: String!, $name: String!) { item: upsertRegion(code: $code, name: $name) { code } }"),
+}
+CODE_FIELDS = {"code", "name"}
+
+
+async def _codes(page: Page, kind: str, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+                 general: list[str] | None = None, status: int = 200) -> Response:
+    query, _ = CODE_KINDS[kind]
+    data = check_read(await page.gql(query))
+    return await page.render("admin/codes.html", {
+        "kind": kind, "items": data["items"], "values": values or {}, "errors": errors or {},
+        "general": general or [], "saved": page.request.query_params.get("saved"),
+    }, block="form", status=status)
+
+
+async def codes_page(page: Page, kind: str) -> Response:
+    if kind not in CODE_KINDS:
+        raise PageError(404)
+    return await _codes(page, kind)
+
+
+async def codes_save(page: Page, kind: str) -> Response:
+    if kind not in CODE_KINDS:
+        raise PageError(404)
+    values = {"code": page.value("code"), "name": page.value("name")}
+    result = await page.gql(CODE_KINDS[kind][1], values)
+    _refuse_if_no_form(page, result)
+    if result.ok:
+        return page.redirect(f"/admin/{kind}?saved={result.data['item']['code']}")
+    return await _codes(page, kind, values, result.field_errors(CODE_FIELDS), result.general_errors(CODE_FIELDS),
+                        status=200 if page.htmx else 422)
+
+
+# ---------------------------------------------------------------- positions
+
+POSITIONS = """
+query { positions { id code name level loanLimit monthlyLoanLimit settleDays approvalChain } }
+"""
+UPSERT_POSITION = """
+mutation($input: PositionInput!) {
+  upsertPosition(input: $input) { code name loanLimit monthlyLoanLimit settleDays approvalChain }
+}
+"""
+POSITION_FIELDS = {"code", "name", "level", "loanLimit", "monthlyLoanLimit", "settleDays", "approvalChain"}
+
+
+async def positions_page(page: Page) -> Response:
+    data = check_read(await page.gql(POSITIONS))
+    return await page.render("admin/positions.html", {
+        "positions": data["positions"], "saved": page.request.query_params.get("saved"),
+    })
+
+
+def _position_values(position: dict[str, Any] | None) -> dict[str, str]:
+    if position is None:
+        return {"settleDays": "15", "level": "3", "chain_1": "SUPERVISOR", "chain_2": "FINANCE"}
+    values = {
+        "code": position["code"], "name": position["name"], "level": str(position["level"]),
+        "loanLimit": position["loanLimit"], "monthlyLoanLimit": position["monthlyLoanLimit"] or "",
+        "settleDays": str(position["settleDays"]),
+    }
+    for i, role in enumerate(position["approvalChain"], start=1):
+        values[f"chain_{i}"] = role
+    return values
+
+
+async def _position_form(page: Page, values: dict[str, str], existing: bool, errors: dict[str, str] | None = None,
+                         general: list[str] | None = None, status: int = 200) -> Response:
+    return await page.render("admin/position_form.html", {
+        "values": values, "existing": existing, "errors": errors or {}, "general": general or [],
+        "roles": ROLES, "steps": range(1, CHAIN_STEPS + 1),
+    }, block="form", status=status)
+
+
+async def position_edit(page: Page, code: str | None = None) -> Response:
+    position = None
+    if code is not None:
+        data = check_read(await page.gql(POSITIONS))
+        position = next((p for p in data["positions"] if p["code"] == code), None)
+        if position is None:
+            raise PageError(404)
+    return await _position_form(page, _position_values(position), existing=position is not None)
+
+
+async def position_save(page: Page) -> Response:
+    fields = ("code", "name", "level", "loanLimit", "monthlyLoanLimit", "settleDays")
+    values = {name: page.value(name) for name in fields}
+    chain = []
+    for i in range(1, CHAIN_STEPS + 1):
+        role = page.value(f"chain_{i}")
+        values[f"chain_{i}"] = role
+        if role:
+            chain.append(role)
+    errors: dict[str, str] = {}
+    variables = {"input": {
+        "code": values["code"], "name": values["name"],
+        "level": forms.whole_number(page, values["level"], "level", errors),
+        "loanLimit": forms.amount(page, values["loanLimit"], "loanLimit", errors),
+        "monthlyLoanLimit": forms.amount(page, values["monthlyLoanLimit"], "monthlyLoanLimit", errors,
+                                         required=False),
+        "settleDays": forms.whole_number(page, values["settleDays"], "settleDays", errors),
+        "approvalChain": chain,
+    }}
+    if errors:
+        return await _position_form(page, values, existing=page.value("existing") == "1", errors=errors,
+                                    status=200 if page.htmx else 422)
+    result = await page.gql(UPSERT_POSITION, variables)
+    _refuse_if_no_form(page, result)
+    if result.ok:
+        return page.redirect(f"/admin/positions?saved={result.data['upsertPosition']['code']}")
+    return await _position_form(
+        page, values, existing=page.value("existing") == "1", errors=result.field_errors(POSITION_FIELDS),
+        general=result.general_errors(POSITION_FIELDS), status=200 if page.htmx else 422,
+    )
+
+
+# ---------------------------------------------------------------- employees
+
+EMPLOYEES = """
+query($search: String) {
+  employees(search: $search) {
+    id employeeNo name status
+    department { name } region { name } position { name }
+    supervisor { employeeNo name }
+  }
+}
+"""
+FORM_CHOICES = """
+query { departments { code name } regions { code name } positions { code name }
+        employees { employeeNo name } }
+"""
+CREATE_EMPLOYEE = """
+mutation($input: EmployeeInput!) { createEmployee(input: $input) { id employeeNo name } }
+"""
+EMPLOYEE_FIELDS = {
+    "employeeNo", "name", "departmentCode", "regionCode", "positionCode", "supervisorNo", "monthlySalary",
+    "hireDate", "username", "password", "roles", "email", "phone",
+}
+TEXT_FIELDS = ("employeeNo", "name", "departmentCode", "regionCode", "positionCode", "supervisorNo",
+               "monthlySalary", "hireDate", "username", "email", "phone")
+
+
+async def _employees(page: Page, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                     general: list[str] | None = None, status: int = 200, block: str | None = None) -> Response:
+    search = page.request.query_params.get("q", "").strip()
+    listing = check_read(await page.gql(EMPLOYEES, {"search": search or None}))
+    choices = check_read(await page.gql(FORM_CHOICES)) if page.has("ADMIN", "HR") else {}
+    return await page.render("admin/employees.html", {
+        "employees": listing["employees"], "search": search, "choices": choices, "roles": ROLES,
+        "values": values or {"roles": ["EMPLOYEE"]}, "errors": errors or {}, "general": general or [],
+        "created": page.request.query_params.get("created"),
+    }, block=block, status=status)
+
+
+async def employees_page(page: Page) -> Response:
+    # The search box asks for the list only (hx-get with HX-Target "results").
+    return await _employees(page, block="results")
+
+
+async def employee_create(page: Page) -> Response:
+    values: dict[str, Any] = {name: page.value(name) for name in TEXT_FIELDS}
+    values["roles"] = [r for r in page.form.getlist("roles") if isinstance(r, str)] if page.form else []
+    password = page.form.get("password") if page.form is not None else ""
+    errors: dict[str, str] = {}
+    variables = {"input": {
+        **{k: (values[k] or None) for k in ("supervisorNo", "email", "phone")},
+        **{k: values[k] for k in ("employeeNo", "name", "departmentCode", "regionCode", "positionCode", "username")},
+        "monthlySalary": forms.amount(page, values["monthlySalary"], "monthlySalary", errors),
+        "hireDate": forms.date(page, values["hireDate"], "hireDate", errors),
+        "password": password if isinstance(password, str) else "",
+        "roles": values["roles"] or ["EMPLOYEE"],
+    }}
+    if errors:
+        return await _employees(page, values, errors, status=200 if page.htmx else 422, block="create")
+    result = await page.gql(CREATE_EMPLOYEE, variables)
+    _refuse_if_no_form(page, result)
+    if result.ok:
+        return page.redirect(f"/admin/employees?created={result.data['createEmployee']['employeeNo']}")
+    return await _employees(page, values, result.field_errors(EMPLOYEE_FIELDS),
+                            result.general_errors(EMPLOYEE_FIELDS), status=200 if page.htmx else 422,
+                            block="create")
+
+
+async def admin_index(page: Page) -> Response:
+    return page.redirect("/admin/positions")
