@@ -1,0 +1,60 @@
+"""GraphQL hardening: depth, alias and token limits; unexpected errors masked, domain errors coded."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from server.services import org
+from tests.factories import PASSWORD, make_org
+
+
+@pytest.fixture
+async def token(gql, db):
+    await make_org()
+    return await gql.login("hr", PASSWORD)
+
+
+async def test_depth_limit(gql, token):
+    nested = "supervisor { " * 14 + "name" + " }" * 14
+    err = await gql.error(f"{{ me {{ employee {{ {nested} }} }} }}", token=token)
+    assert "exceeds maximum operation depth" in err["message"]
+
+
+async def test_alias_limit(gql, token):
+    aliases = " ".join(f"a{i}: me {{ username }}" for i in range(40))
+    err = await gql.error(f"{{ {aliases} }}", token=token)
+    assert "aliases" in err["message"].lower()
+
+
+async def test_token_limit(gql, token):
+    fields = " ".join("username" for _ in range(5000))
+    err = await gql.error(f"{{ me {{ {fields} }} }}", token=token)
+    assert "token" in err["message"].lower()
+
+
+async def test_unexpected_errors_are_masked_and_logged(gql, token, monkeypatch, caplog):
+    async def broken(viewer):
+        raise RuntimeError("database password is hunter2")
+
+    monkeypatch.setattr(org, "list_departments", broken)
+    with caplog.at_level(logging.ERROR, logger="qingkuan.graphql"):
+        err = await gql.error("{ departments { code } }", token=token)
+    assert "hunter2" not in err["message"]
+    assert err["extensions"]["code"] == "INTERNAL" and err["extensions"]["requestId"]
+    assert any("hunter2" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
+
+
+async def test_invalid_input_is_validation(gql, token):
+    err = await gql.error('{ loans(status:[NOPE]) { totalCount } }', token=token)
+    assert err["extensions"]["code"] == "VALIDATION"
+    err = await gql.error('mutation { applyForLoan(input:{amount:"abc", purpose:OTHER, description:"x"}) { id } }',
+                          token=token)
+    assert err["extensions"]["code"] == "VALIDATION"
+
+
+async def test_introspection_of_contract_types(gql, token):
+    data = await gql.ok('{ __type(name:"Loan") { fields { name } } }', token=token)
+    names = {f["name"] for f in data["__type"]["fields"]}
+    assert {"outstanding", "daysOverdue", "approvals", "offsets", "settlements", "attachments"} <= names
