@@ -61,6 +61,8 @@ class Settings:
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30
     graphql_max_tokens: int = 4000
+    # Redis key of the ARQ queue: change it when several deployments (or test runs) share one Redis.
+    job_queue: str = "arq:queue"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -124,6 +126,15 @@ def _redis_url(env: dict[str, str]) -> str | None:
     return raw
 
 
+def _job_queue(env: dict[str, str]) -> str:
+    raw = (env.get("JOB_QUEUE") or "").strip()
+    if not raw:
+        return "arq:queue"
+    if any(c.isspace() for c in raw) or len(raw) > 100:
+        raise SettingsError(f"JOB_QUEUE={raw!r} must be a Redis key without spaces (at most 100 characters)")
+    return raw
+
+
 def _secret_key(env: dict[str, str], data_dir: Path) -> str:
     raw = env.get("SECRET_KEY")
     if raw is not None:
@@ -166,6 +177,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_upload_bytes=_int(env, "MAX_UPLOAD_MB", 10) * 1024 * 1024,
         session_days=_int(env, "SESSION_DAYS", 7),
         demo=_bool(env, "DEMO_DATA", True),
+        job_queue=_job_queue(env),
     )
 
 

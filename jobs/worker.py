@@ -1,0 +1,133 @@
+"""What the ARQ worker runs: `WorkerSettings` (a plain class, as ARQ expects) and its options.
+
+Two ways to run it, one code path:
+- `python main.py worker` (or `arq jobs.worker.WorkerSettings`): a separate process on REDIS_URL;
+  its `on_startup` opens the database, `on_shutdown` closes it.
+- embedded (REDIS_URL unset): jobs/queue.py runs the same functions inside the web process, on
+  the database the web process already opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from arq import cron
+from arq.connections import RedisSettings
+from arq.constants import default_queue_name
+from arq.worker import Worker, get_kwargs
+
+from jobs.audit import verify_audit_chain
+from server.settings import Settings, get_settings
+
+log = logging.getLogger("qingkuan.worker")
+
+# Every job function; other areas append theirs here (alerts, evidence, reports, notifications).
+FUNCTIONS: list[Any] = [verify_audit_chain]
+
+# Times are the company's (TIMEZONE). Cron runs are unique per scheduled time across workers.
+CRON_JOBS: list[Any] = [
+    cron(verify_audit_chain, name="nightly_verify_audit_chain", hour={2}, minute={30}, run_at_startup=False),
+]
+
+JOB_TIMEOUT_S = 600
+
+
+def redis_settings_for(url: str) -> RedisSettings:
+    return RedisSettings.from_dsn(url)
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    """A separate worker process: open (and migrate) the database."""
+    from server.db import init_db
+
+    settings = get_settings()
+    ctx["settings"] = settings
+    # Kept: on_shutdown runs outside the task that opened it (see STACK-NOTES, Tortoise 1.x).
+    ctx["tortoise"] = await init_db(settings)
+    log.info("worker ready (queue %s)", settings.job_queue)
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    tortoise = ctx.pop("tortoise", None)
+    if tortoise is not None:
+        await tortoise.close_connections()
+
+
+async def embedded_startup(ctx: dict[str, Any]) -> None:
+    """Inside the web process the database is already open; only share the settings."""
+    ctx["settings"] = get_settings()
+
+
+def _env_timezone() -> Any:
+    try:
+        return ZoneInfo(os.environ.get("TIMEZONE", "").strip() or "Asia/Shanghai")
+    except (ZoneInfoNotFoundError, ValueError):
+        return None  # load_settings() reports the bad value when the worker starts
+
+
+class WorkerSettings:
+    """For `arq jobs.worker.WorkerSettings`; `python main.py worker` uses the same values."""
+
+    functions = FUNCTIONS
+    cron_jobs = CRON_JOBS
+    on_startup = startup
+    on_shutdown = shutdown
+    redis_settings = redis_settings_for(os.environ["REDIS_URL"]) if os.environ.get("REDIS_URL") else RedisSettings()
+    queue_name = os.environ.get("JOB_QUEUE", "").strip() or default_queue_name
+    timezone = _env_timezone()
+    job_timeout = JOB_TIMEOUT_S
+
+
+def worker_options(settings: Settings, *, embedded: bool = False, **overrides: Any) -> dict[str, Any]:
+    """Keyword arguments for `arq.worker.Worker`, from the loaded settings."""
+    options: dict[str, Any] = get_kwargs(WorkerSettings)
+    options.update(queue_name=settings.job_queue, timezone=settings.tz)
+    if embedded:
+        options.update(on_startup=embedded_startup, on_shutdown=None, handle_signals=False)
+    elif settings.redis_url:
+        options["redis_settings"] = redis_settings_for(settings.redis_url)
+    options.update(overrides)
+    return options
+
+
+async def stop_worker(worker: Worker) -> None:
+    """Stop a worker and release what it holds, whatever state it is in.
+
+    Used instead of `Worker.close()`, which re-raises when a job task was cancelled before it
+    started and then skips `on_shutdown`, leaving the database open (the process then hangs).
+    Cancelled jobs go back to the queue (ARQ retries on shutdown), so they run again later.
+    """
+    main = worker.main_task
+    if main is not None and not main.done():
+        worker.handle_sig(signal.SIGTERM)
+    pending = [t for t in (main, *worker.tasks.values()) if t is not None and not t.done()]
+    if pending:
+        await asyncio.wait(pending)
+    try:
+        if worker.on_shutdown is not None:
+            await worker.on_shutdown(worker.ctx)
+    finally:
+        pool = worker._pool
+        worker._pool = None
+        if pool is not None:
+            with contextlib.suppress(Exception):
+                await pool.delete(worker.health_check_key)
+            await pool.aclose(close_connection_pool=True)
+
+
+async def run_worker(settings: Settings) -> None:
+    """`python main.py worker`: run until SIGTERM/SIGINT, then close Redis and the database."""
+    worker = Worker(**worker_options(settings))
+    try:
+        await worker.async_run()
+    except asyncio.CancelledError:
+        # The worker's own signal handler cancelled its main task: a normal stop.
+        log.info("worker stopping")
+    finally:
+        await stop_worker(worker)

@@ -1,0 +1,88 @@
+"""Every setting: its default on one laptop, a good value, and a bad value naming its variable."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from server.settings import SettingsError, load_settings
+
+
+def env(tmp_path: Path, **values: str) -> dict[str, str]:
+    return {"DATA_DIR": str(tmp_path), **values}
+
+
+def test_defaults_run_on_one_laptop(tmp_path: Path):
+    s = load_settings(env(tmp_path))
+    assert s.data_dir == tmp_path
+    assert s.database_url == f"sqlite://{tmp_path / 'qingkuan.sqlite3'}" and s.is_sqlite
+    assert s.redis_url is None and s.embedded_redis
+    assert s.admin_username == "admin" and s.admin_password is None
+    assert s.timezone == "Asia/Shanghai" and str(s.tz) == "Asia/Shanghai"
+    assert s.debug is False and s.demo is True
+    assert s.max_upload_bytes == 10 * 1024 * 1024
+    assert s.session_days == 7
+    assert s.job_queue == "arq:queue"
+    assert s.upload_dir == tmp_path / "uploads"
+
+
+def test_secret_key_is_generated_once_and_kept_private(tmp_path: Path):
+    first = load_settings(env(tmp_path)).secret_key
+    key_file = tmp_path / "secret_key"
+    assert len(first) >= 32
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert load_settings(env(tmp_path)).secret_key == first
+    assert load_settings(env(tmp_path, SECRET_KEY="x" * 16)).secret_key == "x" * 16
+
+
+def test_good_values(tmp_path: Path):
+    s = load_settings(env(
+        tmp_path, DATABASE_URL="postgresql://qk:pw@db:5432/qingkuan", REDIS_URL="redis://cache:6379/2",
+        ADMIN_USERNAME="root", ADMIN_PASSWORD="long-enough", TIMEZONE="Europe/Berlin", DEBUG="yes",
+        DEMO_DATA="off", MAX_UPLOAD_MB="3", SESSION_DAYS="30", JOB_QUEUE="qingkuan:jobs",
+    ))
+    assert s.database_url == "postgres://qk:pw@db:5432/qingkuan" and not s.is_sqlite
+    assert s.redis_url == "redis://cache:6379/2" and not s.embedded_redis
+    assert (s.admin_username, s.admin_password) == ("root", "long-enough")
+    assert s.timezone == "Europe/Berlin"
+    assert s.debug is True and s.demo is False
+    assert s.max_upload_bytes == 3 * 1024 * 1024
+    assert s.session_days == 30
+    assert s.job_queue == "qingkuan:jobs"
+    assert s.tortoise_config()["connections"]["default"] == s.database_url
+
+
+def test_sqlite_url_is_kept(tmp_path: Path):
+    url = f"sqlite://{tmp_path / 'other.db'}"
+    assert load_settings(env(tmp_path, DATABASE_URL=url)).database_url == url
+
+
+@pytest.mark.parametrize(("var", "value"), [
+    ("DATABASE_URL", "mysql://root@localhost/qk"),
+    ("DATABASE_URL", "just-a-path.db"),
+    ("REDIS_URL", "localhost:6379"),
+    ("SECRET_KEY", "short"),
+    ("ADMIN_PASSWORD", "1234567"),
+    ("TIMEZONE", "Mars/Base"),
+    ("DEBUG", "maybe"),
+    ("DEMO_DATA", "sometimes"),
+    ("MAX_UPLOAD_MB", "ten"),
+    ("MAX_UPLOAD_MB", "0"),
+    ("SESSION_DAYS", "-1"),
+    ("JOB_QUEUE", "has space"),
+])
+def test_bad_value_names_its_variable(tmp_path: Path, var: str, value: str):
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env(tmp_path, **{var: value}))
+    message = str(raised.value)
+    assert message.startswith(var)
+    assert "\n" not in message
+
+
+def test_data_dir_that_cannot_be_created(tmp_path: Path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(SettingsError, match="^DATA_DIR="):
+        load_settings({"DATA_DIR": str(blocker / "data")})
