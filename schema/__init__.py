@@ -16,10 +16,11 @@ from schema.errors import ErrorCodes
 from schema.scalars import DecimalScalar
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.org import OrgMutation, OrgQuery
+from schema.types.reimbursements import ReimbursementMutation, ReimbursementQuery
 from server.settings import get_settings
 
-QUERIES: tuple[type, ...] = (OrgQuery, LoanQuery)
-MUTATIONS: tuple[type, ...] = (OrgMutation, LoanMutation)
+QUERIES: tuple[type, ...] = (OrgQuery, LoanQuery, ReimbursementQuery)
+MUTATIONS: tuple[type, ...] = (OrgMutation, LoanMutation, ReimbursementMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

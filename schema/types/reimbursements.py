@@ -1,4 +1,4 @@
-"""Reimbursements: the contract's Reimbursement and ExpenseLine (read side)."""
+"""Reimbursements: the contract's Reimbursement and ExpenseLine; submit/decide/pay; offset preview."""
 
 from __future__ import annotations
 
@@ -6,15 +6,18 @@ import datetime
 from decimal import Decimal
 
 import strawberry
+from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from schema.loaders import load
-from schema.types.enums import LoanPurpose, ReimbursementStatus
-from schema.types.loans import ApprovalStep, Attachment, LoanOffset
+from schema.types.common import PageInfo, decode_cursor, encode_cursor, page_size, viewer
+from schema.types.enums import Decision, LoanPurpose, ReimbursementStatus
+from schema.types.loans import ApprovalStep, Attachment, Loan, LoanOffset
 from schema.types.org import Employee
 from server.domain.money import ZERO, from_fen
 from server.models import ExpenseLine as LineModel
 from server.models import Reimbursement as ReimbursementModel
+from server.services import reimbursements as service
 
 
 @strawberry.type
@@ -44,6 +47,10 @@ class ExpenseLine:
     @strawberry.field
     async def vouchers(self, info: Info) -> list[Attachment]:
         return [Attachment(model=a) for a in await load(info, "line_vouchers", self.model.id)]
+
+    @strawberry.field(description="True when the line has no voucher: allowed, but flagged (voucher compliance).")
+    async def voucher_missing(self, info: Info) -> bool:
+        return not await load(info, "line_vouchers", self.model.id)
 
 
 @strawberry.type
@@ -97,3 +104,133 @@ class Reimbursement:
     @strawberry.field
     def created_at(self) -> datetime.datetime:
         return self.model.created_at
+
+    @strawberry.field(description="When the approval chain approved or rejected it.")
+    def decided_at(self) -> datetime.datetime | None:
+        return self.model.decided_at
+
+    @strawberry.field
+    def paid_at(self) -> datetime.datetime | None:
+        return self.model.paid_at
+
+
+@strawberry.type
+class ReimbursementEdge:
+    node: Reimbursement
+    cursor: str
+
+
+@strawberry.type
+class ReimbursementConnection:
+    edges: list[ReimbursementEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="One offset the server would make (oldest first).")
+class ProposedOffset:
+    loan: Loan
+    amount: Decimal
+
+
+@strawberry.type(description="What the reimbursement form shows while the total is typed; decided again on submit.")
+class OffsetPreview:
+    total: Decimal
+    owed: Decimal = strawberry.field(
+        description="What the viewer still owes that a new reimbursement may offset (pending reservations excluded)."
+    )
+    offsets: list[ProposedOffset]
+    offset_total: Decimal
+    payable: Decimal
+
+
+@strawberry.input
+class OffsetInput:
+    loan_id: strawberry.ID
+    amount: Decimal
+
+
+@strawberry.input
+class ExpenseLineInput:
+    category: LoanPurpose
+    amount: Decimal
+    incurred_on: datetime.date
+    invoice_no: str | None = None
+    description: str | None = None
+    vouchers: list[Upload] | None = None
+
+
+@strawberry.input
+class ReimbursementInput:
+    lines: list[ExpenseLineInput]
+    offsets: list[OffsetInput] | None = strawberry.field(
+        default=None, description="Omitted: the server offsets the employee's open loans oldest first."
+    )
+
+
+def _data(input: ReimbursementInput) -> service.ReimbursementData:
+    lines = [
+        service.ExpenseLineData(
+            category=line.category.value, amount=line.amount, incurred_on=line.incurred_on,
+            invoice_no=line.invoice_no, description=line.description, vouchers=line.vouchers,
+        )
+        for line in input.lines
+    ]
+    offsets = None if input.offsets is None else [service.OffsetRequest(o.loan_id, o.amount) for o in input.offsets]
+    return service.ReimbursementData(lines=lines, offsets=offsets)
+
+
+@strawberry.type
+class ReimbursementQuery:
+    @strawberry.field
+    async def reimbursement(self, info: Info, id: strawberry.ID) -> Reimbursement | None:
+        row = await service.get_reimbursement(viewer(info), id)
+        return Reimbursement(model=row) if row else None
+
+    @strawberry.field
+    async def pending_reimbursement_approvals(self, info: Info) -> list[Reimbursement]:
+        return [Reimbursement(model=r) for r in await service.pending_reimbursement_approvals(viewer(info))]
+
+    @strawberry.field(description="Reimbursements the viewer may see, newest first.")
+    async def reimbursements(
+        self, info: Info, employee_id: strawberry.ID | None = None, status: list[ReimbursementStatus] | None = None,
+        first: int | None = 50, after: str | None = None,
+    ) -> ReimbursementConnection:
+        offset = decode_cursor(after)
+        page = await service.list_reimbursements(
+            viewer(info), employee_id, [s.value for s in status or []], page_size(first), offset
+        )
+        edges = [
+            ReimbursementEdge(node=Reimbursement(model=r), cursor=encode_cursor(offset + i + 1))
+            for i, r in enumerate(page.rows)
+        ]
+        return ReimbursementConnection(
+            edges=edges, total_count=page.total,
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
+        )
+
+    @strawberry.field(description="How a reimbursement of `total` would offset the viewer's open loans now.")
+    async def offset_preview(self, info: Info, total: Decimal) -> OffsetPreview:
+        p = await service.preview_offsets(viewer(info), total)
+        return OffsetPreview(
+            total=p.total, owed=p.owed, offset_total=p.offset_total, payable=p.payable,
+            offsets=[ProposedOffset(loan=Loan(model=loan), amount=amount) for loan, amount in p.offsets],
+        )
+
+
+@strawberry.type
+class ReimbursementMutation:
+    @strawberry.mutation(description="The viewer claims expenses for themself; open loans are offset first.")
+    async def submit_reimbursement(self, info: Info, input: ReimbursementInput) -> Reimbursement:
+        return Reimbursement(model=await service.submit_reimbursement(viewer(info), _data(input)))
+
+    @strawberry.mutation
+    async def decide_reimbursement(
+        self, info: Info, reimbursement_id: strawberry.ID, decision: Decision, comment: str | None = None
+    ) -> Reimbursement:
+        row = await service.decide_reimbursement(viewer(info), reimbursement_id, decision.value, comment)
+        return Reimbursement(model=row)
+
+    @strawberry.mutation
+    async def pay_reimbursement(self, info: Info, reimbursement_id: strawberry.ID) -> Reimbursement:
+        return Reimbursement(model=await service.pay_reimbursement(viewer(info), reimbursement_id))

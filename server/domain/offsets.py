@@ -1,4 +1,10 @@
-"""Allocating a reimbursement over open loans (oldest first, or as asked)."""
+"""Allocating a reimbursement over open loans (oldest first, or as asked).
+
+Offsetting is mandatory: while the employee owes anything, a reimbursement pays off as much
+of it as it can (min(total, everything offsettable)) before any money is paid out.
+A loan's offsettable amount is its ledger balance less the offsets already reserved by
+pending reimbursements, so one balance is never offset twice.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from server.domain.errors import ValidationFailed
+from server.domain.ledger import OPEN_STATUSES
 from server.domain.money import ZERO, fmt
 
 
@@ -26,16 +33,35 @@ class Allocation:
     amount: Decimal
 
 
+def offsettable(balance: Decimal, reserved: Decimal) -> Decimal:
+    """What a new reimbursement may still take off a loan."""
+    return max(ZERO, balance - reserved)
+
+
+def _open(loan: OpenLoan, employee_id: int | None = None) -> bool:
+    return (
+        loan.status in OPEN_STATUSES and loan.offsettable > 0
+        and (employee_id is None or loan.employee_id == employee_id)
+    )
+
+
+def owed(loans: Sequence[OpenLoan], employee_id: int) -> Decimal:
+    """Everything the employee's open loans still leave to offset."""
+    return sum((loan.offsettable for loan in loans if _open(loan, employee_id)), ZERO)
+
+
 def allocate_oldest_first(total: Decimal, loans: Sequence[OpenLoan]) -> list[Allocation]:
+    """Spread `total` over the open loans, the oldest first, each up to its offsettable amount."""
     remaining = total
     out: list[Allocation] = []
     for loan in sorted(loans, key=lambda x: x.disbursed_order):
         if remaining <= 0:
             break
+        if not _open(loan):
+            continue
         take = min(remaining, loan.offsettable)
-        if take > 0:
-            out.append(Allocation(loan.loan_id, take))
-            remaining -= take
+        out.append(Allocation(loan.loan_id, take))
+        remaining -= take
     return out
 
 
@@ -44,26 +70,28 @@ def check_explicit(
 ) -> list[Allocation]:
     """Validate explicit offsets: each on the employee's own open loan, within its balance, sum <= total.
 
+    `loans_by_id` holds every open loan of the employee and every loan named in `requested`.
     Offsetting is mandatory: when the employee owes anything, the reimbursement must offset
     as much as it can (min(total, everything offsettable)).
     """
     merged: dict[int, Decimal] = {}
     for alloc in requested:
         if alloc.amount <= 0:
-            raise ValidationFailed("offset amount must be greater than 0", field="offsets")
+            raise ValidationFailed("冲抵金额必须大于 0 (offset amount must be greater than 0)", field="offsets")
         merged[alloc.loan_id] = merged.get(alloc.loan_id, ZERO) + alloc.amount
     for loan_id, amount in merged.items():
         loan = loans_by_id.get(loan_id)
         if loan is None:
             raise ValidationFailed(f"借款 {loan_id} 不存在 (loan {loan_id} not found)", field="offsets")
         if loan.employee_id != employee_id:
+            # Someone else's loan: do not echo its number or balance back.
             raise ValidationFailed(
-                f"借款 {loan.number} 不是本人的借款 (loan {loan.number} is not the employee's own)",
-                field="offsets",
+                f"借款 {loan_id} 不是本人的借款 (loan {loan_id} is not the employee's own)", field="offsets"
             )
-        if loan.status not in ("DISBURSED", "PARTIALLY_SETTLED"):
+        if loan.status not in OPEN_STATUSES:
             raise ValidationFailed(
-                f"借款 {loan.number} 未放款或已结清 (loan {loan.number} is {loan.status})", field="offsets"
+                f"借款 {loan.number} 未放款或已结清，不能冲抵 (loan {loan.number} is {loan.status})",
+                field="offsets",
             )
         if amount > loan.offsettable:
             raise ValidationFailed(
@@ -78,8 +106,7 @@ def check_explicit(
             f"(offsets {fmt(offset_total)} exceed the total {fmt(total)})",
             field="offsets",
         )
-    owed = sum((loan.offsettable for loan in loans_by_id.values() if loan.employee_id == employee_id), ZERO)
-    required = min(total, owed)
+    required = min(total, owed(list(loans_by_id.values()), employee_id))
     if offset_total < required:
         raise ValidationFailed(
             f"报销必须冲抵未结清借款：应冲抵 {fmt(required)}，实际 {fmt(offset_total)} "
@@ -87,3 +114,37 @@ def check_explicit(
             field="offsets",
         )
     return [Allocation(k, v) for k, v in merged.items()]
+
+
+def plan(
+    total: Decimal, requested: Sequence[Allocation] | None, loans_by_id: dict[int, OpenLoan], employee_id: int
+) -> list[Allocation]:
+    """The offsets of a new reimbursement: the explicit ones checked, or oldest first when none were given."""
+    if total <= 0:
+        raise ValidationFailed("报销总额必须大于 0 (the total must be greater than 0)", field="lines")
+    if requested is None:
+        own = [loan for loan in loans_by_id.values() if loan.employee_id == employee_id]
+        return allocate_oldest_first(total, own)
+    return check_explicit(total, requested, loans_by_id, employee_id)
+
+
+def offset_total(allocations: Sequence[Allocation]) -> Decimal:
+    return sum((a.amount for a in allocations), ZERO)
+
+
+def payable(total: Decimal, allocations: Sequence[Allocation]) -> Decimal:
+    """What the company pays the employee: total less offsets (never negative by construction)."""
+    out = total - offset_total(allocations)
+    if out < 0:
+        raise ValueError("offsets exceed the total")
+    return out
+
+
+def applicable(reserved: Decimal, balance: Decimal) -> Decimal:
+    """At approval: what a reserved offset may still take off its loan.
+
+    Normally the whole reservation. If the loan was meanwhile repaid in cash, deducted or
+    written off, only what is still owed: the balance never goes below zero and the
+    employee is paid the difference.
+    """
+    return max(ZERO, min(reserved, balance))

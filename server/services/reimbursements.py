@@ -1,0 +1,484 @@
+"""Reimbursements: submit (offsets reserved against open loans), approval chain, offsets applied, payment.
+
+A reimbursement's offsets are reserved at submission (so a second reimbursement cannot take
+the same balance), become OFFSET ledger entries when the chain approves it, and are released
+when it is rejected. Every step locks the employee, so concurrent submissions serialize.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.functions import Sum
+
+from server.domain import approvals as A
+from server.domain import ledger as L
+from server.domain import offsets as O
+from server.domain import roles as R
+from server.domain.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from server.domain.money import MAX_AMOUNT, ZERO, from_fen, parse_money, to_fen
+from server.models import (
+    ApprovalStep,
+    Attachment,
+    Employee,
+    ExpenseLine,
+    Loan,
+    Position,
+    Reimbursement,
+    ReimbursementOffset,
+)
+from server.services import audit
+from server.services.base import (
+    Viewer,
+    atomic,
+    lock_employee,
+    next_sequence,
+    parse_id,
+    require_login,
+    require_role,
+    today,
+    utcnow,
+)
+from server.services.loans import (
+    PURPOSES,
+    _actor_may_decide,
+    _save_new_chain,
+    append_reduction,
+    decide_chain,
+    outstanding_by_loan,
+)
+from server.services.org import can_see_employee, visible_employees_q
+from server.storage import VOUCHER_TYPES, StoredFile, store_uploads
+
+STATUSES = ("PENDING_APPROVAL", "APPROVED", "PAID", "REJECTED")
+RESERVED, APPLIED, RELEASED = "RESERVED", "APPLIED", "RELEASED"
+MAX_LINES = 50
+MAX_DESCRIPTION = 2000
+MAX_INVOICE_NO = 64
+MAX_AGE_DAYS = 366  # an expense older than a year is not reimbursed through this flow
+_SPACES = re.compile(r"\s+")
+
+
+# ---------------------------------------------------------------- input
+
+
+@dataclass(frozen=True)
+class ExpenseLineData:
+    category: str
+    amount: Any
+    incurred_on: date
+    invoice_no: str | None = None
+    description: str | None = None
+    vouchers: list[Any] | None = None
+
+
+@dataclass(frozen=True)
+class OffsetRequest:
+    loan_id: Any
+    amount: Any
+
+
+@dataclass(frozen=True)
+class ReimbursementData:
+    lines: list[ExpenseLineData]
+    # None: the server offsets the employee's open loans oldest first.
+    offsets: list[OffsetRequest] | None = None
+
+
+@dataclass
+class _Line:
+    order: int
+    category: str
+    amount: Decimal
+    incurred_on: date
+    invoice_no: str | None
+    description: str | None
+    files: list[StoredFile] = field(default_factory=list)
+
+
+def normalize_invoice_no(value: str | None) -> str | None:
+    """Invoice numbers compare without spaces and case: '0123 4567' and '01234567' are one invoice."""
+    text = _SPACES.sub("", value or "").upper()
+    return text or None
+
+
+def _parse_line(index: int, line: ExpenseLineData, on: date) -> _Line:
+    where = f"lines.{index}"
+    category = str(getattr(line.category, "value", line.category))
+    if category not in PURPOSES:
+        raise ValidationFailed(f"第 {index + 1} 行：未知的费用类别 {category} (unknown category)",
+                               field=f"{where}.category")
+    amount = parse_money(line.amount, f"{where}.amount")
+    if line.incurred_on > on:
+        raise ValidationFailed(f"第 {index + 1} 行：发生日期不能晚于今天 (incurredOn is in the future)",
+                               field=f"{where}.incurredOn")
+    if line.incurred_on < on - timedelta(days=MAX_AGE_DAYS):
+        raise ValidationFailed(f"第 {index + 1} 行：发生日期超过一年 (incurredOn is more than a year ago)",
+                               field=f"{where}.incurredOn")
+    invoice_no = normalize_invoice_no(line.invoice_no)
+    if invoice_no is not None and len(invoice_no) > MAX_INVOICE_NO:
+        raise ValidationFailed(f"第 {index + 1} 行：发票号过长 (invoiceNo is longer than {MAX_INVOICE_NO})",
+                               field=f"{where}.invoiceNo")
+    description = (line.description or "").strip() or None
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise ValidationFailed(f"第 {index + 1} 行：说明过长 (description is longer than {MAX_DESCRIPTION})",
+                               field=f"{where}.description")
+    return _Line(index + 1, category, amount, line.incurred_on, invoice_no, description)
+
+
+def _parse_offsets(requested: list[OffsetRequest] | None) -> list[O.Allocation] | None:
+    if requested is None:
+        return None
+    out = []
+    for i, item in enumerate(requested):
+        try:
+            loan_id = int(str(item.loan_id))
+        except (TypeError, ValueError):
+            raise ValidationFailed(f"借款 {item.loan_id} 不存在 (loan {item.loan_id!r} not found)",
+                                   field="offsets") from None
+        out.append(O.Allocation(loan_id, parse_money(item.amount, f"offsets.{i}.amount")))
+    return out
+
+
+def _check_duplicates_within(lines: list[_Line]) -> None:
+    seen_invoice: dict[str, int] = {}
+    seen_file: dict[str, int] = {}
+    for line in lines:
+        if line.invoice_no is not None:
+            if line.invoice_no in seen_invoice:
+                raise ValidationFailed(
+                    f"发票号 {line.invoice_no} 在第 {seen_invoice[line.invoice_no]} 行和第 {line.order} 行重复 "
+                    f"(invoice {line.invoice_no} appears twice in this reimbursement)",
+                    field=f"lines.{line.order - 1}.invoiceNo",
+                )
+            seen_invoice[line.invoice_no] = line.order
+        for f in line.files:
+            if f.sha256 in seen_file:
+                raise ValidationFailed(
+                    f"凭证 {f.filename} 在本报销单中重复上传 (the same voucher file is attached twice)",
+                    field=f"lines.{line.order - 1}.vouchers",
+                )
+            seen_file[f.sha256] = line.order
+
+
+async def _check_duplicates_elsewhere(lines: list[_Line]) -> None:
+    """An invoice number or a voucher file already on another non-rejected reimbursement is refused."""
+    invoices = [line.invoice_no for line in lines if line.invoice_no]
+    if invoices:
+        row = await (
+            ExpenseLine.filter(invoice_no__in=invoices).exclude(reimbursement__status="REJECTED")
+            .order_by("id").first().values("invoice_no", "reimbursement__number")
+        )
+        if row is not None:
+            number, invoice = row["reimbursement__number"], row["invoice_no"]
+            index = next(line.order - 1 for line in lines if line.invoice_no == invoice)
+            raise ValidationFailed(
+                f"发票号 {invoice} 已在报销单 {number} 中使用 (invoice {invoice} was already claimed on {number})",
+                field=f"lines.{index}.invoiceNo", details={"reimbursement": number},
+            )
+    digests = [f.sha256 for line in lines for f in line.files]
+    if digests:
+        row = await (
+            Attachment.filter(sha256__in=digests, expense_line_id__not_isnull=True)
+            .exclude(expense_line__reimbursement__status="REJECTED")
+            .order_by("id").first().values("sha256", "expense_line__reimbursement__number")
+        )
+        if row is not None:
+            number = row["expense_line__reimbursement__number"]
+            line, f = next((ln, f) for ln in lines for f in ln.files if f.sha256 == row["sha256"])
+            raise ValidationFailed(
+                f"凭证 {f.filename} 已在报销单 {number} 中使用 (this voucher file was already used on {number})",
+                field=f"lines.{line.order - 1}.vouchers", details={"reimbursement": number},
+            )
+
+
+# ---------------------------------------------------------------- reading
+
+
+async def reserved_by_loan(loan_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Offsets reserved by pending reimbursements, per loan."""
+    ids = list(set(loan_ids))
+    if not ids:
+        return {}
+    rows = await (
+        ReimbursementOffset.filter(loan_id__in=ids, state=RESERVED).group_by("loan_id")
+        .annotate(total=Sum("amount_fen")).values("loan_id", "total")
+    )
+    out = {i: ZERO for i in ids}
+    for row in rows:
+        out[row["loan_id"]] = from_fen(int(row["total"] or 0))
+    return out
+
+
+async def open_loans(employee_id: int, also: Iterable[int] = ()) -> tuple[dict[int, O.OpenLoan], dict[int, Loan]]:
+    """The employee's open loans (and any other loans named), with what each still leaves to offset."""
+    q = Q(employee_id=employee_id, status__in=sorted(L.OPEN_STATUSES))
+    extra = list(set(also))
+    if extra:
+        q |= Q(id__in=extra)
+    rows = await Loan.filter(q)
+    ids = [r.id for r in rows]
+    balances = await outstanding_by_loan(ids)
+    reserved = await reserved_by_loan(ids)
+    loans = {
+        r.id: O.OpenLoan(
+            loan_id=r.id, number=r.number, employee_id=r.employee_id, status=r.status,  # type: ignore[attr-defined]
+            offsettable=O.offsettable(balances[r.id], reserved[r.id]),
+            disbursed_order=(r.disbursed_at or r.created_at, r.id),
+        )
+        for r in rows
+    }
+    return loans, {r.id: r for r in rows}
+
+
+async def can_see_reimbursement(viewer: Viewer, row: Reimbursement) -> bool:
+    if viewer.sees_all:
+        return True
+    employee = await Employee.get(id=row.employee_id)  # type: ignore[attr-defined]
+    if await can_see_employee(viewer, employee):
+        return True
+    # A role-holder whose decision it is waiting for sees it.
+    step = await ApprovalStep.filter(reimbursement_id=row.id, is_current=True).first()
+    return step is not None and _actor_may_decide(viewer, step, row.employee_id)  # type: ignore[attr-defined]
+
+
+async def get_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursement | None:
+    require_login(viewer)
+    row = await Reimbursement.filter(id=parse_id(reimbursement_id, "reimbursement")).first()
+    if row is None:
+        return None
+    if not await can_see_reimbursement(viewer, row):
+        raise Forbidden("无权查看该报销单 (you may not see this reimbursement)")
+    return row
+
+
+@dataclass(frozen=True)
+class ReimbursementPage:
+    rows: list[Reimbursement]
+    total: int
+    offset: int
+    has_next: bool
+
+
+async def list_reimbursements(
+    viewer: Viewer, employee_id: Any = None, statuses: list[str] | None = None, first: int = 50, offset: int = 0,
+) -> ReimbursementPage:
+    require_login(viewer)
+    qs = Reimbursement.filter(visible_employees_q(viewer, "employee__"))
+    if employee_id is not None:
+        qs = qs.filter(employee_id=parse_id(employee_id, "employee"))
+    if statuses:
+        qs = qs.filter(status__in=list(statuses))
+    total = await qs.count()
+    rows = await qs.order_by("-created_at", "-id").offset(offset).limit(first)
+    return ReimbursementPage(rows, total, offset, offset + len(rows) < total)
+
+
+async def pending_reimbursement_approvals(viewer: Viewer) -> list[Reimbursement]:
+    """Reimbursements whose current approval step is the viewer's to decide."""
+    require_login(viewer)
+    step_q = Q(role__in=[r for r in viewer.roles if r != R.SUPERVISOR])
+    if viewer.employee_id is not None:
+        step_q |= Q(role=R.SUPERVISOR, approver_id=viewer.employee_id)
+    steps = await ApprovalStep.filter(step_q, is_current=True, reimbursement_id__not_isnull=True).values(
+        "reimbursement_id"
+    )
+    ids = [s["reimbursement_id"] for s in steps]
+    if not ids:
+        return []
+    qs = Reimbursement.filter(id__in=ids, status="PENDING_APPROVAL")
+    if viewer.employee_id is not None:
+        qs = qs.exclude(employee_id=viewer.employee_id)
+    return await qs.order_by("created_at", "id")
+
+
+@dataclass(frozen=True)
+class OffsetPreview:
+    total: Decimal
+    offsets: list[tuple[Loan, Decimal]]
+    offset_total: Decimal
+    payable: Decimal
+    owed: Decimal
+
+
+async def preview_offsets(viewer: Viewer, total: Any) -> OffsetPreview:
+    """For the reimbursement form: how the server would offset `total` now (oldest first).
+    The server decides again on submit."""
+    require_login(viewer)
+    if viewer.employee_id is None:
+        raise Forbidden("该账号没有员工档案，不能报销 (this account has no employee record)")
+    value = parse_money(total, "total")
+    loans, models = await open_loans(viewer.employee_id)
+    allocations = O.plan(value, None, loans, viewer.employee_id)
+    return OffsetPreview(
+        total=value, offsets=[(models[a.loan_id], a.amount) for a in allocations],
+        offset_total=O.offset_total(allocations), payable=O.payable(value, allocations),
+        owed=O.owed(list(loans.values()), viewer.employee_id),
+    )
+
+
+# ---------------------------------------------------------------- submitting
+
+
+async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimbursement:
+    """The viewer claims expenses for themself; open loans are offset first (mandatory)."""
+    require_login(viewer)
+    if viewer.employee_id is None:
+        raise Forbidden("该账号没有员工档案，不能报销 (this account has no employee record)")
+    on = today()
+    if not data.lines:
+        raise ValidationFailed("至少需要一条费用明细 (at least one expense line)", field="lines")
+    if len(data.lines) > MAX_LINES:
+        raise ValidationFailed(f"费用明细最多 {MAX_LINES} 条 (at most {MAX_LINES} lines)", field="lines")
+    lines = [_parse_line(i, line, on) for i, line in enumerate(data.lines)]
+    total = sum((line.amount for line in lines), ZERO)
+    if total > MAX_AMOUNT:
+        raise ValidationFailed("报销总额过大 (the total is too large)", field="lines")
+    requested = _parse_offsets(data.offsets)
+    for line, given in zip(lines, data.lines, strict=True):
+        line.files = await store_uploads(given.vouchers, VOUCHER_TYPES, f"lines.{line.order - 1}.vouchers")
+    _check_duplicates_within(lines)
+
+    async with atomic():
+        await lock_employee(viewer.employee_id)
+        employee = await Employee.get(id=viewer.employee_id)
+        if employee.status == "LEFT":
+            raise Forbidden("员工已离职 (the employee has left)")
+        # Taking the number updates one counter row: every submission waits here for the one
+        # before it to commit, so the duplicate checks below see all earlier reimbursements.
+        number = f"BX-{on.year}-{await next_sequence(f'reimbursement-{on.year}'):06d}"
+        await _check_duplicates_elsewhere(lines)
+        loans, _ = await open_loans(employee.id, [a.loan_id for a in requested or []])
+        allocations = O.plan(total, requested, loans, employee.id)
+        now = utcnow()
+        row = await Reimbursement.create(
+            number=number, employee_id=employee.id, status="PENDING_APPROVAL", total_fen=to_fen(total),
+            created_at=now,
+        )
+        for line in lines:
+            line_row = await ExpenseLine.create(
+                reimbursement=row, order=line.order, category=line.category, amount_fen=to_fen(line.amount),
+                incurred_on=line.incurred_on, invoice_no=line.invoice_no, description=line.description,
+            )
+            for f in line.files:
+                await Attachment.create(sha256=f.sha256, filename=f.filename, content_type=f.content_type,
+                                        size=f.size, uploaded_by_id=viewer.user_id, expense_line=line_row)
+        for alloc in allocations:
+            await ReimbursementOffset.create(reimbursement=row, loan_id=alloc.loan_id,
+                                             amount_fen=to_fen(alloc.amount), state=RESERVED)
+        await audit.record(viewer, "reimbursement.submit", "reimbursement", row.id, None, {
+            "number": number, "status": row.status, "total": total,
+            "offsets": [{"loan": loans[a.loan_id].number, "amount": a.amount} for a in allocations],
+            "offsetTotal": O.offset_total(allocations), "payable": O.payable(total, allocations),
+            "allocation": "OLDEST_FIRST" if requested is None else "EXPLICIT",
+            "lines": [{"category": ln.category, "amount": ln.amount, "incurredOn": ln.incurred_on,
+                       "invoiceNo": ln.invoice_no, "vouchers": [f.sha256 for f in ln.files]} for ln in lines],
+            "linesWithoutVouchers": sum(1 for ln in lines if not ln.files),
+        })
+        position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
+        steps = A.build_chain(list(position.approval_chain), employee.supervisor_id)  # type: ignore[attr-defined]
+        await _save_new_chain(steps, reimbursement=row)
+        if A.chain_outcome(steps) == "APPROVED":  # every step skipped: nobody left to ask
+            await _approve(viewer, row, note="审批链无可用审批人，自动通过")
+    return row
+
+
+# ---------------------------------------------------------------- deciding and paying
+
+
+async def _get_for_update(reimbursement_id: Any) -> Reimbursement:
+    row = await Reimbursement.filter(id=parse_id(reimbursement_id, "reimbursement")).first()
+    if row is None:
+        raise NotFound(f"报销单 {reimbursement_id} 不存在 (reimbursement not found)")
+    await lock_employee(row.employee_id)  # type: ignore[attr-defined]
+    await row.refresh_from_db()  # re-read under the lock
+    return row
+
+
+async def _apply_offsets(viewer: Viewer, row: Reimbursement) -> list[dict]:
+    """Turn the reservations into OFFSET ledger entries (employee locked by the caller)."""
+    applied = []
+    for off in await ReimbursementOffset.filter(reimbursement_id=row.id, state=RESERVED).order_by("id"):
+        loan = await Loan.get(id=off.loan_id)  # type: ignore[attr-defined]
+        balance = (await outstanding_by_loan([loan.id]))[loan.id] if loan.status in L.OPEN_STATUSES else ZERO
+        reserved = from_fen(off.amount_fen)
+        amount = O.applicable(reserved, balance)
+        if amount > 0:
+            await append_reduction(viewer, loan, L.OFFSET, amount, note=f"报销单 {row.number} 冲抵",
+                                   reimbursement_id=row.id)
+            off.state, off.amount_fen = APPLIED, to_fen(amount)
+        else:
+            off.state = RELEASED
+        await off.save(update_fields=["state", "amount_fen"])
+        applied.append({"loan": loan.number, "reserved": reserved, "applied": amount})
+    return applied
+
+
+async def _approve(viewer: Viewer, row: Reimbursement, **details: Any) -> None:
+    before = {"status": row.status}
+    row.status, row.decided_at = "APPROVED", utcnow()
+    await row.save(update_fields=["status", "decided_at"])
+    applied = await _apply_offsets(viewer, row)
+    await audit.record(viewer, "reimbursement.approve", "reimbursement", row.id, before, {
+        "status": row.status, "offsets": applied, **details,
+    })
+
+
+async def decide_reimbursement(
+    viewer: Viewer, reimbursement_id: Any, decision: str, comment: str | None = None,
+) -> Reimbursement:
+    require_login(viewer)
+    decision = str(getattr(decision, "value", decision))
+    async with atomic():
+        row = await _get_for_update(reimbursement_id)
+        if row.status != "PENDING_APPROVAL":
+            if not await can_see_reimbursement(viewer, row):
+                raise Forbidden("无权审批该报销单 (you may not decide this reimbursement)")
+            raise InvalidTransition(
+                f"报销单 {row.number} 状态为 {row.status}，不能审批 (reimbursement is {row.status})"
+            )
+        rows = await ApprovalStep.filter(reimbursement_id=row.id).order_by("order")
+        step, outcome = await decide_chain(viewer, rows, row.employee_id, decision, comment)  # type: ignore[attr-defined]
+        decided = {"step": step.order, "role": step.role, "comment": step.comment}
+        if outcome == "APPROVED":
+            await _approve(viewer, row, **decided)
+        elif outcome == "REJECTED":
+            before = {"status": row.status}
+            row.status, row.decided_at = "REJECTED", utcnow()
+            await row.save(update_fields=["status", "decided_at"])
+            released = await ReimbursementOffset.filter(reimbursement_id=row.id, state=RESERVED).update(
+                state=RELEASED
+            )
+            await audit.record(viewer, "reimbursement.reject", "reimbursement", row.id, before, {
+                "status": row.status, "offsetsReleased": released, **decided,
+            })
+        else:
+            await audit.record(viewer, "reimbursement.approve_step", "reimbursement", row.id,
+                               {"status": row.status}, {"status": row.status, **decided})
+    return row
+
+
+async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursement:
+    """FINANCE records that the payable amount was paid out (also when it is 0.00: the claim is closed)."""
+    require_role(viewer, R.FINANCE)
+    async with atomic():
+        row = await _get_for_update(reimbursement_id)
+        if row.status != "APPROVED":
+            raise InvalidTransition(
+                f"报销单 {row.number} 状态为 {row.status}，不能付款 (only APPROVED reimbursements are paid)"
+            )
+        if row.employee_id == viewer.employee_id:  # type: ignore[attr-defined]
+            raise Forbidden("不能给自己付款 (nobody pays their own reimbursement)")
+        applied = await ReimbursementOffset.filter(reimbursement_id=row.id, state=APPLIED)
+        paid = from_fen(row.total_fen - sum(o.amount_fen for o in applied))
+        row.status, row.paid_at = "PAID", utcnow()
+        await row.save(update_fields=["status", "paid_at"])
+        await audit.record(viewer, "reimbursement.pay", "reimbursement", row.id, {"status": "APPROVED"},
+                           {"status": "PAID", "paid": paid})
+    return row
