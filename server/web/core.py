@@ -54,12 +54,17 @@ def _money(value: Any) -> str:
         return str(value)
 
 
+def _decimal_or_zero(value: Any) -> Decimal:
+    try:
+        amount = Decimal(str(value or 0).replace(",", "").strip() or 0)
+    except InvalidOperation:
+        return Decimal(0)
+    return amount if amount.is_finite() else Decimal(0)
+
+
 def _percent(value: Any, total: Any) -> int:
     """Width of a bar in percent of `total`, 0..100 (Decimal arithmetic; drawing only)."""
-    try:
-        v, t = Decimal(str(value or 0)), Decimal(str(total or 0))
-    except InvalidOperation:
-        return 0
+    v, t = _decimal_or_zero(value), _decimal_or_zero(total)
     if t <= 0:
         return 0
     return int(max(Decimal(0), min(Decimal(100), v * 100 / t)).quantize(Decimal(1)))
@@ -73,10 +78,7 @@ def _datetime(value: Any) -> str:
 
 
 def _dec(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value or 0)).quantize(CENT)
-    except InvalidOperation:
-        return Decimal(0)
+    return _decimal_or_zero(value).quantize(CENT)
 
 
 @cache

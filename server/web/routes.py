@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import account, admin, home
+from server.web import account, admin, home, loans
 from server.web.core import view
 
 
@@ -17,6 +17,18 @@ def web_routes() -> list[Any]:
         Route("/login", view(account.login_submit, login=False), methods=["POST"]),
         Route("/logout", view(account.logout, login=False), methods=["POST"]),
         Route("/locale", view(account.switch_locale, login=False), methods=["POST"]),
+        # loans
+        Route("/loans", view(loans.my_loans), methods=["GET"]),
+        Route("/loans/new", view(loans.apply_page), methods=["GET"]),
+        Route("/loans/new", view(loans.apply_submit), methods=["POST"]),
+        Route("/loans/{loan_id}", view(loans.loan_page), methods=["GET"]),
+        Route("/loans/{loan_id}/cancel", view(loans.cancel), methods=["POST"]),
+        Route("/approvals", view(loans.inbox), methods=["GET"]),
+        Route("/approvals/{loan_id}", view(loans.decide), methods=["POST"]),
+        Route("/finance", view(loans.finance_page), methods=["GET"]),
+        Route("/finance/{loan_id}/disburse", view(loans.disburse), methods=["POST"]),
+        Route("/finance/{loan_id}/settle", view(loans.settle), methods=["POST"]),
+        Route("/files/{file_id}/{name}", view(loans.download), methods=["GET"]),
         # organization (ADMIN, HR)
         Route("/admin", view(admin.admin_index), methods=["GET"]),
         Route("/admin/positions", view(admin.positions_page), methods=["GET"]),

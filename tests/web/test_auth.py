@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server import auth
 from server.demo import DEMO_PASSWORD, MARKER
-from server.models import AuditEntry, Sequence, Session, User
+from server.models import AuditEntry, Loan, Sequence, Session, User
 from tests.factories import PASSWORD, make_org
 from tests.web.conftest import csrf_from, text_of
 
@@ -45,6 +45,8 @@ async def test_wrong_password_shows_the_message(browser, db):
 
 async def test_anonymous_is_sent_to_login_and_back(browser, db):
     await make_org()
+    response = await browser.get("/loans")
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/loans"
     response = await browser.get("/?tab=1")
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/%3Ftab%3D1"
@@ -94,6 +96,12 @@ async def test_posts_without_csrf_are_403_and_change_nothing(browser, db):
         ("/admin/departments", {"code": "X1", "name": "新部门"}),
         ("/admin/positions", {"code": "SALES", "name": "销售", "level": "3", "loanLimit": "1.00",
                               "settleDays": "15", "chain_1": "FINANCE"}),
+        ("/admin/employees", {"employeeNo": "Z1"}),
+        ("/loans/new", {"amount": "100.00", "purpose": "TRAVEL", "description": "x"}),
+        ("/loans/1/cancel", {}),
+        ("/approvals/1", {"decision": "APPROVE"}),
+        ("/finance/1/disburse", {}),
+        ("/finance/1/settle", {"method": "CASH_RETURN", "amount": "1.00"}),
     ]:
         response = await browser.post(url, data, csrf=False)
         assert response.status_code == 403, url
@@ -103,6 +111,7 @@ async def test_posts_without_csrf_are_403_and_change_nothing(browser, db):
     assert (await User.get(username="admin")).locale == "zh_CN"
     assert await AuditEntry.filter(action="department.create", actor="admin").count() == 0
     assert await AuditEntry.filter(action="position.update", actor="admin").count() == 0
+    assert await Loan.all().count() == 0
 
 
 async def test_htmx_header_token_is_accepted(browser, db):

@@ -1,0 +1,347 @@
+"""Loan pages: apply (with the live quota preview), my loans, one loan's timeline, the approval inbox,
+finance (disburse, settle, write off), and file downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.responses import FileResponse, Response
+
+from server.domain.errors import DomainError
+from server.services import files as file_service
+from server.storage import path_for
+from server.web import forms
+from server.web.core import Page, PageError, check_read, refuse_if_forbidden
+
+OPEN = ["DISBURSED", "PARTIALLY_SETTLED"]
+UNSETTLED = ["PENDING_APPROVAL", "APPROVED", "DISBURSED", "PARTIALLY_SETTLED"]
+PURPOSES = ["CLIENT_VISIT", "MARKETING", "TRAVEL", "PROCUREMENT", "OTHER"]
+QUOTA = "quota { limit committed available monthlyLimit monthlyUsed }"
+
+# ---------------------------------------------------------------- applying
+
+PREVIEW_FIELDS = "loanPreview(amount: $amount) { " + QUOTA + " after rejectionReason }"
+APPLY_PAGE = "query($amount: String) { " + PREVIEW_FIELDS + " me { employee { name position { name settleDays } } } }"
+PREVIEW = "query($amount: String) { " + PREVIEW_FIELDS + " }"
+APPLY = """
+mutation($input: LoanApplicationInput!) { applyForLoan(input: $input) { id number status rejectionReason } }
+"""
+APPLY_FIELDS = {"amount", "purpose", "description", "expectedSettleDate", "attachments"}
+
+
+async def _preview(page: Page, amount: str) -> tuple[dict[str, Any] | None, str | None]:
+    """loanPreview for what is typed: (preview, error message for the amount field)."""
+    result = await page.gql(PREVIEW, {"amount": amount or None})
+    if result.ok:
+        return result.data["loanPreview"], None
+    if result.field_errors().get("amount"):
+        base = check_read(await page.gql(PREVIEW, {"amount": None}))
+        return base["loanPreview"], result.field_errors()["amount"]
+    check_read(result)
+    return None, None
+
+
+async def apply_page(page: Page) -> Response:
+    amount = page.request.query_params.get("amount", "").strip()
+    if page.htmx:
+        # The amount field asks as it is typed: only the preview block comes back.
+        preview, amount_error = await _preview(page, amount)
+        return await page.render("loans/apply.html", {
+            "preview": preview, "amount": amount, "amount_error": amount_error,
+        }, block="preview")
+    data = check_read(await page.gql(APPLY_PAGE, {"amount": None}))
+    preview, amount_error = (await _preview(page, amount)) if amount else (data["loanPreview"], None)
+    return await _apply_form(page, data, preview, {"amount": amount, "purpose": "CLIENT_VISIT"}, {}, [],
+                             amount_error=amount_error)
+
+
+async def _apply_form(page: Page, data: dict[str, Any], preview: dict[str, Any] | None, values: dict[str, str],
+                      errors: dict[str, str], general: list[str], status: int = 200,
+                      amount_error: str | None = None) -> Response:
+    return await page.render("loans/apply.html", {
+        "employee": data["me"]["employee"], "preview": preview, "amount": values.get("amount", ""),
+        "amount_error": amount_error or errors.get("amount"), "values": values, "errors": errors,
+        "general": general, "purposes": PURPOSES,
+    }, status=status)
+
+
+def _uploads(page: Page, name: str) -> list[UploadFile]:
+    if page.form is None:
+        return []
+    # A form with no file chosen still sends one empty part without a filename.
+    return [f for f in page.form.getlist(name) if isinstance(f, UploadFile) and f.filename]
+
+
+async def apply_submit(page: Page) -> Response:
+    values = {name: page.value(name) for name in ("amount", "purpose", "description", "expectedSettleDate")}
+    errors: dict[str, str] = {}
+    uploads = _uploads(page, "attachments")
+    variables = {"input": {
+        "amount": forms.amount(page, values["amount"], "amount", errors),
+        "purpose": values["purpose"] or None,
+        "description": values["description"],
+        "expectedSettleDate": forms.date(page, values["expectedSettleDate"], "expectedSettleDate", errors,
+                                         required=False),
+        "attachments": uploads or None,
+    }}
+    if not values["purpose"]:
+        errors["purpose"] = page._("请选择用途")
+    if not errors:
+        result = await page.gql(APPLY, variables)
+        if result.ok:
+            loan = result.data["applyForLoan"]
+            return page.redirect(f"/loans/{loan['id']}?applied=1")
+        refuse_if_forbidden(result)
+        errors = result.field_errors()
+        if "file" in errors:  # the storage names the upload "file"
+            errors["attachments"] = errors.pop("file")
+        general = result.general_errors(APPLY_FIELDS | {"file"})
+    else:
+        general = []
+    data = check_read(await page.gql(APPLY_PAGE, {"amount": None}))
+    preview, amount_error = await _preview(page, values["amount"]) if "amount" not in errors else (
+        data["loanPreview"], None)
+    return await _apply_form(page, data, preview, values, errors, general, status=422, amount_error=amount_error)
+
+
+# ---------------------------------------------------------------- my loans and one loan
+
+MY_LOANS = """
+query {
+  me { employee { name QUOTA
+    loans { id number amount purpose status outstanding daysOverdue expectedSettleDate createdAt rejectionReason }
+  } }
+}
+""".replace("QUOTA", QUOTA)
+
+LOAN = """
+query($id: ID!) {
+  loan(id: $id) {
+    id number amount purpose description expectedSettleDate status rejectionReason outstanding daysOverdue
+    createdAt disbursedAt settledAt
+    employee { id name employeeNo position { name } department { name } }
+    approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
+    ledger { id kind delta note recordedAt }
+    offsets { amount state reimbursement { id number } }
+    attachments { id filename contentType size url }
+  }
+}
+"""
+CANCEL = "mutation($id: ID!) { cancelLoan(loanId: $id) { id status } }"
+
+
+async def my_loans(page: Page) -> Response:
+    data = check_read(await page.gql(MY_LOANS))
+    employee = data["me"]["employee"]
+    if employee is None:
+        raise PageError(403, page._("该账号没有员工档案，没有借款。"))
+    return await page.render("loans/mine.html", {"employee": employee, "loans": employee["loans"]})
+
+
+async def _loan(page: Page, loan_id: str) -> dict[str, Any]:
+    data = check_read(await page.gql(LOAN, {"id": loan_id}))
+    if data["loan"] is None:
+        raise PageError(404)
+    return data["loan"]
+
+
+async def loan_page(page: Page, loan_id: str, error: str | None = None, status: int = 200) -> Response:
+    loan = await _loan(page, loan_id)
+    return await page.render("loans/detail.html", {
+        "loan": loan, "applied": page.request.query_params.get("applied") == "1", "error": error,
+        "own": loan["employee"]["id"] == str(page.viewer.employee_id or ""),
+    }, status=status)
+
+
+async def cancel(page: Page, loan_id: str) -> Response:
+    result = await page.gql(CANCEL, {"id": loan_id})
+    if result.ok:
+        return page.redirect(f"/loans/{loan_id}")
+    refuse_if_forbidden(result)
+    return await loan_page(page, loan_id, error=result.errors[0].message, status=409)
+
+
+# ---------------------------------------------------------------- approvals inbox
+
+INBOX_FIELDS = """
+  id number amount purpose description createdAt expectedSettleDate status
+  attachments { id filename url }
+  approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
+  employee {
+    id name employeeNo position { name } department { name }
+    QUOTA
+    loans(status: $open) { id number amount outstanding daysOverdue status }
+  }
+""".replace("QUOTA", QUOTA)
+INBOX = "query($open: [LoanStatus!]) { pendingLoanApprovals { " + INBOX_FIELDS + " } }"
+INBOX_ONE = "query($id: ID!, $open: [LoanStatus!]) { loan(id: $id) { " + INBOX_FIELDS + " } }"
+DECIDE = """
+mutation($id: ID!, $decision: Decision!, $comment: String) {
+  decideLoan(loanId: $id, decision: $decision, comment: $comment) { id number status amount employee { name } }
+}
+"""
+
+
+INBOX_LIGHT = """
+query {
+  pendingLoanApprovals {
+    id number amount purpose description createdAt expectedSettleDate status
+    attachments { id filename url }
+    approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
+    employee { id name employeeNo position { name } department { name } }
+  }
+}
+"""
+
+
+async def _pending(page: Page) -> dict[str, Any]:
+    result = await page.gql(INBOX, {"open": UNSETTLED})
+    if not result.ok and "FORBIDDEN" in result.codes:
+        # An approver who may not see an applicant's quota (e.g. no longer their supervisor) still
+        # gets the list, without the quota beside it.
+        result = await page.gql(INBOX_LIGHT)
+    return check_read(result)
+
+
+async def inbox(page: Page) -> Response:
+    data = await _pending(page)
+    return await page.render("approvals/inbox.html", {
+        "loans": data["pendingLoanApprovals"], "errors": {}, "values": {}, "decided": None,
+    })
+
+
+async def decide(page: Page, loan_id: str) -> Response:
+    decision = page.value("decision")
+    comment = page.value("comment")
+    if decision not in ("APPROVE", "REJECT"):
+        raise PageError(400)
+    result = await page.gql(DECIDE, {"id": loan_id, "decision": decision, "comment": comment or None})
+    if result.ok:
+        decided = result.data["decideLoan"]
+        if page.htmx:
+            return await page.render("approvals/inbox.html", {
+                "loan": decided, "decided": decided, "errors": {}, "values": {},
+            }, block="item")
+        return page.redirect(f"/approvals?decided={decided['number']}")
+    message = result.errors[0].message
+    errors = {loan_id: message}
+    values = {loan_id: comment}
+    if page.htmx:
+        one = await page.gql(INBOX_ONE, {"id": loan_id, "open": UNSETTLED})
+        loan = one.data.get("loan") if one.ok else None
+        if loan is None:  # no longer visible or gone: say so in place of the item
+            return await page.render("approvals/inbox.html", {
+                "loan": {"id": loan_id}, "decided": None, "gone": message, "errors": {}, "values": {},
+            }, block="item")
+        return await page.render("approvals/inbox.html", {
+            "loan": loan, "decided": None, "errors": errors, "values": values,
+        }, block="item")
+    data = await _pending(page)
+    return await page.render("approvals/inbox.html", {
+        "loans": data["pendingLoanApprovals"], "errors": errors, "values": values, "decided": None,
+        "general": [] if any(item["id"] == loan_id for item in data["pendingLoanApprovals"]) else [message],
+    }, status=422)
+
+
+# ---------------------------------------------------------------- finance
+
+FINANCE = """
+query($approved: [LoanStatus!], $open: [LoanStatus!]) {
+  toDisburse: loans(status: $approved, first: 200) {
+    totalCount
+    edges { node { id number amount purpose createdAt expectedSettleDate
+                   employee { name employeeNo department { name } } } }
+  }
+  open: loans(status: $open, first: 200) {
+    totalCount
+    edges { node { id number amount outstanding daysOverdue expectedSettleDate status
+                   employee { name employeeNo department { name } } } }
+  }
+}
+"""
+DISBURSE = "mutation($id: ID!) { disburseLoan(loanId: $id) { id number status } }"
+SETTLE = """
+mutation($id: ID!, $method: SettlementMethod!, $amount: Decimal!, $note: String) {
+  settleLoan(loanId: $id, method: $method, amount: $amount, note: $note) { id number status outstanding }
+}
+"""
+METHODS = ["CASH_RETURN", "SALARY_DEDUCTION", "WRITE_OFF"]
+
+
+async def _finance(page: Page, errors: dict[str, dict[str, str]] | None = None,
+                   values: dict[str, dict[str, str]] | None = None, status: int = 200,
+                   block_for: str | None = None) -> Response:
+    data = check_read(await page.gql(FINANCE, {"approved": ["APPROVED"], "open": OPEN}))
+    to_disburse = [e["node"] for e in data["toDisburse"]["edges"]]
+    open_loans = sorted((e["node"] for e in data["open"]["edges"]), key=lambda n: -n["daysOverdue"])
+    context = {
+        "to_disburse": to_disburse, "to_disburse_total": data["toDisburse"]["totalCount"],
+        "open_loans": open_loans, "open_total": data["open"]["totalCount"], "errors": errors or {},
+        "values": values or {}, "done": page.request.query_params.get("done"),
+        "number": page.request.query_params.get("number"), "methods": METHODS,
+    }
+    if block_for is not None and page.htmx:
+        loan = next((n for n in to_disburse + open_loans if n["id"] == block_for), None)
+        if loan is not None:
+            block = "disburse_row" if loan in to_disburse else "open_row"
+            return await page.render("finance/index.html", {**context, "loan": loan}, block=block)
+    return await page.render("finance/index.html", context, status=status)
+
+
+async def finance_page(page: Page) -> Response:
+    if not page.has("FINANCE", "ADMIN"):
+        raise PageError(403)
+    return await _finance(page)
+
+
+async def disburse(page: Page, loan_id: str) -> Response:
+    result = await page.gql(DISBURSE, {"id": loan_id})
+    if result.ok:
+        loan = result.data["disburseLoan"]
+        return page.redirect(f"/finance?done=disbursed&number={loan['number']}")
+    refuse_if_forbidden_unless_finance(page, result)
+    return await _finance(page, errors={loan_id: {"general": result.errors[0].message}}, status=422,
+                          block_for=loan_id)
+
+
+async def settle(page: Page, loan_id: str) -> Response:
+    values = {"method": page.value("method"), "amount": page.value("amount"), "note": page.value("note")}
+    errors: dict[str, str] = {}
+    amount = forms.amount(page, values["amount"], "amount", errors)
+    if values["method"] not in METHODS:
+        errors["method"] = page._("请选择方式")
+    if not errors:
+        result = await page.gql(SETTLE, {"id": loan_id, "method": values["method"], "amount": amount,
+                                         "note": values["note"] or None})
+        if result.ok:
+            loan = result.data["settleLoan"]
+            return page.redirect(f"/finance?done={values['method'].lower()}&number={loan['number']}")
+        refuse_if_forbidden_unless_finance(page, result)
+        errors = result.field_errors({"amount", "note", "method"})
+        general = result.general_errors({"amount", "note", "method"})
+        if general:
+            errors["general"] = general[0]
+    return await _finance(page, errors={loan_id: errors}, values={loan_id: values}, status=422, block_for=loan_id)
+
+
+def refuse_if_forbidden_unless_finance(page: Page, result: Any) -> None:
+    # Finance and admins see their refusals (e.g. disbursing one's own loan) beside the loan.
+    if not page.has("FINANCE", "ADMIN"):
+        refuse_if_forbidden(result)
+
+
+# ---------------------------------------------------------------- files
+
+
+async def download(page: Page, file_id: str, name: str) -> Response:
+    try:
+        row = await file_service.attachment_for_download(page.viewer, file_id, name)
+    except DomainError as exc:
+        raise PageError(404, exc.message) from None
+    path = path_for(row.sha256)
+    if not path.exists():
+        raise PageError(404)
+    inline = row.content_type.startswith("image/") or row.content_type == "application/pdf"
+    return FileResponse(path, media_type=row.content_type, filename=row.filename,
+                        content_disposition_type="inline" if inline else "attachment")
