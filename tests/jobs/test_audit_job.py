@@ -113,7 +113,10 @@ async def test_cron_run_records_job_under_arq_id(db, job_settings, run_burst):
     entries = await AuditEntry.all().count()
     name = f"cron-verify-{token(job_settings)}"
 
-    worker = await run_burst(cron_jobs=[cron(verify_audit_chain, name=name, run_at_startup=True)])
+    # Runs once at start-up; its next scheduled time is hours away, so the burst ends after one run.
+    far_hour = (datetime.now(job_settings.tz).hour + 12) % 24
+    worker = await run_burst(cron_jobs=[cron(verify_audit_chain, name=name, hour={far_hour}, minute={0},
+                                             run_at_startup=True)])
 
     assert worker.jobs_complete == 1
     job = await Job.get(id__startswith=f"{name}:")
