@@ -1,0 +1,390 @@
+"""Alerts and in-app notifications: the general mechanism every alert rule goes through.
+
+An alert is a stored fact ("this employee leaves owing 30,000.00"), unique per rule, subject and
+period through its `dedupe_key`, so raising it again (a re-run scan, a retried job) changes nothing.
+Raising one, in the caller's transaction:
+  - stores the Alert and one AlertRecipient per recipient employee (the contract's `recipients`);
+  - gives each recipient's active user account one in-app Notification;
+  - appends one audit entry;
+  - after commit, hands the delivery to every registered channel (e-mail, webhook... added by a
+    later issue with `register_channel`). A channel that fails is logged and never undoes the alert.
+
+Who sees what (decided here, used by GraphQL and the pages alike):
+  - FINANCE, HR, ADMIN and AUDITOR see every alert (Viewer.sees_all);
+  - anyone else sees the alerts they are a recipient of, or were notified about. The subject of an
+    alert does not see it merely for being its subject: alerts are internal risk signals; a rule
+    that wants to tell the employee (an overdue reminder) names them as a recipient.
+  - Notifications are only ever the viewer's own.
+  - FINANCE, HR and ADMIN may resolve an alert; AUDITOR reads only; recipients without those
+    roles (a supervisor) are informed, not asked to close the case.
+
+Accounts without an employee record (the bootstrap admin, an integration account) cannot be
+AlertRecipients (the contract's recipients are Employees). `role_recipients` still notifies such
+an account in-app when it holds one of the recipient roles; it sees the alert through that role.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
+from tortoise.transactions import in_transaction
+
+from server.domain import roles as R
+from server.domain.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from server.models import Alert, AlertRecipient, Employee, Notification, User
+from server.services import audit
+from server.services.base import Viewer, after_commit, atomic, parse_id, require_login, require_role, utcnow
+
+log = logging.getLogger("qingkuan.alerts")
+
+# The contract's AlertKind and Severity.
+KINDS = frozenset({
+    "LARGE_LOAN_NO_BUSINESS", "OVERDUE", "POSITION_OVERDUE_RATE", "FREQUENT_BORROWING",
+    "OFFBOARDING_OUTSTANDING", "MISSING_VOUCHERS",
+})
+SEVERITIES = ("INFO", "WARNING", "CRITICAL")
+SEVERITY_LABELS = {"INFO": "提示", "WARNING": "警告", "CRITICAL": "严重"}
+KIND_LABELS = {
+    "LARGE_LOAN_NO_BUSINESS": "大额借款无业务记录",
+    "OVERDUE": "借款逾期",
+    "POSITION_OVERDUE_RATE": "岗位逾期率过高",
+    "FREQUENT_BORROWING": "频繁借款",
+    "OFFBOARDING_OUTSTANDING": "离职未清款",
+    "MISSING_VOUCHERS": "报销缺少凭证",
+}
+RESOLVERS = (R.FINANCE, R.HR, R.ADMIN)
+MAX_NOTE = 1000
+
+
+# ---------------------------------------------------------------- recipients
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Who an alert goes to: employees (AlertRecipient rows, and their accounts notified) and
+    accounts without an employee record (notified only)."""
+
+    employee_ids: tuple[int, ...] = ()
+    user_ids: tuple[int, ...] = ()
+
+    def __add__(self, other: Recipients) -> Recipients:
+        return Recipients(
+            tuple(dict.fromkeys((*self.employee_ids, *other.employee_ids))),
+            tuple(dict.fromkeys((*self.user_ids, *other.user_ids))),
+        )
+
+    def without_employee(self, employee_id: int | None) -> Recipients:
+        return Recipients(tuple(e for e in self.employee_ids if e != employee_id), self.user_ids)
+
+
+async def role_recipients(*roles: str) -> Recipients:
+    """Every active account holding one of `roles`: its employee, or the account itself when it has none."""
+    wanted = set(roles)
+    employee_ids: list[int] = []
+    user_ids: list[int] = []
+    # Roles are a JSON list: filtering in Python keeps SQLite and PostgreSQL alike (a few hundred accounts).
+    for row in await User.filter(is_active=True).order_by("id").values("id", "roles", "employee_id"):
+        if not wanted & set(row["roles"] or []):
+            continue
+        if row["employee_id"] is not None:
+            employee_ids.append(row["employee_id"])
+        else:
+            user_ids.append(row["id"])
+    if employee_ids:
+        # An employee who has left keeps no active account in practice; check the record anyway.
+        present = set(await Employee.filter(id__in=employee_ids).exclude(status="LEFT").values_list("id", flat=True))
+        employee_ids = [e for e in employee_ids if e in present]
+    return Recipients(tuple(dict.fromkeys(employee_ids)), tuple(user_ids))
+
+
+# ---------------------------------------------------------------- channels
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a channel receives after commit: plain data, so it may be queued as a job."""
+
+    alert_id: int
+    kind: str
+    severity: str
+    title: str
+    message: str
+    employee_id: int | None
+    recipient_employee_ids: tuple[int, ...]
+    notified_user_ids: tuple[int, ...]
+    notification_ids: tuple[int, ...] = field(default_factory=tuple)
+
+
+Channel = Callable[[Delivery], Awaitable[None]]
+CHANNELS: list[Channel] = []
+
+
+def register_channel(channel: Channel) -> None:
+    """Add a delivery channel (e-mail, webhook...). Called after the alert's transaction commits."""
+    if channel not in CHANNELS:
+        CHANNELS.append(channel)
+
+
+def unregister_channel(channel: Channel) -> None:
+    if channel in CHANNELS:
+        CHANNELS.remove(channel)
+
+
+async def _deliver(delivery: Delivery) -> None:
+    for channel in list(CHANNELS):
+        try:
+            await channel(delivery)
+        except Exception:  # a failing channel must not affect the committed alert or other channels
+            log.exception("alert channel %r failed for alert %s", channel, delivery.alert_id)
+
+
+# ---------------------------------------------------------------- raising
+
+
+@dataclass(frozen=True)
+class Raised:
+    alert: Alert
+    created: bool
+
+
+def notification_title(kind: str, severity: str, subject: str | None) -> str:
+    title = f"【{SEVERITY_LABELS.get(severity, severity)}】{KIND_LABELS.get(kind, kind)}"
+    return f"{title}：{subject}" if subject else title
+
+
+async def raise_alert(
+    viewer: Viewer, *, kind: str, severity: str, message: str, dedupe_key: str,
+    recipients: Recipients | Iterable[int] = (), employee_id: int | None = None, loan_id: int | None = None,
+    position_id: int | None = None, title: str | None = None,
+) -> Raised:
+    """Store an alert once per `dedupe_key`, notify its recipients, audit it; channels run after commit.
+
+    Joins the caller's transaction. Raising an existing key returns the stored alert with
+    created=False and changes nothing (not even when the first one was resolved: the key names
+    the rule, subject and period, and that period already had its alert).
+    """
+    if kind not in KINDS:
+        raise ValidationFailed(f"unknown alert kind {kind}", field="kind")
+    if severity not in SEVERITIES:
+        raise ValidationFailed(f"unknown severity {severity}", field="severity")
+    message = (message or "").strip()
+    if not message:
+        raise ValidationFailed("alert message is required", field="message")
+    dedupe_key = (dedupe_key or "").strip()
+    if not dedupe_key or len(dedupe_key) > 200:
+        raise ValidationFailed("dedupe_key must be 1-200 characters", field="dedupe_key")
+    if not isinstance(recipients, Recipients):
+        recipients = Recipients(tuple(dict.fromkeys(recipients)))
+
+    async with atomic():
+        existing = await Alert.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return Raised(existing, False)
+        now = utcnow()
+        try:
+            async with in_transaction():  # a savepoint: a concurrent raiser may win the insert
+                alert = await Alert.create(
+                    kind=kind, severity=severity, message=message, employee_id=employee_id, loan_id=loan_id,
+                    position_id=position_id, dedupe_key=dedupe_key, created_at=now,
+                )
+        except IntegrityError:
+            existing = await Alert.filter(dedupe_key=dedupe_key).first()
+            if existing is None:
+                raise
+            return Raised(existing, False)
+
+        employee_ids = list(recipients.employee_ids)
+        if employee_ids:
+            found = set(await Employee.filter(id__in=employee_ids).values_list("id", flat=True))
+            employee_ids = [e for e in employee_ids if e in found]
+        for eid in employee_ids:
+            await AlertRecipient.create(alert=alert, employee_id=eid)
+
+        user_q = Q(id__in=list(recipients.user_ids) or [-1])
+        if employee_ids:
+            user_q |= Q(employee_id__in=employee_ids)
+        user_ids: list[int] = [
+            r["id"] for r in await User.filter(user_q, is_active=True).order_by("id").values("id")]
+        if title is None:
+            subject = None
+            if employee_id is not None:
+                subject_row = await Employee.filter(id=employee_id).first()
+                subject = f"{subject_row.name}（{subject_row.employee_no}）" if subject_row else None
+            title = notification_title(kind, severity, subject)
+        title = title[:200]
+        notification_ids = []
+        for uid in user_ids:
+            note = await Notification.create(user_id=uid, title=title, body=message, alert=alert, created_at=now)
+            notification_ids.append(note.id)
+
+        await audit.record(viewer, "alert.raise", "alert", alert.id, None, {
+            "kind": kind, "severity": severity, "message": message, "dedupeKey": dedupe_key,
+            "employeeId": employee_id, "loanId": loan_id, "positionId": position_id,
+            "recipients": employee_ids, "notifiedUsers": user_ids,
+        })
+        delivery = Delivery(
+            alert_id=alert.id, kind=kind, severity=severity, title=title, message=message,
+            employee_id=employee_id, recipient_employee_ids=tuple(employee_ids),
+            notified_user_ids=tuple(user_ids), notification_ids=tuple(notification_ids),
+        )
+
+        async def deliver() -> None:
+            await _deliver(delivery)
+
+        after_commit(deliver)
+    return Raised(alert, True)
+
+
+# ---------------------------------------------------------------- reading alerts
+
+
+def visible_alerts_q(viewer: Viewer) -> Q:
+    if viewer.sees_all:
+        return Q()
+    q = Q(id__in=Subquery(Notification.filter(user_id=viewer.user_id or -1, alert_id__not_isnull=True)
+                          .values("alert_id")))
+    if viewer.employee_id is not None:
+        q |= Q(id__in=Subquery(AlertRecipient.filter(employee_id=viewer.employee_id).values("alert_id")))
+    return q
+
+
+async def can_see_alert(viewer: Viewer, alert: Alert) -> bool:
+    if viewer.sees_all:
+        return True
+    return await Alert.filter(visible_alerts_q(viewer), id=alert.id).exists()
+
+
+async def get_alert(viewer: Viewer, alert_id: Any) -> Alert | None:
+    require_login(viewer)
+    alert = await Alert.filter(id=parse_id(alert_id, "alert")).first()
+    if alert is None:
+        return None
+    if not await can_see_alert(viewer, alert):
+        raise Forbidden("无权查看该预警 (you may not see this alert)")
+    return alert
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Any]
+    total: int
+    offset: int
+    has_next: bool
+
+
+async def list_alerts(
+    viewer: Viewer, kind: str | None = None, employee_id: Any = None, unresolved_only: bool = True,
+    first: int = 50, offset: int = 0,
+) -> Page:
+    require_login(viewer)
+    qs = Alert.filter(visible_alerts_q(viewer))
+    if kind is not None:
+        if kind not in KINDS:
+            raise ValidationFailed(f"unknown alert kind {kind}", field="kind")
+        qs = qs.filter(kind=kind)
+    if employee_id is not None:
+        qs = qs.filter(employee_id=parse_id(employee_id, "employee"))
+    if unresolved_only:
+        qs = qs.filter(resolved_at__isnull=True)
+    total = await qs.count()
+    rows = await qs.order_by("-created_at", "-id").offset(offset).limit(first)
+    return Page(rows, total, offset, offset + len(rows) < total)
+
+
+async def recipients_of(alert_ids: Sequence[int]) -> list[list[Employee]]:
+    """Batch reader: each alert's recipient employees, in the order they were added."""
+    links = await AlertRecipient.filter(alert_id__in=list(set(alert_ids))).order_by("id").values(
+        "alert_id", "employee_id")
+    employees = {e.id: e for e in await Employee.filter(id__in=list({r["employee_id"] for r in links}))}
+    grouped: dict[int, list[Employee]] = {}
+    for link in links:
+        grouped.setdefault(link["alert_id"], []).append(employees[link["employee_id"]])
+    return [grouped.get(i, []) for i in alert_ids]
+
+
+# ---------------------------------------------------------------- resolving
+
+
+def _alert_snapshot(alert: Alert) -> dict:
+    return {"resolvedAt": alert.resolved_at, "resolvedBy": alert.resolved_by_id,  # type: ignore[attr-defined]
+            "note": alert.resolution_note}
+
+
+async def resolve_alert(viewer: Viewer, alert_id: Any, note: str | None = None) -> Alert:
+    require_login(viewer)
+    note = (note or "").strip() or None
+    if note and len(note) > MAX_NOTE:
+        raise ValidationFailed(f"note is longer than {MAX_NOTE} characters", field="note")
+    async with atomic():
+        alert = await Alert.filter(id=parse_id(alert_id, "alert")).first()
+        if alert is None:
+            raise NotFound(f"预警 {alert_id} 不存在 (alert not found)")
+        if not await can_see_alert(viewer, alert):
+            raise Forbidden("无权查看该预警 (you may not see this alert)")
+        require_role(viewer, *RESOLVERS)
+        # Re-read under a conditional update: two resolvers racing must not both succeed.
+        now = utcnow()
+        updated = await Alert.filter(id=alert.id, resolved_at__isnull=True).update(
+            resolved_at=now, resolved_by_id=viewer.user_id, resolution_note=note)
+        if not updated:
+            raise InvalidTransition("该预警已处理 (the alert is already resolved)")
+        before = _alert_snapshot(alert)
+        await alert.refresh_from_db()
+        await audit.record(viewer, "alert.resolve", "alert", alert.id, before, _alert_snapshot(alert))
+    return alert
+
+
+async def resolve_by_key(viewer: Viewer, dedupe_key: str, note: str) -> Alert | None:
+    """Inside the caller's transaction: close an alert whose cause is gone (no role check: the
+    caller's own authorization covers it). Returns None when there is nothing open to close."""
+    alert = await Alert.filter(dedupe_key=dedupe_key, resolved_at__isnull=True).first()
+    if alert is None:
+        return None
+    before = _alert_snapshot(alert)
+    alert.resolved_at, alert.resolution_note = utcnow(), note
+    alert.resolved_by_id = viewer.user_id  # type: ignore[attr-defined]
+    await alert.save(update_fields=["resolved_at", "resolved_by_id", "resolution_note"])
+    await audit.record(viewer, "alert.resolve", "alert", alert.id, before, _alert_snapshot(alert))
+    return alert
+
+
+# ---------------------------------------------------------------- notifications (the viewer's own)
+
+
+async def list_notifications(viewer: Viewer, unread_only: bool = False, first: int = 50, offset: int = 0) -> Page:
+    require_login(viewer)
+    qs = Notification.filter(user_id=viewer.user_id or -1)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    total = await qs.count()
+    rows = await qs.order_by("-created_at", "-id").offset(offset).limit(first)
+    return Page(rows, total, offset, offset + len(rows) < total)
+
+
+async def unread_count(viewer: Viewer) -> int:
+    """For the page header's badge."""
+    require_login(viewer)
+    return await Notification.filter(user_id=viewer.user_id or -1, read_at__isnull=True).count()
+
+
+async def mark_notification_read(viewer: Viewer, notification_id: Any) -> Notification:
+    """Idempotent: marking a read notification again keeps the first read time and writes nothing."""
+    require_login(viewer)
+    async with atomic():
+        row = await Notification.filter(id=parse_id(notification_id, "notification")).first()
+        if row is None:
+            raise NotFound(f"通知 {notification_id} 不存在 (notification not found)")
+        if row.user_id != viewer.user_id:  # type: ignore[attr-defined]
+            raise Forbidden("只能查看自己的通知 (a notification belongs to its recipient only)")
+        if row.read_at is None:
+            now = utcnow()
+            if await Notification.filter(id=row.id, read_at__isnull=True).update(read_at=now):
+                await audit.record(viewer, "notification.read", "notification", row.id, {"readAt": None},
+                                   {"readAt": now})
+            await row.refresh_from_db()
+    return row
