@@ -1,0 +1,480 @@
+"""Offboarding clearance (离职清款): start, the clearance gate, completion, cancellation, certificate.
+
+The flow:
+  start (HR, or the employee for their own resignation)  -> CLEARANCE_PENDING, employee OFFBOARDING,
+      loans not yet paid out are cancelled, and an OFFBOARDING_OUTSTANDING alert goes out at once
+      when anything is owed;
+  money comes in through loans.settle_loan (cash return, final-pay deduction, ADMIN write-off) and
+      through reimbursement offsets; the clearance is recomputed from the ledger on every read;
+  confirm (FINANCE)  -> CLEARED, refused with CLEARANCE_BLOCKED while any loan has a balance or a
+      pending reimbursement still reserves an offset;
+  complete (HR)      -> COMPLETED, refused with CLEARANCE_BLOCKED until cleared; the employee LEFT,
+      the account deactivated, its sessions and tokens revoked;
+  cancel (HR)        -> CANCELLED, the employee ACTIVE again.
+A refused action raises before writing anything, inside the transaction: no row, no audit entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from server import auth
+from server.domain import clearance as C
+from server.domain import ledger as L
+from server.domain import roles as R
+from server.domain.errors import (
+    ClearanceBlocked,
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
+from server.domain.money import ZERO, fmt, from_fen
+from server.models import (
+    Department,
+    Employee,
+    LedgerEntry,
+    Loan,
+    Offboarding,
+    Position,
+    ReimbursementOffset,
+    User,
+)
+from server.services import alerts, audit
+from server.services.base import (
+    Viewer,
+    atomic,
+    local_date,
+    lock_employee,
+    parse_id,
+    require_login,
+    require_role,
+    today,
+    utcnow,
+)
+from server.services.loans import cancel_open_applications, outstanding_by_loan
+from server.services.org import can_see_employee, visible_employees_q
+from server.settings import get_settings
+
+STATUSES = ("CLEARANCE_PENDING", "CLEARED", "COMPLETED", "CANCELLED")
+OPEN = ("CLEARANCE_PENDING", "CLEARED")
+MAX_REASON = 1000
+ALERT_KIND = "OFFBOARDING_OUTSTANDING"
+
+
+def alert_key(offboarding_id: int) -> str:
+    """One OFFBOARDING_OUTSTANDING alert per offboarding (rule, subject, period)."""
+    return f"{ALERT_KIND}:offboarding:{offboarding_id}"
+
+
+# ---------------------------------------------------------------- the clearance, recomputed on read
+
+
+@dataclass(frozen=True)
+class OpenLoan:
+    loan: Loan
+    outstanding: Decimal
+
+
+@dataclass(frozen=True)
+class PendingOffset:
+    reimbursement_id: int
+    number: str
+    loan_id: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Clearance:
+    employee_id: int
+    loans: list[OpenLoan]
+    pending: list[PendingOffset]
+
+    @property
+    def outstanding(self) -> Decimal:
+        return C.total_owed([C.OwedLoan(x.loan.number, x.outstanding) for x in self.loans])
+
+    @property
+    def pending_reimbursements(self) -> list[C.PendingReimbursement]:
+        totals: dict[str, Decimal] = {}
+        for p in self.pending:
+            totals[p.number] = totals.get(p.number, ZERO) + p.amount
+        return [C.PendingReimbursement(n, t) for n, t in totals.items()]
+
+    @property
+    def pending_reimbursement_ids(self) -> list[int]:
+        return list(dict.fromkeys(p.reimbursement_id for p in self.pending))
+
+    @property
+    def blockers(self) -> list[str]:
+        return C.blockers([C.OwedLoan(x.loan.number, x.outstanding) for x in self.loans],
+                          self.pending_reimbursements)
+
+    @property
+    def clear(self) -> bool:
+        return not self.blockers
+
+    def blocked_message(self) -> str:
+        return C.blocked_message(self.blockers, self.outstanding)
+
+
+async def clearances(employee_ids: Sequence[int]) -> list[Clearance]:
+    """Batch: each employee's open loans with balances and pending offsets, in three queries."""
+    ids = list(set(employee_ids))
+    loans = await Loan.filter(employee_id__in=ids, status__in=sorted(L.OPEN_STATUSES)).order_by("created_at", "id")
+    balances = await outstanding_by_loan([loan.id for loan in loans])
+    offsets = await ReimbursementOffset.filter(
+        state="RESERVED", reimbursement__status="PENDING_APPROVAL", reimbursement__employee_id__in=ids,
+    ).order_by("reimbursement_id", "id").values(
+        "reimbursement_id", "reimbursement__number", "reimbursement__employee_id", "loan_id", "amount_fen")
+    by_employee: dict[int, tuple[list[OpenLoan], list[PendingOffset]]] = {i: ([], []) for i in ids}
+    for loan in loans:
+        if balances[loan.id] > 0:
+            by_employee[loan.employee_id][0].append(OpenLoan(loan, balances[loan.id]))  # type: ignore[attr-defined]
+    for row in offsets:
+        by_employee[row["reimbursement__employee_id"]][1].append(PendingOffset(
+            row["reimbursement_id"], row["reimbursement__number"], row["loan_id"], from_fen(row["amount_fen"])))
+    return [Clearance(i, *by_employee[i]) for i in employee_ids]
+
+
+async def clearance_for(employee_id: int) -> Clearance:
+    return (await clearances([employee_id]))[0]
+
+
+# ---------------------------------------------------------------- reading offboardings
+
+
+async def can_see_offboarding(viewer: Viewer, offboarding: Offboarding) -> bool:
+    if viewer.sees_all:
+        return True
+    employee = await Employee.get(id=offboarding.employee_id)  # type: ignore[attr-defined]
+    return await can_see_employee(viewer, employee)
+
+
+async def get_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding | None:
+    require_login(viewer)
+    row = await Offboarding.filter(id=parse_id(offboarding_id, "offboarding")).first()
+    if row is None:
+        return None
+    if not await can_see_offboarding(viewer, row):
+        raise Forbidden("无权查看该离职办理 (you may not see this offboarding)")
+    return row
+
+
+@dataclass(frozen=True)
+class OffboardingPage:
+    rows: list[Offboarding]
+    total: int
+    offset: int
+    has_next: bool
+
+
+async def list_offboardings(
+    viewer: Viewer, statuses: list[str] | None = None, first: int = 50, offset: int = 0,
+) -> OffboardingPage:
+    """Open offboardings first (oldest last working day first), then the rest, newest first."""
+    require_login(viewer)
+    for s in statuses or []:
+        if s not in STATUSES:
+            raise ValidationFailed(f"unknown offboarding status {s}", field="status")
+    qs = Offboarding.filter(visible_employees_q(viewer, "employee__"))
+    if statuses:
+        qs = qs.filter(status__in=list(statuses))
+    total = await qs.count()
+    rows = await qs.order_by("-created_at", "-id").offset(offset).limit(first)
+    return OffboardingPage(rows, total, offset, offset + len(rows) < total)
+
+
+async def _for_update(offboarding_id: Any) -> Offboarding:
+    row = await Offboarding.filter(id=parse_id(offboarding_id, "offboarding")).first()
+    if row is None:
+        raise NotFound(f"离职办理 {offboarding_id} 不存在 (offboarding not found)")
+    await lock_employee(row.employee_id)  # type: ignore[attr-defined]
+    await row.refresh_from_db()  # re-read under the lock
+    return row
+
+
+def _snapshot(o: Offboarding) -> dict:
+    return {"status": o.status, "lastWorkingDay": o.last_working_day, "employeeId": o.employee_id}  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- start
+
+
+def outstanding_message(employee: Employee, position: Position | None, last_day: date, c: Clearance) -> str:
+    who = f"{employee.name}（{employee.employee_no}{'，' + position.name if position else ''}）"
+    loans = "；".join(f"{x.loan.number} 未结清 {fmt(x.outstanding)}" for x in c.loans)
+    return (
+        f"{who}离职办理中，最后工作日 {last_day.isoformat()}，尚欠借款 {fmt(c.outstanding)} 元：{loans}。"
+        f"请财务、人事与直属上级在离职前完成清款。"
+        f" ({employee.employee_no} is leaving on {last_day.isoformat()} owing {fmt(c.outstanding)})"
+    )
+
+
+async def start_offboarding(
+    viewer: Viewer, employee_id: Any, last_working_day: date, reason: str | None = None,
+) -> Offboarding:
+    require_login(viewer)
+    eid = parse_id(employee_id, "employee")
+    is_self = viewer.employee_id is not None and viewer.employee_id == eid
+    if not is_self and not viewer.has(R.HR):
+        raise Forbidden("只有人事或员工本人可以发起离职 (only HR or the employee themself may start an offboarding)")
+    if not isinstance(last_working_day, date) or isinstance(last_working_day, datetime):
+        raise ValidationFailed("lastWorkingDay must be a date", field="lastWorkingDay")
+    reason = (reason or "").strip() or None
+    if reason and len(reason) > MAX_REASON:
+        raise ValidationFailed(f"reason is longer than {MAX_REASON} characters", field="reason")
+    on = today()
+    if last_working_day > on + timedelta(days=366):
+        raise ValidationFailed("最后工作日不能晚于一年之后 (lastWorkingDay is more than a year away)",
+                               field="lastWorkingDay")
+    # HR may record a departure after the fact; an employee resigns from today on.
+    if is_self and not viewer.has(R.HR) and last_working_day < on:
+        raise ValidationFailed("最后工作日不能早于今天 (lastWorkingDay is in the past)", field="lastWorkingDay")
+
+    async with atomic():
+        employee = await Employee.filter(id=eid).first()
+        if employee is None:
+            raise NotFound(f"员工 {employee_id} 不存在 (employee not found)")
+        await lock_employee(eid)
+        await employee.refresh_from_db()
+        if last_working_day < employee.hire_date:
+            raise ValidationFailed("最后工作日早于入职日期 (lastWorkingDay is before the hire date)",
+                                   field="lastWorkingDay")
+        if employee.status == "OFFBOARDING" or await Offboarding.filter(employee_id=eid, status__in=OPEN).exists():
+            raise Conflict("该员工已在离职办理中 (an offboarding is already open for this employee)")
+        if employee.status != "ACTIVE":
+            raise Conflict(f"员工状态为 {employee.status}，不能发起离职 (the employee is {employee.status})")
+
+        now = utcnow()
+        offboarding = await Offboarding.create(
+            employee_id=eid, status="CLEARANCE_PENDING", last_working_day=last_working_day, reason=reason,
+            started_by_id=viewer.user_id, created_at=now,
+        )
+        cancelled = await cancel_open_applications(
+            viewer, eid, f"离职办理 #{offboarding.id} 开始，未放款的借款申请自动撤销 (cancelled: offboarding started)")
+        employee.status = "OFFBOARDING"
+        await employee.save(update_fields=["status"])
+        c = await clearance_for(eid)
+        await audit.record(viewer, "offboarding.start", "offboarding", offboarding.id, None, {
+            **_snapshot(offboarding), "reason": reason, "selfService": is_self,
+            "employeeStatus": {"before": "ACTIVE", "after": "OFFBOARDING"}, "cancelledLoans": cancelled,
+            "outstanding": c.outstanding, "openLoans": [x.loan.number for x in c.loans],
+        })
+        if c.outstanding > 0:
+            position = await Position.filter(id=employee.position_id).first()  # type: ignore[attr-defined]
+            recipients = await alerts.role_recipients(R.FINANCE, R.HR)
+            if employee.supervisor_id is not None:  # type: ignore[attr-defined]
+                recipients = recipients + alerts.Recipients((employee.supervisor_id,))  # type: ignore[attr-defined]
+            # The leaver is the subject, not someone asked to collect: an HR or finance clerk who
+            # resigns is not told about their own debt through this alert.
+            recipients = recipients.without_employee(eid)
+            await alerts.raise_alert(
+                viewer, kind=ALERT_KIND, severity="CRITICAL", dedupe_key=alert_key(offboarding.id),
+                message=outstanding_message(employee, position, last_working_day, c),
+                recipients=recipients, employee_id=eid,
+            )
+    return offboarding
+
+
+# ---------------------------------------------------------------- the gate
+
+
+async def confirm_clearance(viewer: Viewer, offboarding_id: Any) -> Offboarding:
+    """FINANCE confirms that nothing is owed. CLEARANCE_BLOCKED while anything is."""
+    require_role(viewer, R.FINANCE)
+    async with atomic():
+        offboarding = await _for_update(offboarding_id)
+        if offboarding.employee_id == viewer.employee_id:  # type: ignore[attr-defined]
+            raise Forbidden("不能确认自己的离职清款 (nobody confirms their own clearance)")
+        if offboarding.status != "CLEARANCE_PENDING":
+            raise InvalidTransition(
+                f"离职办理状态为 {offboarding.status}，不能确认清款 (offboarding is {offboarding.status})")
+        c = await clearance_for(offboarding.employee_id)  # type: ignore[attr-defined]
+        if not c.clear:
+            raise ClearanceBlocked(c.blocked_message(), details={
+                "outstanding": str(c.outstanding),
+                "loans": [{"number": x.loan.number, "outstanding": str(x.outstanding)} for x in c.loans],
+                "pendingReimbursements": [{"number": p.number, "offset": str(p.offset_total)}
+                                          for p in c.pending_reimbursements],
+            })
+        before = _snapshot(offboarding)
+        offboarding.status, offboarding.cleared_at = "CLEARED", utcnow()
+        offboarding.cleared_by_id = viewer.employee_id  # type: ignore[attr-defined]
+        offboarding.cleared_by_user_id = viewer.user_id  # type: ignore[attr-defined]
+        await offboarding.save(update_fields=["status", "cleared_at", "cleared_by_id", "cleared_by_user_id"])
+        await audit.record(viewer, "offboarding.confirm_clearance", "offboarding", offboarding.id, before, {
+            **_snapshot(offboarding), "outstanding": ZERO, "clearedAt": offboarding.cleared_at,
+        })
+        await alerts.resolve_by_key(viewer, alert_key(offboarding.id),
+                                    "财务已确认离职清款，无未结清借款 (clearance confirmed: nothing owed)")
+    return offboarding
+
+
+async def complete_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding:
+    """HR completes the exit. CLEARANCE_BLOCKED until finance has confirmed the clearance."""
+    require_role(viewer, R.HR)
+    async with atomic():
+        offboarding = await _for_update(offboarding_id)
+        eid: int = offboarding.employee_id  # type: ignore[attr-defined]
+        if eid == viewer.employee_id:
+            raise Forbidden("不能办结自己的离职 (nobody completes their own exit)")
+        if offboarding.status == "CLEARANCE_PENDING":
+            c = await clearance_for(eid)
+            detail = c.blocked_message() if not c.clear else "无欠款，待财务确认 (nothing owed; awaiting finance)"
+            raise ClearanceBlocked(f"财务尚未确认离职清款，不能办结离职：{detail} "
+                                   f"(clearance not confirmed by finance)")
+        if offboarding.status != "CLEARED":
+            raise InvalidTransition(
+                f"离职办理状态为 {offboarding.status}，不能办结 (offboarding is {offboarding.status})")
+        c = await clearance_for(eid)
+        if not c.clear:  # cannot happen through the services; refuse rather than lose money
+            raise ClearanceBlocked(c.blocked_message())
+        now = utcnow()
+        before = _snapshot(offboarding)
+        offboarding.status, offboarding.completed_at = "COMPLETED", now
+        await offboarding.save(update_fields=["status", "completed_at"])
+        await Employee.filter(id=eid).update(status="LEFT")
+        user = await User.filter(employee_id=eid).first()
+        await audit.record(viewer, "offboarding.complete", "offboarding", offboarding.id, before, {
+            **_snapshot(offboarding), "completedAt": now,
+            "employeeStatus": {"before": "OFFBOARDING", "after": "LEFT"},
+        })
+        if user is not None:
+            was_active = user.is_active
+            await User.filter(id=user.id).update(is_active=False)
+            await auth.revoke_all(user.id)
+            await audit.record(viewer, "user.deactivate", "user", user.id, {"isActive": was_active},
+                               {"isActive": False, "sessionsRevoked": True, "tokensRevoked": True,
+                                "reason": f"offboarding #{offboarding.id} completed"})
+    return offboarding
+
+
+async def cancel_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding:
+    """HR cancels an open offboarding: the employee stays and is ACTIVE again."""
+    require_role(viewer, R.HR)
+    async with atomic():
+        offboarding = await _for_update(offboarding_id)
+        if offboarding.status not in OPEN:
+            raise InvalidTransition(
+                f"离职办理状态为 {offboarding.status}，不能撤销 (offboarding is {offboarding.status})")
+        eid: int = offboarding.employee_id  # type: ignore[attr-defined]
+        before = _snapshot(offboarding)
+        offboarding.status, offboarding.cancelled_at = "CANCELLED", utcnow()
+        await offboarding.save(update_fields=["status", "cancelled_at"])
+        await Employee.filter(id=eid, status="OFFBOARDING").update(status="ACTIVE")
+        await audit.record(viewer, "offboarding.cancel", "offboarding", offboarding.id, before, {
+            **_snapshot(offboarding), "employeeStatus": {"before": "OFFBOARDING", "after": "ACTIVE"},
+        })
+        await alerts.resolve_by_key(viewer, alert_key(offboarding.id),
+                                    "离职办理已撤销，员工留任 (offboarding cancelled; the employee stays)")
+    return offboarding
+
+
+# ---------------------------------------------------------------- certificate (离职清款证明)
+
+
+@dataclass(frozen=True)
+class CertificateLoan:
+    number: str
+    amount: Decimal
+    disbursed_on: date | None
+    settled_on: date | None
+    status: str
+    offset: Decimal
+    cash_return: Decimal
+    salary_deduction: Decimal
+    write_off: Decimal
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class Certificate:
+    number: str
+    offboarding_id: int
+    status: str
+    employee_no: str
+    employee_name: str
+    department: str
+    position: str
+    hire_date: date
+    last_working_day: date
+    reason: str | None
+    loans: list[CertificateLoan]
+    total_borrowed: Decimal
+    total_offset: Decimal
+    total_cash_return: Decimal
+    total_salary_deduction: Decimal
+    total_write_off: Decimal
+    outstanding: Decimal
+    cleared_by_name: str
+    cleared_by_no: str | None
+    cleared_at: datetime  # in the company's time zone
+    cleared_on: date
+    completed_at: datetime | None
+    issued_on: date
+
+
+SETTLED_LABELS = {"SETTLED": "已结清", "WRITTEN_OFF": "已核销", "PARTIALLY_SETTLED": "部分结清", "DISBURSED": "未结清"}
+
+
+async def clearance_certificate(viewer: Viewer, offboarding_id: Any) -> Certificate:
+    """The data of the 离职清款证明: available once finance has confirmed the clearance."""
+    offboarding = await get_offboarding(viewer, offboarding_id)
+    if offboarding is None:
+        raise NotFound(f"离职办理 {offboarding_id} 不存在 (offboarding not found)")
+    if offboarding.status not in ("CLEARED", "COMPLETED") or offboarding.cleared_at is None:
+        raise Conflict("清款尚未经财务确认，不能出具离职清款证明 (clearance not confirmed yet)")
+    eid: int = offboarding.employee_id  # type: ignore[attr-defined]
+    employee = await Employee.get(id=eid)
+    department = await Department.get(id=employee.department_id)  # type: ignore[attr-defined]
+    position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
+    loans = await Loan.filter(employee_id=eid, status__in=sorted(L.LEDGER_STATUSES)).order_by("created_at", "id")
+    entries = await LedgerEntry.filter(loan_id__in=[loan.id for loan in loans]).order_by("recorded_at", "id")
+    per_loan: dict[int, list[LedgerEntry]] = {}
+    for e in entries:
+        per_loan.setdefault(e.loan_id, []).append(e)  # type: ignore[attr-defined]
+    rows = []
+    for loan in loans:
+        mine = per_loan.get(loan.id, [])
+
+        def total(kind: str, mine: list[LedgerEntry] = mine) -> Decimal:
+            return sum((from_fen(-e.delta_fen) for e in mine if e.kind == kind), ZERO)
+
+        rows.append(CertificateLoan(
+            number=loan.number, amount=from_fen(loan.amount_fen),
+            disbursed_on=local_date(loan.disbursed_at) if loan.disbursed_at else None,
+            settled_on=local_date(loan.settled_at) if loan.settled_at else None,
+            status=SETTLED_LABELS.get(loan.status, loan.status),
+            offset=total(L.OFFSET), cash_return=total(L.CASH_RETURN),
+            salary_deduction=total(L.SALARY_DEDUCTION), write_off=total(L.WRITE_OFF),
+            notes=[e.note for e in mine if e.note],
+        ))
+    c = await clearance_for(eid)
+    if not c.clear:  # a certificate must never state something false
+        raise ClearanceBlocked(c.blocked_message())
+    cleared_by = await Employee.filter(id=offboarding.cleared_by_id).first()  # type: ignore[attr-defined]
+    if cleared_by is not None:
+        cleared_name, cleared_no = cleared_by.name, cleared_by.employee_no
+    else:
+        user = await User.filter(id=offboarding.cleared_by_user_id).first()  # type: ignore[attr-defined]
+        cleared_name, cleared_no = (user.username if user else "—"), None
+    return Certificate(
+        number=f"LZQK-{local_date(offboarding.cleared_at).year}-{offboarding.id:06d}",
+        offboarding_id=offboarding.id, status=offboarding.status,
+        employee_no=employee.employee_no, employee_name=employee.name, department=department.name,
+        position=position.name, hire_date=employee.hire_date, last_working_day=offboarding.last_working_day,
+        reason=offboarding.reason, loans=rows,
+        total_borrowed=sum((r.amount for r in rows), ZERO), total_offset=sum((r.offset for r in rows), ZERO),
+        total_cash_return=sum((r.cash_return for r in rows), ZERO),
+        total_salary_deduction=sum((r.salary_deduction for r in rows), ZERO),
+        total_write_off=sum((r.write_off for r in rows), ZERO), outstanding=c.outstanding,
+        cleared_by_name=cleared_name, cleared_by_no=cleared_no, cleared_at=offboarding.cleared_at.astimezone(get_settings().tz),
+        cleared_on=local_date(offboarding.cleared_at), completed_at=offboarding.completed_at.astimezone(get_settings().tz) if offboarding.completed_at else None,
+        issued_on=today(),
+    )
