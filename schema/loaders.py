@@ -27,6 +27,9 @@ BATCHES = {
     "loan_offsets": readers.loan_offsets,
     "reimbursement_offsets": readers.reimbursement_offsets,
     "outstanding": readers.outstanding,
+    "alerts": readers.alerts,
+    "alert_recipients": readers.alert_recipients,
+    "clearances": readers.clearances,
 }
 
 

@@ -103,3 +103,25 @@ async def reimbursement_offsets(ids: Sequence[int]) -> list[list[ReimbursementOf
 async def outstanding(ids: Sequence[int]) -> list[Decimal]:
     balances = await outstanding_by_loan(ids)
     return [balances[i] for i in ids]
+
+
+# ---------------------------------------------------------------- alerts and offboarding
+
+
+async def alerts(ids: Sequence[int]) -> list[Any]:
+    from server.models import Alert
+
+    return await _by_id(Alert, ids)
+
+
+async def alert_recipients(ids: Sequence[int]) -> list[list[Employee]]:
+    from server.services.alerts import recipients_of
+
+    return await recipients_of(ids)
+
+
+async def clearances(employee_ids: Sequence[int]) -> list[Any]:
+    """Each employee's clearance (open loans, pending offsets), recomputed from the ledger."""
+    from server.services.offboarding import clearances as batch
+
+    return await batch(employee_ids)

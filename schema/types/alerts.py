@@ -1,0 +1,186 @@
+"""Alerts and notifications: the contract's Alert, Notification and their connections."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from schema.loaders import load
+from schema.types.common import PageInfo, decode_cursor, encode_cursor, page_size, viewer
+from schema.types.enums import AlertKind, Severity
+from schema.types.org import Employee, Position
+from server.models import Alert as AlertModel
+from server.models import Notification as NotificationModel
+from server.services import alerts as alert_service
+
+if TYPE_CHECKING:
+    from schema.types.loans import Loan
+
+
+@strawberry.type
+class Alert:
+    model: strawberry.Private[AlertModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field
+    def kind(self) -> AlertKind:
+        return AlertKind(self.model.kind)
+
+    @strawberry.field
+    def severity(self) -> Severity:
+        return Severity(self.model.severity)
+
+    @strawberry.field
+    def message(self) -> str:
+        return self.model.message
+
+    @strawberry.field
+    async def employee(self, info: Info) -> Employee | None:
+        if self.model.employee_id is None:
+            return None
+        row = await load(info, "employees", self.model.employee_id)
+        return Employee(model=row) if row else None
+
+    @strawberry.field
+    async def loan(self, info: Info) -> Annotated[Loan, strawberry.lazy("schema.types.loans")] | None:
+        from schema.types.loans import Loan
+
+        if self.model.loan_id is None:
+            return None
+        row = await load(info, "loans", self.model.loan_id)
+        return Loan(model=row) if row else None
+
+    @strawberry.field
+    async def position(self, info: Info) -> Position | None:
+        if self.model.position_id is None:
+            return None
+        row = await load(info, "positions", self.model.position_id)
+        return Position(model=row) if row else None
+
+    @strawberry.field
+    async def recipients(self, info: Info) -> list[Employee]:
+        return [Employee(model=e) for e in await load(info, "alert_recipients", self.model.id)]
+
+    @strawberry.field
+    def created_at(self) -> datetime.datetime:
+        return self.model.created_at
+
+    @strawberry.field
+    def resolved_at(self) -> datetime.datetime | None:
+        return self.model.resolved_at
+
+    @strawberry.field(description="Why the alert was closed (given by whoever resolved it, or by the system).")
+    def resolution_note(self) -> str | None:
+        return self.model.resolution_note
+
+
+@strawberry.type
+class AlertEdge:
+    node: Alert
+    cursor: str
+
+
+@strawberry.type
+class AlertConnection:
+    edges: list[AlertEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class Notification:
+    model: strawberry.Private[NotificationModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field
+    def title(self) -> str:
+        return self.model.title
+
+    @strawberry.field
+    def body(self) -> str:
+        return self.model.body
+
+    @strawberry.field
+    async def alert(self, info: Info) -> Alert | None:
+        # The notification is the viewer's own: they were told about this alert, so they may read it.
+        if self.model.alert_id is None:
+            return None
+        row = await load(info, "alerts", self.model.alert_id)
+        return Alert(model=row) if row else None
+
+    @strawberry.field
+    def created_at(self) -> datetime.datetime:
+        return self.model.created_at
+
+    @strawberry.field
+    def read_at(self) -> datetime.datetime | None:
+        return self.model.read_at
+
+
+@strawberry.type
+class NotificationEdge:
+    node: Notification
+    cursor: str
+
+
+@strawberry.type
+class NotificationConnection:
+    edges: list[NotificationEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class AlertQuery:
+    @strawberry.field
+    async def alerts(
+        self, info: Info, kind: AlertKind | None = None, employee_id: strawberry.ID | None = None,
+        unresolved_only: bool | None = True, first: int | None = 50, after: str | None = None,
+    ) -> AlertConnection:
+        offset = decode_cursor(after)
+        page = await alert_service.list_alerts(
+            viewer(info), kind.value if kind else None, employee_id, unresolved_only is not False,
+            page_size(first), offset,
+        )
+        edges = [AlertEdge(node=Alert(model=r), cursor=encode_cursor(offset + i + 1)) for i, r in enumerate(page.rows)]
+        return AlertConnection(
+            edges=edges, total_count=page.total,
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
+        )
+
+    @strawberry.field
+    async def notifications(
+        self, info: Info, unread_only: bool | None = False, first: int | None = 50, after: str | None = None,
+    ) -> NotificationConnection:
+        offset = decode_cursor(after)
+        page = await alert_service.list_notifications(viewer(info), bool(unread_only), page_size(first), offset)
+        edges = [NotificationEdge(node=Notification(model=r), cursor=encode_cursor(offset + i + 1))
+                 for i, r in enumerate(page.rows)]
+        return NotificationConnection(
+            edges=edges, total_count=page.total,
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
+        )
+
+    @strawberry.field(description="The viewer's unread notifications (the badge in the page header).")
+    async def unread_notification_count(self, info: Info) -> int:
+        return await alert_service.unread_count(viewer(info))
+
+
+@strawberry.type
+class AlertMutation:
+    @strawberry.mutation
+    async def resolve_alert(self, info: Info, alert_id: strawberry.ID, note: str | None = None) -> Alert:
+        return Alert(model=await alert_service.resolve_alert(viewer(info), alert_id, note))
+
+    @strawberry.mutation
+    async def mark_notification_read(self, info: Info, notification_id: strawberry.ID) -> Notification:
+        return Notification(model=await alert_service.mark_notification_read(viewer(info), notification_id))

@@ -1,0 +1,156 @@
+"""Offboarding clearance (离职清款): the contract's Offboarding; start, confirm, complete, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from schema.loaders import load
+from schema.types.common import PageInfo, decode_cursor, encode_cursor, page_size, viewer
+from schema.types.enums import OffboardingStatus
+from schema.types.org import Employee
+from server.models import Offboarding as OffboardingModel
+from server.services import offboarding as offboarding_service
+
+if TYPE_CHECKING:
+    from schema.types.loans import Loan
+    from schema.types.reimbursements import Reimbursement
+
+
+async def _clearance(info: Info, model: OffboardingModel) -> offboarding_service.Clearance:
+    return await load(info, "clearances", model.employee_id)
+
+
+@strawberry.type
+class Offboarding:
+    model: strawberry.Private[OffboardingModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field
+    async def employee(self, info: Info) -> Employee:
+        return Employee(model=await load(info, "employees", self.model.employee_id))
+
+    @strawberry.field
+    def status(self) -> OffboardingStatus:
+        return OffboardingStatus(self.model.status)
+
+    @strawberry.field
+    def last_working_day(self) -> datetime.date:
+        return self.model.last_working_day
+
+    @strawberry.field
+    def reason(self) -> str | None:
+        return self.model.reason
+
+    @strawberry.field(description="Owed now on the employee's loans, from the ledger: it updates as money comes in.")
+    async def outstanding(self, info: Info) -> Decimal:
+        return (await _clearance(info, self.model)).outstanding
+
+    @strawberry.field(description="Loans with a balance, oldest first.")
+    async def open_loans(self, info: Info) -> list[Annotated[Loan, strawberry.lazy("schema.types.loans")]]:
+        from schema.types.loans import Loan
+
+        return [Loan(model=x.loan) for x in (await _clearance(info, self.model)).loans]
+
+    @strawberry.field(description="Reimbursements pending approval that still reserve an offset on a loan.")
+    async def pending_reimbursements(
+        self, info: Info
+    ) -> list[Annotated[Reimbursement, strawberry.lazy("schema.types.reimbursements")]]:
+        from schema.types.reimbursements import Reimbursement
+
+        ids = (await _clearance(info, self.model)).pending_reimbursement_ids
+        rows = await asyncio.gather(*(load(info, "reimbursements", i) for i in ids))
+        return [Reimbursement(model=r) for r in rows if r]
+
+    @strawberry.field(description="Why clearance cannot be confirmed now (loans and amounts); empty when clear.")
+    async def blockers(self, info: Info) -> list[str]:
+        return (await _clearance(info, self.model)).blockers
+
+    @strawberry.field
+    async def cleared_by(self, info: Info) -> Employee | None:
+        if self.model.cleared_by_id is None:
+            return None
+        row = await load(info, "employees", self.model.cleared_by_id)
+        return Employee(model=row) if row else None
+
+    @strawberry.field
+    def cleared_at(self) -> datetime.datetime | None:
+        return self.model.cleared_at
+
+    @strawberry.field
+    def completed_at(self) -> datetime.datetime | None:
+        return self.model.completed_at
+
+    @strawberry.field
+    def cancelled_at(self) -> datetime.datetime | None:
+        return self.model.cancelled_at
+
+    @strawberry.field(description="When the offboarding was started.")
+    def created_at(self) -> datetime.datetime:
+        return self.model.created_at
+
+
+@strawberry.type
+class OffboardingEdge:
+    node: Offboarding
+    cursor: str
+
+
+@strawberry.type
+class OffboardingConnection:
+    edges: list[OffboardingEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class OffboardingQuery:
+    @strawberry.field
+    async def offboarding(self, info: Info, id: strawberry.ID) -> Offboarding | None:
+        row = await offboarding_service.get_offboarding(viewer(info), id)
+        return Offboarding(model=row) if row else None
+
+    @strawberry.field(description="Offboardings the viewer may see, newest first (HR's list).")
+    async def offboardings(
+        self, info: Info, status: list[OffboardingStatus] | None = None, first: int | None = 50,
+        after: str | None = None,
+    ) -> OffboardingConnection:
+        offset = decode_cursor(after)
+        page = await offboarding_service.list_offboardings(
+            viewer(info), [s.value for s in status or []], page_size(first), offset)
+        edges = [OffboardingEdge(node=Offboarding(model=r), cursor=encode_cursor(offset + i + 1))
+                 for i, r in enumerate(page.rows)]
+        return OffboardingConnection(
+            edges=edges, total_count=page.total,
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
+        )
+
+
+@strawberry.type
+class OffboardingMutation:
+    @strawberry.mutation
+    async def start_offboarding(
+        self, info: Info, employee_id: strawberry.ID, last_working_day: datetime.date, reason: str | None = None,
+    ) -> Offboarding:
+        return Offboarding(model=await offboarding_service.start_offboarding(
+            viewer(info), employee_id, last_working_day, reason))
+
+    @strawberry.mutation(description="Finance confirms that nothing is owed; CLEARANCE_BLOCKED while anything is.")
+    async def confirm_clearance(self, info: Info, offboarding_id: strawberry.ID) -> Offboarding:
+        return Offboarding(model=await offboarding_service.confirm_clearance(viewer(info), offboarding_id))
+
+    @strawberry.mutation(description="HR completes the exit; CLEARANCE_BLOCKED until clearance is confirmed.")
+    async def complete_offboarding(self, info: Info, offboarding_id: strawberry.ID) -> Offboarding:
+        return Offboarding(model=await offboarding_service.complete_offboarding(viewer(info), offboarding_id))
+
+    @strawberry.mutation(description="HR cancels an open offboarding: the employee stays, ACTIVE again.")
+    async def cancel_offboarding(self, info: Info, offboarding_id: strawberry.ID) -> Offboarding:
+        return Offboarding(model=await offboarding_service.cancel_offboarding(viewer(info), offboarding_id))
