@@ -6,34 +6,49 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from server.models import ApiToken, Session, User
 from server.services.base import Viewer, utcnow
 
-_hasher = PasswordHasher()
-# A real hash to verify against when the username is unknown: the same cost either way,
-# so response time does not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash("qingkuan-timing-equalizer")
+from server.settings import get_settings
+
+_hashers: dict[str, tuple[PasswordHasher, str]] = {}
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """argon2id with RFC 9106's low-memory profile; PASSWORD_HASH_COST=test only for test suites.
+
+    Also returns a real hash to verify against when the username is unknown: the same cost
+    either way, so response time does not reveal which usernames exist.
+    """
+    cost = get_settings().password_hash_cost
+    if cost not in _hashers:
+        hasher = PasswordHasher.from_parameters(
+            profiles.CHEAPEST if cost == "test" else profiles.RFC_9106_LOW_MEMORY
+        )
+        _hashers[cost] = (hasher, hasher.hash("qingkuan-timing-equalizer"))
+    return _hashers[cost]
 
 TOKEN_DAYS = 90
 SESSION_COOKIE = "qk_session"
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        hasher, dummy = _hasher()
+        return hasher.verify(password_hash or dummy, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher()[0].check_needs_rehash(password_hash)
 
 
 def _digest(secret: str) -> str:

@@ -32,6 +32,13 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no)")
 
 
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{name}={value!r} must be one of: {', '.join(choices)}")
+    return value
+
+
 def _int(env: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -58,6 +65,7 @@ class Settings:
     max_upload_bytes: int
     session_days: int
     demo: bool = True
+    password_hash_cost: str = "default"
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30
     graphql_max_tokens: int = 4000
@@ -177,6 +185,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_upload_bytes=_int(env, "MAX_UPLOAD_MB", 10) * 1024 * 1024,
         session_days=_int(env, "SESSION_DAYS", 7),
         demo=_bool(env, "DEMO_DATA", True),
+        password_hash_cost=_choice(env, "PASSWORD_HASH_COST", ("default", "test"), "default"),
         job_queue=_job_queue(env),
     )
 

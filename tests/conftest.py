@@ -24,6 +24,8 @@ SETTINGS = load_settings({
     "DATA_DIR": str(_tmp), "DATABASE_URL": _db_url, "SECRET_KEY": "test-secret-key-0123456789",
     "ADMIN_USERNAME": "admin", "ADMIN_PASSWORD": "admin-pass-123", "DEMO_DATA": "0",
     "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), "TIMEZONE": "Asia/Shanghai",
+    # argon2id still, with its cheapest parameters: the suite hashes hundreds of passwords.
+    "PASSWORD_HASH_COST": "test",
 })
 override_settings(SETTINGS)
 

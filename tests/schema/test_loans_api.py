@@ -251,7 +251,10 @@ class _Counter(logging.Handler):
         self.queries: list[str] = []
 
     def emit(self, record):
-        self.queries.append(record.getMessage())
+        # Only statements: the client also logs pool creation and the like on this logger.
+        message = record.getMessage().lstrip().upper()
+        if message.startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
+            self.queries.append(message)
 
 
 async def _count_queries(coro):
