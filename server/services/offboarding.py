@@ -177,7 +177,7 @@ class OffboardingPage:
 async def list_offboardings(
     viewer: Viewer, statuses: list[str] | None = None, first: int = 50, offset: int = 0,
 ) -> OffboardingPage:
-    """Open offboardings first (oldest last working day first), then the rest, newest first."""
+    """Offboardings of employees the viewer may see, newest first; `statuses` narrows the list."""
     require_login(viewer)
     for s in statuses or []:
         if s not in STATUSES:
