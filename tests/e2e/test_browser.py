@@ -1,0 +1,169 @@
+"""The real server in a subprocess, driven by headless Chromium (Debian's /usr/bin/chromium via playwright).
+
+Screenshots at desktop and phone widths go to test-artifacts/ (gitignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server.settings import ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = ROOT / "test-artifacts"
+DEMO_USER, DEMO_PASSWORD = "zhouting", "demo1234"  # HR: edits positions and borrows like anyone
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+    port = _free_port()
+    data_dir = tmp_path_factory.mktemp("browser-data")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG")}
+    env.update({"DATA_DIR": str(data_dir), "ADMIN_PASSWORD": "admin-pass-123", "DEMO_DATA": "1",
+                "SECRET_KEY": "browser-test-secret-0123456789"})
+    if (ROOT / "main.py").exists():
+        command = [sys.executable, "main.py", "--port", str(port)]
+    else:
+        command = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--port", str(port)]
+    log = (data_dir / "server.log").open("wb")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"server exited: {(data_dir / 'server.log').read_text()[-3000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not start: {(data_dir / 'server.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _money(text: str) -> Decimal:
+    return Decimal(text.strip().replace(",", ""))
+
+
+def _fmt(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+@pytest.mark.parametrize("width", list(VIEWPORTS))
+def test_login_positions_and_live_application_preview(server, chromium, width):
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(viewport=VIEWPORTS[width], is_mobile=width == "phone", locale="zh-CN")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text} {msg.location}")
+            if msg.type == "error" else None)
+
+    def shot(name: str) -> None:
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky header belongs at the top of a full-page shot
+        page.screenshot(path=str(ARTIFACTS / f"{width}-{name}.png"), full_page=True)
+
+    # Log in through the form; the demo accounts are listed because the demo data is loaded.
+    page.goto(server + "/login")
+    expect(page.get_by_text("演示账号")).to_be_visible()
+    shot("login")
+    page.fill("#f-username", DEMO_USER)
+    page.fill("#f-password", DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="您好，周婷")).to_be_visible()
+    shot("home")
+
+    # Positions and their loan policy, with the chart of limits.
+    page.get_by_role("link", name="组织管理").click()
+    expect(page).to_have_url(re.compile(r"/admin/positions$"))
+    expect(page.get_by_role("heading", name="借款额度对比")).to_be_visible()
+    assert page.locator("ul.bars svg.bar").count() >= 5
+    shot("positions")
+
+    # Editing a position: the API's message appears next to the field, swapped in by HTMX.
+    page.locator('a[href="/admin/positions/SALES"]').click()
+    page.fill("#f-loanLimit", "10.001")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("#e-loanLimit")).to_have_text("loanLimit has more than two decimal places")
+    expect(page).to_have_url(re.compile(r"/admin/positions/SALES$"))
+    shot("position-inline-error")
+
+    # The application form: the "after this loan" figure follows what is typed.
+    page.get_by_role("link", name="申请借款").first.click()
+    expect(page).to_have_url(re.compile(r"/loans/new$"))
+    available = _money(page.locator("#preview dl.figures div:nth-child(3) dd").inner_text())
+    assert available > 100
+    page.locator("#f-amount").press_sequentially("100", delay=40)
+    expect(page.locator("#after")).to_have_text(_fmt(available - 100))
+    expect(page.locator("#preview")).not_to_have_class(re.compile(r"\bover\b"))
+    shot("apply-within-limit")
+
+    page.locator("#f-amount").fill("")
+    page.locator("#f-amount").press_sequentially(str(int(available) + 1), delay=40)
+    expect(page.locator("#after")).to_have_text(_fmt(available - int(available) - 1))
+    expect(page.locator("#preview")).to_have_class(re.compile(r"\bover\b"))
+    expect(page.get_by_text("超出额度：提交后将被自动驳回。")).to_be_visible()
+    shot("apply-over-limit")
+
+    # The server still decides: submitting the over-limit amount stores a rejected loan with its reason.
+    page.fill("#f-description", "浏览器测试：超额申请")
+    page.get_by_role("button", name="提交申请").click()
+    expect(page.get_by_text("申请已被自动驳回")).to_be_visible()
+    expect(page.locator("#rejection-reason")).to_contain_text("超出岗位借款额度")
+    shot("rejected-loan")
+
+    # English, then back.
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("link", name="My loans")).to_be_visible()
+    shot("english")
+    page.get_by_role("button", name="中文").click()
+    expect(page.get_by_role("link", name="我的借款")).to_be_visible()
+
+    assert not problems, problems
+    context.close()
