@@ -15,14 +15,17 @@ from strawberry.tools import merge_types
 from schema.errors import ErrorCodes
 from schema.scalars import DecimalScalar
 from schema.types.alerts import AlertMutation, AlertQuery
+from schema.types.jobs import JobMutation, JobQuery
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
 from schema.types.org import OrgMutation, OrgQuery
 from schema.types.reimbursements import ReimbursementMutation, ReimbursementQuery
 from server.settings import get_settings
 
-QUERIES: tuple[type, ...] = (OrgQuery, LoanQuery, ReimbursementQuery, OffboardingQuery, AlertQuery)
-MUTATIONS: tuple[type, ...] = (OrgMutation, LoanMutation, ReimbursementMutation, OffboardingMutation, AlertMutation)
+QUERIES: tuple[type, ...] = (OrgQuery, LoanQuery, ReimbursementQuery, OffboardingQuery, AlertQuery, JobQuery)
+MUTATIONS: tuple[type, ...] = (
+    OrgMutation, LoanMutation, ReimbursementMutation, OffboardingMutation, AlertMutation, JobMutation,
+)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

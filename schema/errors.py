@@ -24,7 +24,7 @@ def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
             extensions["field"] = original.field
         return GraphQLError(original.message, error.nodes, error.source, error.positions, error.path,
                             None, extensions)
-    if original is None or (error.path is None and isinstance(original, ValueError | TypeError)):
+    if original is None or (error.path is None and isinstance(original, ValueError | TypeError | LookupError)):
         # Parse, validation and coercion errors (a scalar refusing a literal): the client's input is wrong.
         extensions = dict(error.extensions or {})
         extensions.setdefault("code", "VALIDATION")

@@ -100,3 +100,19 @@ async def verify_chain(batch: int = 1000) -> ChainReport:
             checked += 1
             last_id = row.id
     return ChainReport(True, checked)
+
+
+async def request_verification(viewer: Viewer) -> Any:
+    """ADMIN or AUDITOR: queue a re-hash of the whole chain (jobs/audit.py); returns the Job to poll."""
+    import uuid
+
+    from server.domain import roles as R
+    from server.services import jobs
+    from server.services.base import atomic, require_role
+
+    require_role(viewer, R.ADMIN, R.AUDITOR)
+    async with atomic():
+        job = await jobs.submit("VERIFY_AUDIT_CHAIN", "verify_audit_chain", job_id=f"audit-{uuid.uuid4().hex}",
+                                created_by=viewer.user_id)
+        await record(viewer, "audit.verify_requested", "job", job.id)
+    return job

@@ -58,3 +58,8 @@ async def test_introspection_of_contract_types(gql, token):
     data = await gql.ok('{ __type(name:"Loan") { fields { name } } }', token=token)
     names = {f["name"] for f in data["__type"]["fields"]}
     assert {"outstanding", "daysOverdue", "approvals", "offsets", "settlements", "attachments"} <= names
+
+
+async def test_unknown_enum_value_in_variables_is_validation(gql, token):
+    err = await gql.error("query($s: [LoanStatus!]) { loans(status:$s) { totalCount } }", {"s": ["FOOD"]}, token)
+    assert err["extensions"]["code"] == "VALIDATION"
