@@ -16,7 +16,7 @@ MASKED_MESSAGE = "内部错误，请联系管理员 (unexpected error; it has be
 
 def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     original = error.original_error
-    while isinstance(original, GraphQLError) and original.original_error is not None:
+    while isinstance(original, GraphQLError):  # coercion errors wrap the scalar's or enum's own error
         original = original.original_error
     if isinstance(original, DomainError):
         extensions = {"code": original.code}
@@ -24,8 +24,9 @@ def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
             extensions["field"] = original.field
         return GraphQLError(original.message, error.nodes, error.source, error.positions, error.path,
                             None, extensions)
-    if original is None or (error.path is None and isinstance(original, ValueError | TypeError | LookupError)):
-        # Parse, validation and coercion errors (a scalar refusing a literal): the client's input is wrong.
+    if original is None or error.path is None:
+        # Parse, validation and variable-coercion errors (before any resolver ran, so no path):
+        # the client's input is wrong, and the message says how.
         extensions = dict(error.extensions or {})
         extensions.setdefault("code", "VALIDATION")
         return GraphQLError(error.message, error.nodes, error.source, error.positions, error.path, None,

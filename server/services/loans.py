@@ -410,7 +410,8 @@ async def append_reduction(
     now = utcnow()
     entry = await LedgerEntry.create(
         loan=loan, kind=kind, delta_fen=-to_fen(amount), reimbursement_id=reimbursement_id,
-        note=note, recorded_by_id=viewer.user_id, recorded_at=now,
+        note=note, reference=(note or "")[:100] or None if kind in L.SETTLEMENT_KINDS else None,
+        recorded_by_id=viewer.user_id, recorded_at=now,
     )
     domain_entries.append(L.Entry(kind, -amount))
     before = {"status": loan.status, "outstanding": outstanding}
@@ -439,6 +440,7 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
         raise ValidationFailed("note is longer than 500 characters", field="note")
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
+        # The note is the receipt, payroll or approval reference the settlement was made against.
         await append_reduction(viewer, loan, method, value, note=note)
     return loan
 

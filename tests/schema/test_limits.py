@@ -63,3 +63,12 @@ async def test_introspection_of_contract_types(gql, token):
 async def test_unknown_enum_value_in_variables_is_validation(gql, token):
     err = await gql.error("query($s: [LoanStatus!]) { loans(status:$s) { totalCount } }", {"s": ["FOOD"]}, token)
     assert err["extensions"]["code"] == "VALIDATION"
+
+
+async def test_invalid_date_variable_is_validation(gql, token):
+    err = await gql.error('query($d: Date!) { loans(first: 1) { totalCount } d: loans(first: 2) { totalCount } }',
+                          {"d": "2026-13-40"}, token)
+    assert err["extensions"]["code"] == "VALIDATION"
+    err = await gql.error('mutation($d: Date!) { startOffboarding(employeeId:"1", lastWorkingDay:$d) { id } }',
+                          {"d": "2026-13-40"}, token)
+    assert err["extensions"]["code"] == "VALIDATION" and "Date" in err["message"]
