@@ -33,6 +33,7 @@ async def backdate_loan(viewer: Viewer, loan_id: Any, days: int) -> Loan:
         loan.expected_settle_date -= delta
         await loan.save()
         for step in await ApprovalStep.filter(loan_id=loan.id, decided_at__not_isnull=True):
+            assert step.decided_at is not None
             step.decided_at -= delta
             await step.save(update_fields=["decided_at"])
         for entry in await LedgerEntry.filter(loan_id=loan.id):

@@ -303,7 +303,7 @@ async def decide_chain(
     steps = [_to_step(r) for r in rows]
     step, outcome = A.decide(steps, _actor(viewer), applicant_id, decision, comment, utcnow())
     row = next(r for r in rows if r.order == step.order)
-    row.decision, row.comment, row.decided_at = step.decision, step.comment, step.decided_at
+    row.decision, row.comment, row.decided_at = step.decision, step.comment, step.decided_at  # type: ignore[assignment]
     row.decided_by_id = viewer.user_id  # type: ignore[attr-defined]
     if row.role != R.SUPERVISOR:
         row.approver_id = viewer.employee_id  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from tortoise.expressions import Q
 
@@ -63,9 +64,11 @@ def visible_employees_q(viewer: Viewer, prefix: str = "") -> Q:
     """A filter for rows owned by employees the viewer may see (prefix: 'employee__' etc.)."""
     if viewer.sees_all:
         return Q()
+    own: dict[str, Any] = {f"{prefix}id": viewer.employee_id if viewer.employee_id is not None else -1}
     if viewer.employee_id is None:
-        return Q(**{f"{prefix}id": -1})
-    return Q(**{f"{prefix}id": viewer.employee_id}) | Q(**{f"{prefix}supervisor_id": viewer.employee_id})
+        return Q(**own)
+    reports: dict[str, Any] = {f"{prefix}supervisor_id": viewer.employee_id}
+    return Q(**own) | Q(**reports)
 
 
 async def get_employee(viewer: Viewer, employee_id: object) -> Employee | None:
@@ -170,7 +173,7 @@ async def upsert_position(viewer: Viewer, data: PositionData) -> Position:
     if not 1 <= data.settle_days <= 365:
         raise ValidationFailed("settleDays must be between 1 and 365", field="settleDays")
     chain = validate_chain([str(getattr(r, "value", r)) for r in data.approval_chain])
-    values = {
+    values: dict[str, Any] = {
         "name": name, "level": data.level, "loan_limit_fen": to_fen(limit),
         "monthly_limit_fen": None if monthly is None else to_fen(monthly),
         "settle_days": data.settle_days, "approval_chain": chain,
