@@ -119,7 +119,8 @@ class GqlError:
     field: str | None
 
 
-_COERCION_FIELD = re.compile(r"at '(?:[A-Za-z]+\.)?([A-Za-z]+)")
+# "... got invalid value 'x' at 'input.level'; ..." and "... has invalid value at .level: ..."
+_COERCION_FIELD = re.compile(r"invalid value (?:'[^']*' )?at '?(?:[A-Za-z]+)?\.([A-Za-z]+)")
 _VARIABLE = re.compile(r"Variable '\$([A-Za-z]+)'")
 
 

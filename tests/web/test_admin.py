@@ -171,3 +171,16 @@ async def test_hr_granting_admin_sees_the_refusal_above_the_form(browser, db):
     text = text_of(response.text)
     assert "只有管理员可以授予 ADMIN 角色" in text and 'value="钱七"' in response.text
     assert not await Employee.filter(employee_no="S4").exists()
+
+
+async def test_an_input_the_api_refuses_is_shown_at_its_field(browser, db):
+    """A value the GraphQL layer itself refuses (an unknown role) names the field through the error's path."""
+    await make_org()
+    await browser.login("admin")
+    response = await browser.post("/admin/employees", {
+        "employeeNo": "S5", "name": "孙八", "departmentCode": "SALES", "regionCode": "XA", "positionCode": "SALES",
+        "monthlySalary": "7000.00", "hireDate": "2025-03-01", "username": "sunba", "password": "long-enough-1",
+        "roles": ["EMPLOYEE", "BOGUS"]})
+    assert response.status_code == 422
+    assert "BOGUS" in (field_error(response.text, "roles") or "")
+    assert not await Employee.filter(employee_no="S5").exists()

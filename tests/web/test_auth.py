@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from server import auth
 from server.demo import DEMO_PASSWORD, MARKER
-from server.models import AuditEntry, Loan, Sequence, Session, User
+from server.models import AuditEntry, Loan, Notification, Sequence, Session, User
+from server.services.base import utcnow
 from tests.factories import PASSWORD, make_org
 from tests.web.conftest import csrf_from, text_of
 
@@ -173,3 +176,12 @@ async def test_pages_vary_on_hx_request(browser, db):
     await browser.login("sales")
     response = await browser.get("/")
     assert "HX-Request" in response.headers["vary"]
+
+
+async def test_header_shows_the_unread_notification_count(browser, db):
+    await make_org()
+    user = await User.get(username="sales")
+    await Notification.create(user=user, title="逾期提醒", body="借款已逾期", created_at=utcnow())
+    await Notification.create(user=user, title="已读", body="x", created_at=utcnow(), read_at=utcnow())
+    home = await browser.login("sales")
+    assert re.search(r'通知 <b class="count">1</b>', home.text)

@@ -304,3 +304,23 @@ async def test_finance_page_is_for_finance_and_admin(browser, db):
     await make_org()
     await browser.login("sales")
     assert (await browser.get("/finance")).status_code == 403
+
+
+async def test_voucher_download_follows_the_reimbursement(browser, second_browser, db):
+    from server.services import reimbursements
+
+    await make_org()
+    await org.create_employee(SYSTEM, org.EmployeeData(
+        employee_no="S9", name="路人", department_code="SALES", region_code="XA", position_code="STAFF",
+        supervisor_no="M1", monthly_salary="6000.00", hire_date=today(), username="other", password=PASSWORD,
+        roles=["EMPLOYEE"]))
+    await reimbursements.submit_reimbursement(await viewer("sales"), reimbursements.ReimbursementData(lines=[
+        reimbursements.ExpenseLineData(category="TRAVEL", amount="300.00", incurred_on=today(),
+                                       invoice_no="INV-1", vouchers=[PDF])]))
+    voucher = await Attachment.get()
+    assert voucher.expense_line_id is not None
+    await browser.login("sales")
+    download = await browser.get(f"/files/{voucher.id}/{voucher.filename}")
+    assert download.status_code == 200 and download.content == PDF
+    await second_browser.login("other")
+    assert (await second_browser.get(f"/files/{voucher.id}/{voucher.filename}")).status_code == 404
