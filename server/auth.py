@@ -11,7 +11,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from server.models import ApiToken, Session, User
 from server.services.base import Viewer, utcnow
-
 from server.settings import get_settings
 
 _hashers: dict[str, tuple[PasswordHasher, str]] = {}

@@ -38,7 +38,17 @@ from server.domain import roles as R
 from server.domain.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from server.models import Alert, AlertRecipient, Employee, Notification, User
 from server.services import audit
-from server.services.base import Viewer, after_commit, atomic, parse_id, require_login, require_role, utcnow
+from server.services.base import (
+    Page,
+    Viewer,
+    after_commit,
+    atomic,
+    paginate,
+    parse_id,
+    require_login,
+    require_role,
+    utcnow,
+)
 
 log = logging.getLogger("qingkuan.alerts")
 
@@ -269,14 +279,6 @@ async def get_alert(viewer: Viewer, alert_id: Any) -> Alert | None:
     return alert
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: list[Any]
-    total: int
-    offset: int
-    has_next: bool
-
-
 async def list_alerts(
     viewer: Viewer, kind: str | None = None, employee_id: Any = None, unresolved_only: bool = True,
     first: int = 50, offset: int = 0,
@@ -291,9 +293,7 @@ async def list_alerts(
         qs = qs.filter(employee_id=parse_id(employee_id, "employee"))
     if unresolved_only:
         qs = qs.filter(resolved_at__isnull=True)
-    total = await qs.count()
-    rows = await qs.order_by("-created_at", "-id").offset(offset).limit(first)
-    return Page(rows, total, offset, offset + len(rows) < total)
+    return await paginate(qs, first, offset)
 
 
 async def recipients_of(alert_ids: Sequence[int]) -> list[list[Employee]]:
@@ -361,9 +361,7 @@ async def list_notifications(viewer: Viewer, unread_only: bool = False, first: i
     qs = Notification.filter(user_id=viewer.user_id or -1)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
-    total = await qs.count()
-    rows = await qs.order_by("-created_at", "-id").offset(offset).limit(first)
-    return Page(rows, total, offset, offset + len(rows) < total)
+    return await paginate(qs, first, offset)
 
 
 async def unread_count(viewer: Viewer) -> int:

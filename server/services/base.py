@@ -19,6 +19,22 @@ from server.settings import get_settings
 
 
 @dataclass(frozen=True)
+class Page:
+    """One page of a list, newest first, with what a connection needs."""
+
+    rows: list[Any]
+    total: int
+    offset: int
+    has_next: bool
+
+
+async def paginate(qs: Any, first: int, offset: int) -> Page:
+    total = await qs.count()
+    rows = await qs.order_by("-created_at", "-id").offset(offset).limit(first)
+    return Page(rows, total, offset, offset + len(rows) < total)
+
+
+@dataclass(frozen=True)
 class Viewer:
     """Who is asking. Built once per request (schema/context.py) or per job."""
 

@@ -20,10 +20,12 @@ from server.domain.quota import LoanSnapshot, Quota, compute_quota, rejection_re
 from server.models import ApprovalStep, Attachment, Employee, LedgerEntry, Loan, Position
 from server.services import audit
 from server.services.base import (
+    Page,
     Viewer,
     atomic,
     lock_employee,
     next_sequence,
+    paginate,
     parse_id,
     require_login,
     require_role,
@@ -149,26 +151,16 @@ async def _get_loan_for_update(loan_id: Any) -> Loan:
     return loan
 
 
-@dataclass(frozen=True)
-class LoanPage:
-    rows: list[Loan]
-    total: int
-    offset: int
-    has_next: bool
-
-
 async def list_loans(
     viewer: Viewer, employee_id: Any = None, statuses: list[str] | None = None, first: int = 50, offset: int = 0,
-) -> LoanPage:
+) -> Page:
     require_login(viewer)
     qs = Loan.filter(visible_employees_q(viewer, "employee__"))
     if employee_id is not None:
         qs = qs.filter(employee_id=parse_id(employee_id, "employee"))
     if statuses:
         qs = qs.filter(status__in=list(statuses))
-    total = await qs.count()
-    rows = await qs.order_by("-created_at", "-id").offset(offset).limit(first)
-    return LoanPage(rows, total, offset, offset + len(rows) < total)
+    return await paginate(qs, first, offset)
 
 
 async def employee_loans(viewer: Viewer, employee: Employee, statuses: list[str] | None = None) -> list[Loan]:

@@ -47,10 +47,12 @@ from server.models import (
 )
 from server.services import alerts, audit
 from server.services.base import (
+    Page,
     Viewer,
     atomic,
     local_date,
     lock_employee,
+    paginate,
     parse_id,
     require_login,
     require_role,
@@ -166,17 +168,9 @@ async def get_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding | 
     return row
 
 
-@dataclass(frozen=True)
-class OffboardingPage:
-    rows: list[Offboarding]
-    total: int
-    offset: int
-    has_next: bool
-
-
 async def list_offboardings(
     viewer: Viewer, statuses: list[str] | None = None, first: int = 50, offset: int = 0,
-) -> OffboardingPage:
+) -> Page:
     """Offboardings of employees the viewer may see, newest first; `statuses` narrows the list."""
     require_login(viewer)
     for s in statuses or []:
@@ -185,9 +179,7 @@ async def list_offboardings(
     qs = Offboarding.filter(visible_employees_q(viewer, "employee__"))
     if statuses:
         qs = qs.filter(status__in=list(statuses))
-    total = await qs.count()
-    rows = await qs.order_by("-created_at", "-id").offset(offset).limit(first)
-    return OffboardingPage(rows, total, offset, offset + len(rows) < total)
+    return await paginate(qs, first, offset)
 
 
 async def _for_update(offboarding_id: Any) -> Offboarding:

@@ -35,10 +35,12 @@ from server.models import (
 )
 from server.services import audit
 from server.services.base import (
+    Page,
     Viewer,
     atomic,
     lock_employee,
     next_sequence,
+    paginate,
     parse_id,
     require_login,
     require_role,
@@ -258,26 +260,16 @@ async def get_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
     return row
 
 
-@dataclass(frozen=True)
-class ReimbursementPage:
-    rows: list[Reimbursement]
-    total: int
-    offset: int
-    has_next: bool
-
-
 async def list_reimbursements(
     viewer: Viewer, employee_id: Any = None, statuses: list[str] | None = None, first: int = 50, offset: int = 0,
-) -> ReimbursementPage:
+) -> Page:
     require_login(viewer)
     qs = Reimbursement.filter(visible_employees_q(viewer, "employee__"))
     if employee_id is not None:
         qs = qs.filter(employee_id=parse_id(employee_id, "employee"))
     if statuses:
         qs = qs.filter(status__in=list(statuses))
-    total = await qs.count()
-    rows = await qs.order_by("-created_at", "-id").offset(offset).limit(first)
-    return ReimbursementPage(rows, total, offset, offset + len(rows) < total)
+    return await paginate(qs, first, offset)
 
 
 async def pending_reimbursement_approvals(viewer: Viewer) -> list[Reimbursement]:
