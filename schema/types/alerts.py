@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from schema.loaders import load
-from schema.types.common import PageInfo, decode_cursor, encode_cursor, page_size, viewer
+from schema.types.common import PageInfo, connection, decode_cursor, page_size, viewer
 from schema.types.enums import AlertKind, Severity
 from schema.types.org import Employee, Position
 from server.models import Alert as AlertModel
@@ -151,11 +151,7 @@ class AlertQuery:
             viewer(info), kind.value if kind else None, employee_id, unresolved_only is not False,
             page_size(first), offset,
         )
-        edges = [AlertEdge(node=Alert(model=r), cursor=encode_cursor(offset + i + 1)) for i, r in enumerate(page.rows)]
-        return AlertConnection(
-            edges=edges, total_count=page.total,
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
-        )
+        return connection(page, Alert, AlertEdge, AlertConnection)
 
     @strawberry.field
     async def notifications(
@@ -163,12 +159,7 @@ class AlertQuery:
     ) -> NotificationConnection:
         offset = decode_cursor(after)
         page = await alert_service.list_notifications(viewer(info), bool(unread_only), page_size(first), offset)
-        edges = [NotificationEdge(node=Notification(model=r), cursor=encode_cursor(offset + i + 1))
-                 for i, r in enumerate(page.rows)]
-        return NotificationConnection(
-            edges=edges, total_count=page.total,
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
-        )
+        return connection(page, Notification, NotificationEdge, NotificationConnection)
 
     @strawberry.field(description="The viewer's unread notifications (the badge in the page header).")
     async def unread_notification_count(self, info: Info) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -53,3 +54,10 @@ def page_size(first: int | None) -> int:
     if first < 0 or first > MAX_PAGE:
         raise ValidationFailed(f"first must be between 0 and {MAX_PAGE}", field="first")
     return first
+
+
+def connection(page: Any, node: Any, edge: Any, conn: Any) -> Any:
+    """A contract connection (edges, pageInfo, totalCount) from a service's Page."""
+    edges = [edge(node=node(model=r), cursor=encode_cursor(page.offset + i + 1)) for i, r in enumerate(page.rows)]
+    return conn(edges=edges, total_count=page.total,
+                page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))

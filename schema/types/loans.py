@@ -11,7 +11,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from schema.loaders import load
-from schema.types.common import PageInfo, decode_cursor, encode_cursor, page_size, viewer
+from schema.types.common import PageInfo, connection, decode_cursor, page_size, viewer
 from schema.types.enums import Decision, LoanPurpose, LoanStatus, Role, SettlementMethod
 from schema.types.org import Employee, LoanQuota
 from server.domain import ledger as L
@@ -300,11 +300,7 @@ class LoanQuery:
         page = await loan_service.list_loans(
             viewer(info), employee_id, [s.value for s in status or []], page_size(first), offset
         )
-        edges = [LoanEdge(node=Loan(model=r), cursor=encode_cursor(offset + i + 1)) for i, r in enumerate(page.rows)]
-        return LoanConnection(
-            edges=edges, total_count=page.total,
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
-        )
+        return connection(page, Loan, LoanEdge, LoanConnection)
 
     @strawberry.field(description="Loans and reimbursements waiting for the viewer's decision.")
     async def pending_loan_approvals(self, info: Info) -> list[Loan]:

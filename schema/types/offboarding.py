@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from schema.loaders import load
-from schema.types.common import PageInfo, decode_cursor, encode_cursor, page_size, viewer
+from schema.types.common import PageInfo, connection, decode_cursor, page_size, viewer
 from schema.types.enums import OffboardingStatus
 from schema.types.org import Employee
 from server.models import Offboarding as OffboardingModel
@@ -126,12 +126,7 @@ class OffboardingQuery:
         offset = decode_cursor(after)
         page = await offboarding_service.list_offboardings(
             viewer(info), [s.value for s in status or []], page_size(first), offset)
-        edges = [OffboardingEdge(node=Offboarding(model=r), cursor=encode_cursor(offset + i + 1))
-                 for i, r in enumerate(page.rows)]
-        return OffboardingConnection(
-            edges=edges, total_count=page.total,
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
-        )
+        return connection(page, Offboarding, OffboardingEdge, OffboardingConnection)
 
 
 @strawberry.type

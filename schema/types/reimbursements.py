@@ -10,7 +10,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from schema.loaders import load
-from schema.types.common import PageInfo, decode_cursor, encode_cursor, page_size, viewer
+from schema.types.common import PageInfo, connection, decode_cursor, page_size, viewer
 from schema.types.enums import Decision, LoanPurpose, ReimbursementStatus
 from schema.types.loans import ApprovalStep, Attachment, Loan, LoanOffset
 from schema.types.org import Employee
@@ -200,14 +200,7 @@ class ReimbursementQuery:
         page = await service.list_reimbursements(
             viewer(info), employee_id, [s.value for s in status or []], page_size(first), offset
         )
-        edges = [
-            ReimbursementEdge(node=Reimbursement(model=r), cursor=encode_cursor(offset + i + 1))
-            for i, r in enumerate(page.rows)
-        ]
-        return ReimbursementConnection(
-            edges=edges, total_count=page.total,
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
-        )
+        return connection(page, Reimbursement, ReimbursementEdge, ReimbursementConnection)
 
     @strawberry.field(description="How a reimbursement of `total` would offset the viewer's open loans now.")
     async def offset_preview(self, info: Info, total: Decimal) -> OffsetPreview:

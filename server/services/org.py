@@ -349,7 +349,13 @@ async def set_locale(viewer: Viewer, locale: str) -> None:
     require_login(viewer)
     if locale not in ("zh_CN", "en"):
         raise ValidationFailed("unknown language", field="locale")
-    await User.filter(id=viewer.user_id).update(locale=locale)
+    async with atomic():
+        user = await User.get(id=viewer.user_id)
+        if user.locale != locale:
+            before = {"locale": user.locale}
+            user.locale = locale
+            await user.save(update_fields=["locale"])
+            await audit.record(viewer, "user.set_locale", "user", user.id, before, {"locale": locale})
 
 
 def salary(employee: Employee) -> Decimal:
