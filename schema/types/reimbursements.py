@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from enum import Enum
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -18,6 +19,45 @@ from server.domain.money import ZERO, from_fen
 from server.models import ExpenseLine as LineModel
 from server.models import Reimbursement as ReimbursementModel
 from server.services import reimbursements as service
+
+
+@strawberry.enum(description="What an expense line shares with another reimbursement.")
+class DuplicateKind(Enum):
+    INVOICE_NO = "INVOICE_NO"
+    VOUCHER_FILE = "VOUCHER_FILE"
+
+
+@strawberry.type(description="Another reimbursement carrying the same invoice number or voucher file.")
+class DuplicateUse:
+    use: strawberry.Private[service.DuplicateUse]
+
+    @strawberry.field
+    def kind(self) -> DuplicateKind:
+        return DuplicateKind(self.use.kind)
+
+    @strawberry.field
+    def reimbursement_id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.use.reimbursement_id))
+
+    @strawberry.field
+    def reimbursement_number(self) -> str:
+        return self.use.number
+
+    @strawberry.field
+    def reimbursement_status(self) -> ReimbursementStatus:
+        return ReimbursementStatus(self.use.status)
+
+    @strawberry.field(description="True when the other reimbursement is the same employee's.")
+    def same_employee(self) -> bool:
+        return self.use.same_employee
+
+    @strawberry.field
+    def invoice_no(self) -> str | None:
+        return self.use.invoice_no
+
+    @strawberry.field(description="The voucher's file name on this line (VOUCHER_FILE).")
+    def filename(self) -> str | None:
+        return self.use.filename
 
 
 @strawberry.type
@@ -51,6 +91,14 @@ class ExpenseLine:
     @strawberry.field(description="True when the line has no voucher: allowed, but flagged (voucher compliance).")
     async def voucher_missing(self, info: Info) -> bool:
         return not await load(info, "line_vouchers", self.model.id)
+
+    @strawberry.field(description=(
+        "Other reimbursements with the same invoice number or voucher file (a warning for approvers; "
+        "submission refuses these unless the other one was rejected). The employee sees only their own."
+    ))
+    async def duplicates(self, info: Info) -> list[DuplicateUse]:
+        uses = await info.context.loader("line_duplicates", service.duplicates_by_line).load(self.model.id)
+        return [DuplicateUse(use=u) for u in service.duplicates_visible_to(viewer(info), uses)]
 
 
 @strawberry.type
@@ -142,6 +190,9 @@ class OffsetPreview:
     offsets: list[ProposedOffset]
     offset_total: Decimal
     payable: Decimal
+    open_loans: list[ProposedOffset] = strawberry.field(
+        description="Every open loan of the viewer with what a reimbursement may still offset on it, oldest first."
+    )
 
 
 @strawberry.input
@@ -208,6 +259,7 @@ class ReimbursementQuery:
         return OffsetPreview(
             total=p.total, owed=p.owed, offset_total=p.offset_total, payable=p.payable,
             offsets=[ProposedOffset(loan=Loan(model=loan), amount=amount) for loan, amount in p.offsets],
+            open_loans=[ProposedOffset(loan=Loan(model=loan), amount=amount) for loan, amount in p.open_loans],
         )
 
 

@@ -8,7 +8,7 @@ when it is rejected. Every step locks the employee, so concurrent submissions se
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -297,6 +297,9 @@ class OffsetPreview:
     offset_total: Decimal
     payable: Decimal
     owed: Decimal
+    # Every open loan with what a new reimbursement may still take off it, oldest first (the form lists
+    # them all, so that offsets may be chosen by hand).
+    open_loans: list[tuple[Loan, Decimal]] = field(default_factory=list)
 
 
 async def preview_offsets(viewer: Viewer, total: Any) -> OffsetPreview:
@@ -305,14 +308,87 @@ async def preview_offsets(viewer: Viewer, total: Any) -> OffsetPreview:
     require_login(viewer)
     if viewer.employee_id is None:
         raise Forbidden("该账号没有员工档案，不能报销 (this account has no employee record)")
-    value = parse_money(total, "total")
+    # 0.00 is what an empty form totals: nothing to offset yet, but the open loans are listed.
+    value = parse_money(total, "total", allow_zero=True)
     loans, models = await open_loans(viewer.employee_id)
-    allocations = O.plan(value, None, loans, viewer.employee_id)
+    allocations = O.plan(value, None, loans, viewer.employee_id) if value > 0 else []
+    owed = O.owed(list(loans.values()), viewer.employee_id)
+    # Allocating everything owed lists each open loan with its whole offsettable amount, oldest first.
+    everything = O.allocate_oldest_first(owed, list(loans.values()))
     return OffsetPreview(
         total=value, offsets=[(models[a.loan_id], a.amount) for a in allocations],
-        offset_total=O.offset_total(allocations), payable=O.payable(value, allocations),
-        owed=O.owed(list(loans.values()), viewer.employee_id),
+        offset_total=O.offset_total(allocations), payable=O.payable(value, allocations), owed=owed,
+        open_loans=[(models[a.loan_id], a.amount) for a in everything],
     )
+
+
+@dataclass(frozen=True)
+class DuplicateUse:
+    """Another reimbursement carrying the same invoice number or voucher file as an expense line."""
+
+    kind: str  # INVOICE_NO | VOUCHER_FILE
+    reimbursement_id: int
+    number: str
+    status: str
+    same_employee: bool
+    owner_employee_id: int  # whose line it is (decides who may be told about other people's claims)
+    invoice_no: str | None = None
+    filename: str | None = None
+
+
+async def duplicates_by_line(line_ids: Sequence[int]) -> list[list[DuplicateUse]]:
+    """Batch reader (DataLoader) for approvers' warnings: per expense line, the other reimbursements with the
+    same invoice number or the same voucher file, oldest first. Submission refuses such duplicates unless the
+    other reimbursement was rejected, so on a pending one these are rejected claims shown again.
+    Four queries whatever the number of lines; lines are reached from an authorized reimbursement."""
+    ids = list(set(line_ids))
+    lines = {row["id"]: row for row in await ExpenseLine.filter(id__in=ids).values(
+        "id", "invoice_no", "reimbursement_id", "reimbursement__employee_id")}
+    found: dict[int, dict[tuple[str, int], DuplicateUse]] = {i: {} for i in ids}
+
+    def add(line_id: int, kind: str, other: dict, prefix: str, **detail: Any) -> None:
+        line = lines[line_id]
+        if other[f"{prefix}reimbursement_id"] == line["reimbursement_id"]:
+            return
+        found[line_id].setdefault((kind, other[f"{prefix}reimbursement_id"]), DuplicateUse(
+            kind=kind, reimbursement_id=other[f"{prefix}reimbursement_id"],
+            number=other[f"{prefix}reimbursement__number"], status=other[f"{prefix}reimbursement__status"],
+            same_employee=other[f"{prefix}reimbursement__employee_id"] == line["reimbursement__employee_id"],
+            owner_employee_id=line["reimbursement__employee_id"], **detail,
+        ))
+
+    by_invoice: dict[str, list[int]] = {}
+    for line in lines.values():
+        if line["invoice_no"]:
+            by_invoice.setdefault(line["invoice_no"], []).append(line["id"])
+    if by_invoice:
+        for other in await ExpenseLine.filter(invoice_no__in=list(by_invoice)).order_by("id").values(
+            "invoice_no", "reimbursement_id", "reimbursement__number", "reimbursement__status",
+            "reimbursement__employee_id",
+        ):
+            for line_id in by_invoice[other["invoice_no"]]:
+                add(line_id, "INVOICE_NO", other, "", invoice_no=other["invoice_no"])
+    by_digest: dict[str, list[tuple[int, str]]] = {}
+    for voucher in await Attachment.filter(expense_line_id__in=ids).values("expense_line_id", "sha256", "filename"):
+        by_digest.setdefault(voucher["sha256"], []).append((voucher["expense_line_id"], voucher["filename"]))
+    if by_digest:
+        prefix = "expense_line__"
+        for other in await Attachment.filter(sha256__in=list(by_digest), expense_line_id__not_isnull=True).order_by(
+            "id"
+        ).values(
+            "sha256", f"{prefix}reimbursement_id", f"{prefix}reimbursement__number",
+            f"{prefix}reimbursement__status", f"{prefix}reimbursement__employee_id",
+        ):
+            for line_id, filename in by_digest[other["sha256"]]:
+                add(line_id, "VOUCHER_FILE", other, prefix, filename=filename)
+    return [list(found.get(i, {}).values()) for i in line_ids]
+
+
+def duplicates_visible_to(viewer: Viewer, uses: list[DuplicateUse]) -> list[DuplicateUse]:
+    """Approvers and finance see every duplicate; the employee is not told about other people's claims."""
+    if viewer.sees_all:
+        return uses
+    return [u for u in uses if u.same_employee or viewer.employee_id != u.owner_employee_id]
 
 
 # ---------------------------------------------------------------- submitting

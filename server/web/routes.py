@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import account, admin, home, loans
+from server.web import account, admin, home, loans, reimbursements
 from server.web.core import view
 
 
@@ -29,6 +29,18 @@ def web_routes() -> list[Any]:
         Route("/finance/{loan_id}/disburse", view(loans.disburse), methods=["POST"]),
         Route("/finance/{loan_id}/settle", view(loans.settle), methods=["POST"]),
         Route("/files/{file_id}/{name}", view(loans.download), methods=["GET"]),
+        # reimbursements (报销冲借款)
+        Route("/reimbursements", view(reimbursements.my_reimbursements), methods=["GET"]),
+        Route("/reimbursements/new", view(reimbursements.new_page), methods=["GET"]),
+        Route("/reimbursements/new", view(reimbursements.submit), methods=["POST"]),
+        Route("/reimbursements/new/line", view(reimbursements.new_line), methods=["GET"]),
+        Route("/reimbursements/new/line/remove", view(reimbursements.remove_line), methods=["GET"]),
+        Route("/reimbursements/new/offsets", view(reimbursements.offsets_panel), methods=["GET"]),
+        Route("/reimbursements/{reimbursement_id}", view(reimbursements.detail), methods=["GET"]),
+        Route("/approvals/reimbursements", view(reimbursements.inbox), methods=["GET"]),
+        Route("/approvals/reimbursements/{reimbursement_id}", view(reimbursements.decide), methods=["POST"]),
+        Route("/finance/reimbursements", view(reimbursements.finance_page), methods=["GET"]),
+        Route("/finance/reimbursements/{reimbursement_id}/pay", view(reimbursements.pay), methods=["POST"]),
         # organization (ADMIN, HR)
         Route("/admin", view(admin.admin_index), methods=["GET"]),
         Route("/admin/positions", view(admin.positions_page), methods=["GET"]),

@@ -1,0 +1,450 @@
+"""Reimbursement pages: my reimbursements, the new-reimbursement form (line rows added and removed with HTMX,
+vouchers per line, the open loans with the proposed offsets and the payable updated as amounts are typed),
+one reimbursement (lines, vouchers, offsets, approvals, payable), the approvers' queue and finance's payments.
+
+Every figure comes from GraphQL (offsetPreview while typing; the server decides again on submit).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from server.services.base import today
+from server.storage import MAX_FILES
+from server.web import forms
+from server.web.core import Page, PageError, check_read, environment, refuse_if_forbidden
+
+CATEGORIES = ["CLIENT_VISIT", "MARKETING", "TRAVEL", "PROCUREMENT", "OTHER"]
+LINE_FIELDS = ("category", "amount", "incurredOn", "invoiceNo", "description")
+_KEY = re.compile(r"^[0-9a-f]{1,16}$")
+_AMOUNT_PARAM = re.compile(r"^line-([0-9a-f]{1,16})-amount$")
+_OFFSET_PARAM = re.compile(r"^offset-(\d{1,18})$")
+_LINE_ERROR = re.compile(r"^lines\.(\d+)\.(\w+)$")
+PAGE_SIZE = 20
+
+DETAIL_FIELDS = """
+  id number status total offsetTotal payable createdAt decidedAt paidAt
+  employee { id name employeeNo position { name } department { name } }
+  lines {
+    category amount incurredOn invoiceNo description voucherMissing
+    vouchers { id filename contentType size url }
+    duplicates { kind reimbursementId reimbursementNumber reimbursementStatus sameEmployee invoiceNo filename }
+  }
+  offsets { amount state loan { id number amount outstanding status daysOverdue expectedSettleDate } }
+  approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
+"""
+
+
+async def _render(page: Page, name: str, context: dict[str, Any], **kwargs: Any) -> Response:
+    """page.render with the reimbursement macros (`rm`) beside the shared ones (`m`)."""
+    macros = environment(page.locale).get_template("reimbursements/_macros.html").module
+    return await page.render(name, {"rm": macros, **context}, **kwargs)
+
+
+def _key() -> str:
+    return secrets.token_hex(4)
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.strip().replace(",", "").replace("，", ""))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+# ---------------------------------------------------------------- the form's rows
+
+
+@dataclass
+class Row:
+    key: str
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)  # names chosen before a refused submission
+
+
+def _blank_row() -> Row:
+    return Row(key=_key(), values={"category": "CLIENT_VISIT", "incurredOn": today().isoformat()})
+
+
+def _rows_from_form(page: Page) -> list[Row]:
+    """The rows in the order the browser sent them (the hidden `line` field of each row)."""
+    assert page.form is not None
+    keys: list[str] = []
+    for raw in page.form.getlist("line"):
+        if isinstance(raw, str) and _KEY.match(raw) and raw not in keys:
+            keys.append(raw)
+    rows = []
+    for key in keys:
+        values = {name: page.value(f"line-{key}-{name}") for name in LINE_FIELDS}
+        rows.append(Row(key=key, values=values, files=[f.filename for f in _uploads(page, key) if f.filename]))
+    return rows
+
+
+def _uploads(page: Page, key: str) -> list[UploadFile]:
+    if page.form is None:
+        return []
+    # An empty file input still sends one part without a filename.
+    return [f for f in page.form.getlist(f"line-{key}-vouchers") if isinstance(f, UploadFile) and f.filename]
+
+
+# ---------------------------------------------------------------- offsets panel
+
+PREVIEW = """
+query($total: Decimal!) {
+  offsetPreview(total: $total) {
+    total owed offsetTotal payable
+    offsets { amount loan { id } }
+    openLoans { amount loan { id number amount outstanding daysOverdue expectedSettleDate } }
+  }
+}
+"""
+NEW_PAGE = "query { me { employee { id name position { name } } } }"
+
+
+@dataclass
+class Panel:
+    """What the offsets panel shows: the preview for the typed total, the mode, any offsets typed by hand."""
+
+    total: Decimal
+    unreadable: int  # rows whose amount could not be read (left out of the total)
+    mode: str
+    typed: dict[str, str]
+    preview: dict[str, Any] | None = None
+    error: str | None = None
+
+    @property
+    def proposed(self) -> dict[str, str]:
+        return {o["loan"]["id"]: o["amount"] for o in (self.preview or {}).get("offsets", [])}
+
+    def offset_value(self, loan_id: str) -> str:
+        """The amount in a loan's input: what was typed, else the server's proposal."""
+        if loan_id in self.typed:
+            return self.typed[loan_id]
+        return self.proposed.get(loan_id, "0.00")
+
+    @property
+    def manual_total(self) -> Decimal:
+        loans = [o["loan"]["id"] for o in (self.preview or {}).get("openLoans", [])]
+        return sum((_decimal(self.offset_value(i)) or Decimal(0) for i in loans), Decimal(0))
+
+    @property
+    def offset_total(self) -> Decimal:
+        if self.mode == "manual":
+            return self.manual_total
+        return Decimal(str((self.preview or {}).get("offsetTotal") or 0))
+
+    @property
+    def payable(self) -> Decimal:
+        if self.mode == "manual":
+            return self.total - self.manual_total
+        return Decimal(str((self.preview or {}).get("payable") or 0))
+
+
+def _panel_inputs(params: Any) -> tuple[Decimal, int, str, dict[str, str]]:
+    """The typed amounts (summed only to ask the server), the offset mode and any offsets typed by hand."""
+    total, unreadable = Decimal(0), 0
+    typed: dict[str, str] = {}
+    for name, value in params.multi_items():
+        if not isinstance(value, str):
+            continue
+        if _AMOUNT_PARAM.match(name):
+            if not value.strip():
+                continue
+            amount = _decimal(value)
+            if amount is None:
+                unreadable += 1
+            else:
+                total += amount
+        found = _OFFSET_PARAM.match(name)
+        if found:
+            typed[found.group(1)] = value.strip()
+    mode = "manual" if params.get("offsetMode") == "manual" else "auto"
+    return total, unreadable, mode, typed
+
+
+async def _panel(page: Page, params: Any) -> Panel:
+    total, unreadable, mode, typed = _panel_inputs(params)
+    panel = Panel(total=total, unreadable=unreadable, mode=mode, typed=typed)
+    result = await page.gql(PREVIEW, {"total": str(total)})
+    if result.ok:
+        panel.preview = result.data["offsetPreview"]
+        return panel
+    refuse_if_forbidden(result)
+    panel.error = result.errors[0].message
+    # Still list the open loans beside the message.
+    base = check_read(await page.gql(PREVIEW, {"total": "0"}))
+    panel.preview = base["offsetPreview"]
+    panel.total = Decimal(0) if total < 0 else total
+    return panel
+
+
+async def offsets_panel(page: Page) -> Response:
+    """GET /reimbursements/new/offsets: the panel (or only its figures) for what is typed."""
+    if not page.htmx:  # fragments only; an address typed by hand gets the form
+        return page.redirect("/reimbursements/new")
+    panel = await _panel(page, page.request.query_params)
+    block = "figures" if page.request.query_params.get("part") == "figures" else "offsets"
+    return await _render(page, "reimbursements/new.html", {"panel": panel, "errors": {}}, block=block)
+
+
+# ---------------------------------------------------------------- new reimbursement
+
+SUBMIT = "mutation($input: ReimbursementInput!) { submitReimbursement(input: $input) { id number status } }"
+
+
+async def _form(page: Page, rows: list[Row], panel: Panel, errors: dict[str, str], general: list[str],
+                status: int = 200) -> Response:
+    data = check_read(await page.gql(NEW_PAGE))
+    if data["me"]["employee"] is None:
+        raise PageError(403, page._("该账号没有员工档案，不能报销。"))
+    return await _render(page, "reimbursements/new.html", {
+        "employee": data["me"]["employee"], "rows": rows, "panel": panel, "errors": errors, "general": general,
+        "categories": CATEGORIES, "today": today().isoformat(), "max_files": MAX_FILES,
+    }, status=status)
+
+
+async def new_page(page: Page) -> Response:
+    panel = await _panel(page, page.request.query_params)
+    return await _form(page, [_blank_row()], panel, {}, [])
+
+
+async def new_line(page: Page) -> Response:
+    """GET /reimbursements/new/line: one more blank row (HTMX appends it)."""
+    if not page.htmx:
+        return page.redirect("/reimbursements/new")
+    return await _render(page, "reimbursements/new.html", {
+        "row": _blank_row(), "categories": CATEGORIES, "today": today().isoformat(),
+    }, block="line")
+
+
+async def remove_line(page: Page) -> Response:
+    """GET /reimbursements/new/line/remove: HTMX deletes the row itself; the panel is told to recount."""
+    if not page.htmx:
+        return page.redirect("/reimbursements/new")
+    return Response(status_code=200, headers={"HX-Trigger-After-Swap": "lines-changed"})
+
+
+async def submit(page: Page) -> Response:
+    rows = _rows_from_form(page)
+    errors: dict[str, str] = {}
+    lines = []
+    for index, row in enumerate(rows):
+        row_errors: dict[str, str] = {}
+        if row.values["category"] not in CATEGORIES:
+            row_errors["category"] = page._("请选择类别")
+        amount = forms.amount(page, row.values["amount"], "amount", row_errors)
+        incurred_on = forms.date(page, row.values["incurredOn"], "incurredOn", row_errors)
+        row.errors = row_errors
+        errors.update({f"lines.{index}.{k}": v for k, v in row_errors.items()})
+        lines.append({
+            "category": row.values["category"], "amount": amount, "incurredOn": incurred_on,
+            "invoiceNo": row.values["invoiceNo"] or None, "description": row.values["description"] or None,
+            "vouchers": _uploads(page, row.key) or None,
+        })
+    assert page.form is not None
+    _, _, mode, typed = _panel_inputs(page.form)
+    offsets = None
+    if mode == "manual":
+        offsets = []
+        for loan_id, text in typed.items():
+            amount = forms.amount(page, text, "offsets", errors, required=False)
+            if amount is not None and _decimal(amount) != 0:  # 0 or blank: this loan is not offset
+                offsets.append({"loanId": loan_id, "amount": amount})
+    general: list[str] = []
+    if not errors:
+        result = await page.gql(SUBMIT, {"input": {"lines": lines, "offsets": offsets}})
+        if result.ok:
+            return page.redirect(f"/reimbursements/{result.data['submitReimbursement']['id']}?submitted=1")
+        refuse_if_forbidden(result)
+        for error in result.errors:
+            found = _LINE_ERROR.match(error.field or "")
+            if found and int(found.group(1)) < len(rows):
+                rows[int(found.group(1))].errors.setdefault(found.group(2), error.message)
+            elif error.field == "offsets":
+                errors.setdefault("offsets", error.message)
+            else:
+                general.append(error.message)
+    if any(row.files for row in rows):
+        general.append(page._("上传的凭证没有保存，请重新选择文件。"))
+    panel = await _panel(page, page.form)
+    return await _form(page, rows, panel, errors, general, status=422)
+
+
+# ---------------------------------------------------------------- my reimbursements
+
+MINE = """
+query($employee: ID!, $after: String, $first: Int) {
+  reimbursements(employeeId: $employee, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { id number status total offsetTotal payable createdAt paidAt lines { voucherMissing } } }
+  }
+}
+"""
+
+
+async def my_reimbursements(page: Page) -> Response:
+    if page.viewer.employee_id is None:
+        raise PageError(403, page._("该账号没有员工档案，没有报销。"))
+    after = page.request.query_params.get("after") or None
+    data = check_read(await page.gql(MINE, {"employee": str(page.viewer.employee_id), "after": after,
+                                            "first": PAGE_SIZE}))
+    connection = data["reimbursements"]
+    return await _render(page, "reimbursements/mine.html", {
+        "items": [e["node"] for e in connection["edges"]], "total_count": connection["totalCount"],
+        "page_info": connection["pageInfo"], "first_page": after is None,
+    })
+
+
+# ---------------------------------------------------------------- one reimbursement
+
+DETAIL = "query($id: ID!) { reimbursement(id: $id) { " + DETAIL_FIELDS + " } pendingReimbursementApprovals { id } }"
+
+
+async def detail(page: Page, reimbursement_id: str, error: str | None = None, comment: str = "",
+                 status: int = 200) -> Response:
+    data = check_read(await page.gql(DETAIL, {"id": reimbursement_id}))
+    item = data["reimbursement"]
+    if item is None:
+        raise PageError(404)
+    own = item["employee"]["id"] == str(page.viewer.employee_id or "")
+    return await _render(page, "reimbursements/detail.html", {
+        "r": item, "own": own, "error": error, "comment": comment,
+        "may_decide": any(p["id"] == item["id"] for p in data["pendingReimbursementApprovals"]),
+        "may_pay": item["status"] == "APPROVED" and page.has("FINANCE") and not own,
+        "submitted": page.request.query_params.get("submitted") == "1",
+        "done": page.request.query_params.get("done"),
+    }, status=status)
+
+
+# ---------------------------------------------------------------- approvals
+
+INBOX = "query { pendingReimbursementApprovals { " + DETAIL_FIELDS + " } }"
+ONE = "query($id: ID!) { reimbursement(id: $id) { " + DETAIL_FIELDS + " } }"
+DECIDE = """
+mutation($id: ID!, $decision: Decision!, $comment: String) {
+  decideReimbursement(reimbursementId: $id, decision: $decision, comment: $comment) {
+    id number status total payable employee { name }
+  }
+}
+"""
+
+
+async def _inbox(page: Page, errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+                 general: list[str] | None = None, status: int = 200) -> Response:
+    data = check_read(await page.gql(INBOX))
+    return await _render(page, "reimbursements/inbox.html", {
+        "items": data["pendingReimbursementApprovals"], "errors": errors or {}, "values": values or {},
+        "general": general or [], "decided": None, "embedded": page.htmx,
+        "decided_number": page.request.query_params.get("decided"),
+    }, block="section", status=status)
+
+
+async def inbox(page: Page) -> Response:
+    """The approver's queue; for HTMX (the loan inbox loads it as a section) only the section."""
+    return await _inbox(page)
+
+
+async def decide(page: Page, reimbursement_id: str) -> Response:
+    decision, comment = page.value("decision"), page.value("comment")
+    from_detail = page.value("from") == "detail"
+    if decision not in ("APPROVE", "REJECT"):
+        raise PageError(400)
+    result = await page.gql(DECIDE, {"id": reimbursement_id, "decision": decision, "comment": comment or None})
+    if result.ok:
+        decided = result.data["decideReimbursement"]
+        if page.htmx and not from_detail:
+            return await _render(page, "reimbursements/inbox.html", {
+                "item": decided, "decided": decided, "errors": {}, "values": {},
+            }, block="item")
+        if from_detail:
+            return page.redirect(f"/reimbursements/{decided['id']}?done=decided")
+        return page.redirect(f"/approvals/reimbursements?decided={decided['number']}")
+    message = result.errors[0].message
+    if from_detail:
+        refuse_if_forbidden(result)
+        return await detail(page, reimbursement_id, error=message, comment=comment, status=422)
+    if page.htmx:
+        one = await page.gql(ONE, {"id": reimbursement_id})
+        item = one.data.get("reimbursement") if one.ok else None
+        if item is None or item["status"] != "PENDING_APPROVAL":
+            return await _render(page, "reimbursements/inbox.html", {
+                "item": {"id": reimbursement_id}, "decided": None, "gone": message, "errors": {}, "values": {},
+            }, block="item")
+        return await _render(page, "reimbursements/inbox.html", {
+            "item": item, "decided": None, "errors": {reimbursement_id: message},
+            "values": {reimbursement_id: comment},
+        }, block="item")
+    data = check_read(await page.gql(INBOX))
+    listed = any(i["id"] == reimbursement_id for i in data["pendingReimbursementApprovals"])
+    return await _inbox(page, errors={reimbursement_id: message}, values={reimbursement_id: comment},
+                        general=[] if listed else [message], status=422)
+
+
+# ---------------------------------------------------------------- finance
+
+FINANCE = """
+query($approved: [ReimbursementStatus!], $paid: [ReimbursementStatus!]) {
+  toPay: reimbursements(status: $approved, first: 200) {
+    totalCount
+    edges { node { id number total offsetTotal payable decidedAt
+                   employee { name employeeNo department { name } } lines { voucherMissing } } }
+  }
+  paid: reimbursements(status: $paid, first: 10) {
+    totalCount
+    edges { node { id number total offsetTotal payable paidAt employee { name employeeNo } } }
+  }
+}
+"""
+PAY = "mutation($id: ID!) { payReimbursement(reimbursementId: $id) { id number status payable paidAt } }"
+
+
+async def _finance(page: Page, errors: dict[str, str] | None = None, status: int = 200,
+                   row_for: str | None = None) -> Response:
+    if not page.has("FINANCE", "ADMIN"):
+        raise PageError(403)
+    data = check_read(await page.gql(FINANCE, {"approved": ["APPROVED"], "paid": ["PAID"]}))
+    to_pay = [e["node"] for e in data["toPay"]["edges"]]
+    context = {
+        "to_pay": to_pay, "to_pay_total": data["toPay"]["totalCount"],
+        "paid": [e["node"] for e in data["paid"]["edges"]], "errors": errors or {}, "embedded": page.htmx,
+        "paid_number": page.request.query_params.get("paid"),
+        # A refusal about a reimbursement no longer listed (e.g. paid meanwhile) goes above the list.
+        "general": [m for i, m in (errors or {}).items() if all(n["id"] != i for n in to_pay)],
+    }
+    if row_for is not None and page.htmx:
+        item = next((n for n in to_pay if n["id"] == row_for), None)
+        if item is not None:
+            return await _render(page, "reimbursements/finance.html", {**context, "item": item}, block="pay_row")
+    return await _render(page, "reimbursements/finance.html", context, block="section", status=status)
+
+
+async def finance_page(page: Page) -> Response:
+    return await _finance(page)
+
+
+async def pay(page: Page, reimbursement_id: str) -> Response:
+    from_detail = page.value("from") == "detail"
+    result = await page.gql(PAY, {"id": reimbursement_id})
+    if result.ok:
+        paid = result.data["payReimbursement"]
+        if from_detail:
+            return page.redirect(f"/reimbursements/{paid['id']}?done=paid")
+        if page.htmx:
+            return await _render(page, "reimbursements/finance.html", {"item": paid, "done": True, "errors": {}},
+                                     block="pay_row")
+        return page.redirect(f"/finance/reimbursements?paid={paid['number']}")
+    if not page.has("FINANCE", "ADMIN"):
+        refuse_if_forbidden(result)
+    message = result.errors[0].message
+    if from_detail:
+        return await detail(page, reimbursement_id, error=message, status=422)
+    return await _finance(page, errors={reimbursement_id: message}, status=422, row_for=reimbursement_id)
