@@ -98,6 +98,66 @@ class Offboarding:
         return self.model.created_at
 
 
+@strawberry.type(description="One loan on the 离职清款证明: what was borrowed and how it was settled.")
+class CertificateLoan:
+    number: str
+    amount: Decimal
+    disbursed_on: datetime.date | None
+    settled_on: datetime.date | None
+    status_label: str = strawberry.field(description="The loan's state in Chinese, as printed (已结清, 已核销).")
+    offset: Decimal
+    cash_return: Decimal
+    salary_deduction: Decimal
+    write_off: Decimal
+    notes: list[str] = strawberry.field(description="Receipt, payroll and write-off references of its settlements.")
+
+
+@strawberry.type(description="The data of the printable 离职清款证明, available once finance confirmed the clearance.")
+class ClearanceCertificate:
+    number: str
+    offboarding_id: strawberry.ID
+    status: OffboardingStatus
+    employee_no: str
+    employee_name: str
+    department: str
+    position: str
+    hire_date: datetime.date
+    last_working_day: datetime.date
+    reason: str | None
+    loans: list[CertificateLoan]
+    total_borrowed: Decimal
+    total_offset: Decimal
+    total_cash_return: Decimal
+    total_salary_deduction: Decimal
+    total_write_off: Decimal
+    outstanding: Decimal
+    cleared_by_name: str
+    cleared_by_no: str | None
+    cleared_at: datetime.datetime = strawberry.field(description="When finance confirmed, in the company's time zone.")
+    cleared_on: datetime.date
+    completed_at: datetime.datetime | None
+    issued_on: datetime.date
+
+    @classmethod
+    def of(cls, cert: offboarding_service.Certificate) -> ClearanceCertificate:
+        loans = [CertificateLoan(
+            number=x.number, amount=x.amount, disbursed_on=x.disbursed_on, settled_on=x.settled_on,
+            status_label=x.status, offset=x.offset, cash_return=x.cash_return, salary_deduction=x.salary_deduction,
+            write_off=x.write_off, notes=list(x.notes),
+        ) for x in cert.loans]
+        return cls(
+            number=cert.number, offboarding_id=strawberry.ID(str(cert.offboarding_id)),
+            status=OffboardingStatus(cert.status), employee_no=cert.employee_no, employee_name=cert.employee_name,
+            department=cert.department, position=cert.position, hire_date=cert.hire_date,
+            last_working_day=cert.last_working_day, reason=cert.reason, loans=loans,
+            total_borrowed=cert.total_borrowed, total_offset=cert.total_offset,
+            total_cash_return=cert.total_cash_return, total_salary_deduction=cert.total_salary_deduction,
+            total_write_off=cert.total_write_off, outstanding=cert.outstanding, cleared_by_name=cert.cleared_by_name,
+            cleared_by_no=cert.cleared_by_no, cleared_at=cert.cleared_at, cleared_on=cert.cleared_on,
+            completed_at=cert.completed_at, issued_on=cert.issued_on,
+        )
+
+
 @strawberry.type
 class OffboardingEdge:
     node: Offboarding
@@ -117,6 +177,10 @@ class OffboardingQuery:
     async def offboarding(self, info: Info, id: strawberry.ID) -> Offboarding | None:
         row = await offboarding_service.get_offboarding(viewer(info), id)
         return Offboarding(model=row) if row else None
+
+    @strawberry.field(description="The 离职清款证明 of an offboarding; CONFLICT until finance has confirmed it.")
+    async def clearance_certificate(self, info: Info, offboarding_id: strawberry.ID) -> ClearanceCertificate:
+        return ClearanceCertificate.of(await offboarding_service.clearance_certificate(viewer(info), offboarding_id))
 
     @strawberry.field(description="Offboardings the viewer may see, newest first (HR's list).")
     async def offboardings(

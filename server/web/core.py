@@ -278,17 +278,13 @@ class Page:
         return GqlResult(data=result.data or {}, errors=[_error(e) for e in result.errors or []])
 
     async def layout(self) -> dict[str, Any]:
-        """What the header shows: the viewer's name, and unread notifications once that query exists."""
+        """What the header shows: the viewer's name, and the unread notifications (one COUNT query)."""
         if not self.viewer.authenticated:
             return {"me": None, "unread": None}
-        has_notifications = "notifications" in schema._schema.query_type.fields
-        unread_query = "notifications(unreadOnly: true, first: 1) { totalCount }" if has_notifications else ""
-        query = "{ me { username roles employee { id name employeeNo } } " + unread_query + " }"
-        result = await self.gql(query)
+        result = await self.gql("{ me { username roles employee { id name employeeNo } } unreadNotificationCount }")
         if not result.data.get("me"):
             check_read(result)
-        unread = (result.data.get("notifications") or {}).get("totalCount") if has_notifications else None
-        return {"me": result.data["me"], "unread": unread}
+        return {"me": result.data["me"], "unread": result.data.get("unreadNotificationCount")}
 
     async def render(
         self, name: str, context: dict[str, Any] | None = None, *, block: str | None = None, status: int = 200,

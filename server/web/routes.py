@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import account, admin, home, loans, reimbursements
+from server.web import account, admin, alerts, home, loans, offboarding, reimbursements
 from server.web.core import view
 
 
@@ -41,6 +41,23 @@ def web_routes() -> list[Any]:
         Route("/approvals/reimbursements/{reimbursement_id}", view(reimbursements.decide), methods=["POST"]),
         Route("/finance/reimbursements", view(reimbursements.finance_page), methods=["GET"]),
         Route("/finance/reimbursements/{reimbursement_id}/pay", view(reimbursements.pay), methods=["POST"]),
+        # offboarding (离职清款)
+        Route("/offboarding", view(offboarding.offboarding_list), methods=["GET"]),
+        Route("/offboarding/new", view(offboarding.start_page), methods=["GET"]),
+        Route("/offboarding/new", view(offboarding.start_submit), methods=["POST"]),
+        Route("/offboarding/resign", view(offboarding.resign_page), methods=["GET"]),
+        Route("/offboarding/resign", view(offboarding.resign_submit), methods=["POST"]),
+        Route("/offboarding/{offboarding_id}", view(offboarding.clearance), methods=["GET"]),
+        Route("/offboarding/{offboarding_id}/loans/{loan_id}/settle", view(offboarding.settle), methods=["POST"]),
+        Route("/offboarding/{offboarding_id}/confirm", view(offboarding.confirm), methods=["POST"]),
+        Route("/offboarding/{offboarding_id}/complete", view(offboarding.complete), methods=["POST"]),
+        Route("/offboarding/{offboarding_id}/cancel", view(offboarding.cancel), methods=["POST"]),
+        Route("/offboarding/{offboarding_id}/certificate", view(offboarding.certificate), methods=["GET"]),
+        # alerts and notifications
+        Route("/alerts", view(alerts.alerts_page), methods=["GET"]),
+        Route("/alerts/{alert_id}/resolve", view(alerts.resolve), methods=["POST"]),
+        Route("/notifications", view(alerts.notifications_page), methods=["GET"]),
+        Route("/notifications/{notification_id}/read", view(alerts.mark_read), methods=["POST"]),
         # organization (ADMIN, HR)
         Route("/admin", view(admin.admin_index), methods=["GET"]),
         Route("/admin/positions", view(admin.positions_page), methods=["GET"]),
