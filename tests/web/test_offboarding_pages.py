@@ -8,7 +8,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from server.models import AuditEntry, Employee, LedgerEntry, Offboarding, User
-from server.services import offboarding
+from server.services import loans, offboarding
 from server.services.base import today
 from tests.services.test_offboarding import disbursed, make_rsm_with_debt, state, viewer
 from tests.web.conftest import text_of
@@ -300,3 +300,35 @@ async def test_the_pages_in_english(browser, db):
                           ("/notifications", "Mark as read"), ("/offboarding/resign", "Loans to settle before leaving")):
         response = await browser.get(url)
         assert response.status_code == 200 and expected in text_of(response.text), url
+
+
+CERTIFICATE = """
+query($id: ID!) { clearanceCertificate(offboardingId: $id) {
+  number status employeeName employeeNo outstanding clearedByName clearedByNo clearedAt completedAt
+  totalBorrowed totalCashReturn totalWriteOff loans { number amount cashReturn writeOff statusLabel notes }
+} }
+"""
+
+
+async def test_clearance_certificate_query_behind_the_page(gql, db):
+    """The page's data through /graphql: CONFLICT until confirmed, FORBIDDEN to others, then the facts."""
+    people, rsm, first, second = await make_rsm_with_debt()
+    hr_token = await gql.login("hr")
+    off = await offboarding.start_offboarding(await viewer("hr"), rsm, today() + timedelta(days=3))
+    err = await gql.error(CERTIFICATE, {"id": str(off.id)}, hr_token)
+    assert err["extensions"]["code"] == "CONFLICT"
+    fin = await viewer("finance")
+    await loans.settle_loan(fin, first.id, "CASH_RETURN", "18000.00", "收据 SJ-9")
+    await loans.settle_loan(await viewer("admin"), second.id, "WRITE_OFF", "12000.00", "总经理批准")
+    await offboarding.confirm_clearance(fin, off.id)
+    err = await gql.error(CERTIFICATE, {"id": str(off.id)}, await gql.login("sales"))
+    assert err["extensions"]["code"] == "FORBIDDEN"
+    cert = (await gql.ok(CERTIFICATE, {"id": str(off.id)}, hr_token))["clearanceCertificate"]
+    assert cert["status"] == "CLEARED" and cert["employeeName"] == "张伟" and cert["employeeNo"] == "R1"
+    assert cert["outstanding"] == "0.00" and cert["clearedByName"] == "赵财务" and cert["clearedByNo"] == "F1"
+    assert cert["clearedAt"].endswith("+08:00") and cert["completedAt"] is None
+    assert (cert["totalBorrowed"], cert["totalCashReturn"], cert["totalWriteOff"]) == ("30000.00", "18000.00", "12000.00")
+    assert [(x["number"], x["statusLabel"], x["notes"]) for x in cert["loans"]] == [
+        (first.number, "已结清", ["收据 SJ-9"]), (second.number, "已核销", ["总经理批准"])]
+    err = await gql.error(CERTIFICATE, {"id": "999999"}, hr_token)
+    assert err["extensions"]["code"] == "NOT_FOUND"
