@@ -21,6 +21,7 @@ query Home($open: [LoanStatus!]) {
     }
   }
   pendingLoanApprovals { id }
+  pendingReimbursementApprovals { id }
 }
 """
 
@@ -28,5 +29,6 @@ query Home($open: [LoanStatus!]) {
 async def home(page: Page) -> Response:
     data = check_read(await page.gql(HOME, {"open": OPEN}))
     return await page.render("home.html", {
-        "employee": data["me"]["employee"], "pending_count": len(data["pendingLoanApprovals"]),
+        "employee": data["me"]["employee"], "pending_loans": len(data["pendingLoanApprovals"]),
+        "pending_reimbursements": len(data["pendingReimbursementApprovals"]),
     })
