@@ -184,3 +184,36 @@ async def test_an_input_the_api_refuses_is_shown_at_its_field(browser, db):
     assert response.status_code == 422
     assert "BOGUS" in (field_error(response.text, "roles") or "")
     assert not await Employee.filter(employee_no="S5").exists()
+
+
+async def test_hr_gets_an_offboarding_link_for_each_active_employee(browser, db):
+    from server import auth
+    from server.models import User
+    from server.services import offboarding as offboarding_service
+    from server.services.base import today
+
+    people = await make_org()
+    hr = auth.viewer_for(await User.get(username="hr"))
+    await offboarding_service.start_offboarding(hr, people.sales, today(), "合同到期")
+    await browser.login("hr")
+    page = await browser.get("/admin/employees")
+    links = set(re.findall(r'href="/offboarding/new\?employee=(\d+)">办理离职<', page.text))
+    assert links == {str(people.manager), str(people.finance), str(people.hr)}  # not the leaver
+    # The link opens the start form with that employee chosen.
+    start = await browser.get(f"/offboarding/new?employee={people.manager}")
+    assert start.status_code == 200
+    # The search fragment carries the links too.
+    fragment = await browser.client.get("/admin/employees?q=李", headers={"HX-Request": "true"})
+    assert f'href="/offboarding/new?employee={people.manager}"' in fragment.text
+
+
+async def test_no_offboarding_link_for_those_who_may_not_start_one(browser, second_browser, db):
+    await make_org()
+    await browser.login("admin")  # ADMIN without HR: the service would refuse
+    listing = await browser.get("/admin/employees")
+    assert listing.status_code == 200 and "张三" in listing.text
+    assert "/offboarding/new?employee=" not in listing.text
+    await second_browser.login("finance")
+    listing = await second_browser.get("/admin/employees")
+    assert listing.status_code == 200 and "张三" in listing.text
+    assert "/offboarding/new?employee=" not in listing.text
