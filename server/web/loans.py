@@ -195,6 +195,39 @@ query {
 """
 
 
+# The approver sees the applicant's unresolved alerts beside each loan. One operation asks for every
+# applicant at once (one alias each; chunked under the schema's alias limit). Alerts the viewer may
+# not see are simply not returned (a supervisor sees those they were notified about), and a refusal
+# or an error leaves the alerts out: they inform the decision, they never stop the inbox.
+ALERTS_SHOWN = 5
+ALERTS_PER_OPERATION = 20
+
+
+def _alerts_operation(count: int) -> str:
+    variables = ", ".join(f"$e{i}: ID" for i in range(count))
+    fields = " ".join(
+        f"a{i}: alerts(employeeId: $e{i}, unresolvedOnly: true, first: {ALERTS_SHOWN}) "
+        "{ totalCount edges { node { id kind severity message createdAt } } }"
+        for i in range(count)
+    )
+    return f"query({variables}) {{ {fields} }}"
+
+
+async def _applicant_alerts(page: Page, loans: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Employee id -> {"items": up to ALERTS_SHOWN unresolved alerts, "total": how many there are}."""
+    employee_ids = list(dict.fromkeys(str(loan["employee"]["id"]) for loan in loans if loan.get("employee")))
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(employee_ids), ALERTS_PER_OPERATION):
+        chunk = employee_ids[start:start + ALERTS_PER_OPERATION]
+        result = await page.gql(_alerts_operation(len(chunk)), {f"e{i}": eid for i, eid in enumerate(chunk)})
+        for i, eid in enumerate(chunk):
+            connection = result.data.get(f"a{i}")
+            if connection and connection["totalCount"]:
+                found[eid] = {"items": [edge["node"] for edge in connection["edges"]],
+                              "total": connection["totalCount"]}
+    return found
+
+
 async def _pending(page: Page) -> dict[str, Any]:
     result = await page.gql(INBOX, {"open": UNSETTLED})
     if not result.ok and "FORBIDDEN" in result.codes:
@@ -206,8 +239,10 @@ async def _pending(page: Page) -> dict[str, Any]:
 
 async def inbox(page: Page) -> Response:
     data = await _pending(page)
+    loans = data["pendingLoanApprovals"]
     return await page.render("approvals/inbox.html", {
-        "loans": data["pendingLoanApprovals"], "errors": {}, "values": {}, "decided": None,
+        "loans": loans, "alerts": await _applicant_alerts(page, loans), "errors": {}, "values": {},
+        "decided": None,
     })
 
 
@@ -221,7 +256,7 @@ async def decide(page: Page, loan_id: str) -> Response:
         decided = result.data["decideLoan"]
         if page.htmx:
             return await page.render("approvals/inbox.html", {
-                "loan": decided, "decided": decided, "errors": {}, "values": {},
+                "loan": decided, "decided": decided, "alerts": {}, "errors": {}, "values": {},
             }, block="item")
         return page.redirect(f"/approvals?decided={decided['number']}")
     message = result.errors[0].message
@@ -232,14 +267,18 @@ async def decide(page: Page, loan_id: str) -> Response:
         loan = one.data.get("loan") if one.ok else None
         if loan is None:  # no longer visible or gone: say so in place of the item
             return await page.render("approvals/inbox.html", {
-                "loan": {"id": loan_id}, "decided": None, "gone": message, "errors": {}, "values": {},
+                "loan": {"id": loan_id}, "decided": None, "gone": message, "alerts": {}, "errors": {},
+                "values": {},
             }, block="item")
         return await page.render("approvals/inbox.html", {
-            "loan": loan, "decided": None, "errors": errors, "values": values,
+            "loan": loan, "decided": None, "alerts": await _applicant_alerts(page, [loan]), "errors": errors,
+            "values": values,
         }, block="item")
     data = await _pending(page)
+    loans = data["pendingLoanApprovals"]
     return await page.render("approvals/inbox.html", {
-        "loans": data["pendingLoanApprovals"], "errors": errors, "values": values, "decided": None,
+        "loans": loans, "alerts": await _applicant_alerts(page, loans), "errors": errors, "values": values,
+        "decided": None,
         "general": [] if any(item["id"] == loan_id for item in data["pendingLoanApprovals"]) else [message],
     }, status=422)
 

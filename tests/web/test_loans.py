@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from server import auth
 from server.models import ApprovalStep, Attachment, Loan, User
+from server.services import alerts as alert_service
 from server.services import loans as loan_service
 from server.services import org
 from server.services.base import SYSTEM, today
@@ -244,6 +245,95 @@ async def test_approval_through_the_inbox(browser, second_browser, db):
     assert fragment.status_code == 200 and "<html" not in fragment.text
     assert f'id="loan-{loan.id}"' in fragment.text and "已批准" in text_of(fragment.text)
     assert (await Loan.get(id=loan.id)).status == "APPROVED"
+
+
+def inbox_item(page: str, loan_id: int) -> str:
+    """The text of one loan's article in the inbox."""
+    found = re.search(rf'<article class="card inbox-item" id="loan-{loan_id}">(.*?)</article>', page, re.S)
+    assert found, f"loan {loan_id} is not in the inbox"
+    return text_of(found.group(1))
+
+
+async def raise_for(employee_id: int, key: str, *, kind: str = "OFFBOARDING_OUTSTANDING",
+                    severity: str = "CRITICAL", message: str = "离职仍欠款 8,000.00",
+                    recipients: tuple[int, ...] = ()):
+    raised = await alert_service.raise_alert(
+        SYSTEM, kind=kind, severity=severity, message=message, dedupe_key=key, recipients=recipients,
+        employee_id=employee_id)
+    return raised.alert
+
+
+async def test_inbox_shows_the_applicants_unresolved_alerts(browser, second_browser, db):
+    people = await make_org()
+    await disbursed_loan()
+    loan = await pending_loan("2000.00")
+    await raise_for(people.sales, "offboarding:S1", recipients=(people.manager,))
+    await raise_for(people.sales, "frequent:S1", kind="FREQUENT_BORROWING", severity="WARNING",
+                    message="30 天内借款 4 笔")  # no recipients: the supervisor is not told about it
+    resolved = await raise_for(people.sales, "overdue:S1", kind="OVERDUE", message="已解决的逾期")
+    await alert_service.resolve_alert(await viewer("finance"), resolved.id, "已还款")
+    # Another applicant's alert stays beside their own loan.
+    other = await loan_service.apply_for_loan(await viewer("hr"), loan_service.LoanApplication(
+        amount="300.00", purpose="OTHER", description="办公用品"))
+    await raise_for(people.hr, "large:H1", kind="LARGE_LOAN_NO_BUSINESS", severity="INFO",
+                    message="大额借款无业务记录", recipients=(people.manager,))
+
+    await browser.login("manager")  # the supervisor sees the alerts they were notified about
+    inbox = await browser.get("/approvals")
+    mine = inbox_item(inbox.text, loan.id)
+    assert "申请人未处理的预警（1 条）" in mine
+    assert "严重 离职未清款 离职仍欠款 8,000.00" in mine
+    assert "频繁借款" not in mine and "已解决的逾期" not in mine
+    theirs = inbox_item(inbox.text, other.id)
+    assert "提示 大额借款无业务记录 大额借款无业务记录" in theirs and "离职未清款" not in theirs
+
+    # A refused decision re-renders the item as an HTMX fragment, alerts included.
+    fragment = await browser.client.post(
+        f"/approvals/{loan.id}", data={"decision": "REJECT", "comment": ""},
+        headers={"HX-Request": "true", "X-CSRF-Token": browser.csrf})
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert "驳回需要填写意见" in text_of(fragment.text) and "离职仍欠款 8,000.00" in text_of(fragment.text)
+
+    await loan_service.decide_loan(await viewer("manager"), loan.id, "APPROVE", None)
+    await second_browser.login("finance")  # finance sees every alert, resolved ones excepted
+    item = inbox_item((await second_browser.get("/approvals")).text, loan.id)
+    assert "申请人未处理的预警（2 条）" in item
+    assert "离职仍欠款 8,000.00" in item and "警告 频繁借款 30 天内借款 4 笔" in item
+    assert "已解决的逾期" not in item
+
+
+async def test_inbox_alerts_for_more_applicants_than_one_operation_holds(browser, db):
+    """The alerts are asked in chunks under the alias limit: every applicant's alert still shows."""
+    from datetime import date
+
+    from server.web.loans import ALERTS_PER_OPERATION
+
+    people = await make_org()
+    loans = []
+    for i in range(ALERTS_PER_OPERATION + 2):
+        e = await org.create_employee(SYSTEM, org.EmployeeData(
+            employee_no=f"X{i}", name=f"员工{i}", department_code="SALES", region_code="XA",
+            position_code="SALES", supervisor_no="M1", monthly_salary="5000.00", hire_date=date(2024, 1, 1),
+            username=f"x{i}", password=PASSWORD, roles=["EMPLOYEE"]))
+        loans.append(await loan_service.apply_for_loan(await viewer(f"x{i}"), loan_service.LoanApplication(
+            amount="100.00", purpose="OTHER", description="文具")))
+        await raise_for(e.id, f"frequent:X{i}", kind="FREQUENT_BORROWING", severity="WARNING",
+                        message=f"员工{i} 频繁借款", recipients=(people.manager,))
+    await browser.login("manager")
+    inbox = await browser.get("/approvals")
+    for i, loan in enumerate(loans):
+        item = inbox_item(inbox.text, loan.id)
+        assert f"员工{i} 频繁借款" in item, i
+        assert sum(f"员工{j} 频繁借款" in item for j in range(len(loans))) == 1
+
+
+async def test_inbox_without_alerts_shows_no_alert_panel(browser, db):
+    await make_org()
+    loan = await pending_loan()
+    await browser.login("manager")
+    inbox = await browser.get("/approvals")
+    assert loan.number in inbox_item(inbox.text, loan.id)
+    assert "applicant-alerts" not in inbox.text and "未处理的预警" not in text_of(inbox.text)
 
 
 async def test_inbox_refuses_someone_who_may_not_decide(browser, db):
