@@ -355,9 +355,9 @@ async def load_page(request: Request) -> Page:
 Handler = Callable[..., Awaitable[Response]]
 
 
-def _max_body() -> int:
+def _max_body(max_files: int) -> int:
     settings = get_settings()
-    return settings.max_upload_bytes * MAX_FILES + 1024 * 1024
+    return settings.max_upload_bytes * max_files + 1024 * 1024
 
 
 async def error_page(page: Page, status: int, message: str | None = None) -> Response:
@@ -367,13 +367,18 @@ async def error_page(page: Page, status: int, message: str | None = None) -> Res
     return await page.render("error.html", {"status": status, "message": message}, status=status)
 
 
-def view(handler: Handler, *, login: bool = True) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap a page handler: load the viewer, check CSRF on every POST, map errors to pages."""
+def view(handler: Handler, *, login: bool = True, max_files: int = MAX_FILES) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a page handler: load the viewer, check CSRF on every POST, map errors to pages.
+
+    `max_files` caps the file parts of a POSTed form (empty file inputs count too); a form with
+    several file inputs (vouchers per expense line) declares a larger cap, and its service still
+    enforces its own per-field limit.
+    """
 
     async def endpoint(request: Request) -> Response:
         page = await load_page(request)
         try:
-            response = await _run(page, request, handler, login)
+            response = await _run(page, request, handler, login, max_files)
         finally:
             if page.form is not None:
                 await page.form.close()
@@ -383,14 +388,14 @@ def view(handler: Handler, *, login: bool = True) -> Callable[[Request], Awaitab
     return endpoint
 
 
-async def _run(page: Page, request: Request, handler: Handler, login: bool) -> Response:
+async def _run(page: Page, request: Request, handler: Handler, login: bool, max_files: int) -> Response:
     try:
         if request.method == "POST":
             length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > _max_body():
+            if length and length.isdigit() and int(length) > _max_body(max_files):
                 return await error_page(page, 413)
             try:
-                page.form = await request.form(max_files=MAX_FILES, max_part_size=1024 * 1024)
+                page.form = await request.form(max_files=max_files, max_part_size=1024 * 1024)
             except (MultiPartException, HTTPException):
                 return await error_page(page, 400)
             token = request.headers.get("x-csrf-token") or page.value("csrf_token")

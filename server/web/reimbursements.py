@@ -28,6 +28,10 @@ _AMOUNT_PARAM = re.compile(r"^line-([0-9a-f]{1,16})-amount$")
 _OFFSET_PARAM = re.compile(r"^offset-(\d{1,18})$")
 _LINE_ERROR = re.compile(r"^lines\.(\d+)\.(\w+)$")
 PAGE_SIZE = 20
+# File parts the submit form may carry: each line has its own voucher input (the service allows
+# MAX_FILES per line), and an input left empty still sends one part (the form's script leaves
+# those out, but without script they count).
+FORM_MAX_FILES = 60
 
 DETAIL_FIELDS = """
   id number status total offsetTotal payable createdAt decidedAt paidAt
@@ -208,7 +212,8 @@ async def _form(page: Page, rows: list[Row], panel: Panel, errors: dict[str, str
         raise PageError(403, page._("该账号没有员工档案，不能报销。"))
     return await _render(page, "reimbursements/new.html", {
         "employee": data["me"]["employee"], "rows": rows, "panel": panel, "errors": errors, "general": general,
-        "categories": CATEGORIES, "today": today().isoformat(), "max_files": MAX_FILES,
+        "categories": CATEGORIES, "today": today().isoformat(), "max_files": FORM_MAX_FILES,
+        "line_max_files": MAX_FILES,
     }, status=status)
 
 

@@ -32,7 +32,8 @@ def web_routes() -> list[Any]:
         # reimbursements (报销冲借款)
         Route("/reimbursements", view(reimbursements.my_reimbursements), methods=["GET"]),
         Route("/reimbursements/new", view(reimbursements.new_page), methods=["GET"]),
-        Route("/reimbursements/new", view(reimbursements.submit), methods=["POST"]),
+        Route("/reimbursements/new", view(reimbursements.submit, max_files=reimbursements.FORM_MAX_FILES),
+              methods=["POST"]),
         Route("/reimbursements/new/line", view(reimbursements.new_line), methods=["GET"]),
         Route("/reimbursements/new/line/remove", view(reimbursements.remove_line), methods=["GET"]),
         Route("/reimbursements/new/offsets", view(reimbursements.offsets_panel), methods=["GET"]),

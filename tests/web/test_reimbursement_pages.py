@@ -213,6 +213,51 @@ async def test_refusals_are_shown_on_their_row_and_nothing_is_stored(browser, db
     assert await Reimbursement.all().count() == 0 and await Attachment.all().count() == 0
 
 
+async def test_twelve_vouchers_over_three_lines_go_through_the_page(browser, db):
+    """More files than one input may hold (10) go through when spread over lines; the service still
+    refuses more than 10 on one line, and the form's own cap stops a flood before it is read."""
+    from server.storage import MAX_FILES
+    from server.web.reimbursements import FORM_MAX_FILES
+
+    await make_org()
+    await browser.login("sales")
+    page = await browser.get("/reimbursements/new")
+    assert f"每行最多 {MAX_FILES} 个文件，整张报销单最多 {FORM_MAX_FILES} 个。" in text_of(page.text)
+    rows = [{"amount": "100.00", "incurredOn": yesterday(), "description": f"第{i}笔"} for i in range(3)]
+    files = [(f"line-{k}a-vouchers", (f"v{k}-{n}.png", png_bytes(10 * k + n), "image/png"))
+             for k in (1, 2, 3) for n in range(4)]
+    response = await browser.post("/reimbursements/new", form_lines(*rows), files=files)
+    assert response.status_code == 303, text_of(response.text)
+    row = await Reimbursement.get()
+    lines = await ExpenseLine.filter(reimbursement_id=row.id).order_by("order")
+    assert len(lines) == 3
+    for k, expense_line in enumerate(lines, start=1):
+        names = [a.filename for a in await Attachment.filter(expense_line_id=expense_line.id).order_by("id")]
+        assert names == [f"v{k}-{n}.png" for n in range(4)]
+
+    # Eleven on one line: the form takes them, the service refuses that line; nothing is stored.
+    eleven = [("line-1a-vouchers", (f"w{n}.png", png_bytes(100 + n), "image/png")) for n in range(11)]
+    refused = await browser.post("/reimbursements/new", form_lines(rows[0]), files=eleven)
+    assert refused.status_code == 422
+    assert re.search(r'id="e-line-1a-vouchers">[^<]*at most 10 files', refused.text)
+    # Past the form's own cap the request is not read at all.
+    flood = [("line-1a-vouchers", (f"x{n}.png", png_bytes(200 + n), "image/png"))
+             for n in range(FORM_MAX_FILES + 1)]
+    assert (await browser.post("/reimbursements/new", form_lines(rows[0]), files=flood)).status_code == 400
+    assert await Reimbursement.all().count() == 1 and await Attachment.all().count() == 12
+
+
+async def test_other_forms_keep_the_ten_file_cap(browser, db):
+    await make_org()
+    await browser.login("sales")
+    await browser.get("/loans/new")
+    files = [("attachments", (f"d{n}.png", png_bytes(n), "image/png")) for n in range(11)]
+    response = await browser.post("/loans/new", {"amount": "100.00", "purpose": "OTHER", "description": "x",
+                                                 "expectedSettleDate": ""}, files=files)
+    assert response.status_code == 400
+    assert await Attachment.all().count() == 0
+
+
 async def test_an_account_without_employee_record_cannot_claim(browser, db):
     await make_org()
     await browser.login("admin")
