@@ -165,6 +165,9 @@ def test_claim_approve_and_pay_in_the_browser(server, chromium, width, tmp_path)
     detail_url = page.url.split("?")[0]
     thumb = page.locator("ul.vouchers img").first
     expect(thumb).to_be_visible()
+    # The thumbnail may load lazily (below the fold on a phone): bring it into view and wait for it.
+    thumb.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
     assert page.evaluate("img => img.naturalWidth", thumb.element_handle()) == 120  # the voucher is shown
     expect(page.locator("#payable")).to_have_text(_fmt(total - offset))
     if offset:
