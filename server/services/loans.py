@@ -172,20 +172,26 @@ async def employee_loans(viewer: Viewer, employee: Employee, statuses: list[str]
     return await qs.order_by("-created_at", "-id")
 
 
-async def pending_loan_approvals(viewer: Viewer) -> list[Loan]:
-    """Loans whose current approval step is the viewer's to decide."""
+async def waiting_for(viewer: Viewer, model: Any, owner: str) -> list[Any]:
+    """Rows of `model` (Loan or Reimbursement, linked from ApprovalStep by `owner`) whose current
+    approval step is the viewer's to decide; never the viewer's own."""
     require_login(viewer)
     step_q = Q(role__in=[r for r in viewer.roles if r != R.SUPERVISOR])
     if viewer.employee_id is not None:
         step_q |= Q(role=R.SUPERVISOR, approver_id=viewer.employee_id)
-    steps = await ApprovalStep.filter(step_q, is_current=True, loan_id__not_isnull=True).values("loan_id")
-    ids = [s["loan_id"] for s in steps]
+    steps = await ApprovalStep.filter(step_q, is_current=True, **{f"{owner}__not_isnull": True}).values(owner)
+    ids = [s[owner] for s in steps]
     if not ids:
         return []
-    qs = Loan.filter(id__in=ids, status="PENDING_APPROVAL")
+    qs = model.filter(id__in=ids, status="PENDING_APPROVAL")
     if viewer.employee_id is not None:
         qs = qs.exclude(employee_id=viewer.employee_id)
     return await qs.order_by("created_at", "id")
+
+
+async def pending_loan_approvals(viewer: Viewer) -> list[Loan]:
+    """Loans whose current approval step is the viewer's to decide."""
+    return await waiting_for(viewer, Loan, "loan_id")
 
 
 # ---------------------------------------------------------------- applying

@@ -54,6 +54,7 @@ from server.services.loans import (
     append_reduction,
     decide_chain,
     outstanding_by_loan,
+    waiting_for,
 )
 from server.services.org import can_see_employee, visible_employees_q
 from server.storage import VOUCHER_TYPES, StoredFile, store_uploads
@@ -274,20 +275,7 @@ async def list_reimbursements(
 
 async def pending_reimbursement_approvals(viewer: Viewer) -> list[Reimbursement]:
     """Reimbursements whose current approval step is the viewer's to decide."""
-    require_login(viewer)
-    step_q = Q(role__in=[r for r in viewer.roles if r != R.SUPERVISOR])
-    if viewer.employee_id is not None:
-        step_q |= Q(role=R.SUPERVISOR, approver_id=viewer.employee_id)
-    steps = await ApprovalStep.filter(step_q, is_current=True, reimbursement_id__not_isnull=True).values(
-        "reimbursement_id"
-    )
-    ids = [s["reimbursement_id"] for s in steps]
-    if not ids:
-        return []
-    qs = Reimbursement.filter(id__in=ids, status="PENDING_APPROVAL")
-    if viewer.employee_id is not None:
-        qs = qs.exclude(employee_id=viewer.employee_id)
-    return await qs.order_by("created_at", "id")
+    return await waiting_for(viewer, Reimbursement, "reimbursement_id")
 
 
 @dataclass(frozen=True)
