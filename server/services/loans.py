@@ -25,14 +25,13 @@ from server.services.base import (
     atomic,
     lock_employee,
     next_sequence,
-    paginate,
     parse_id,
     require_login,
     require_role,
     today,
     utcnow,
 )
-from server.services.org import can_see_employee, visible_employees_q
+from server.services.org import can_see_employee, visible_page
 from server.storage import DOCUMENT_TYPES, StoredFile, store_uploads
 
 PURPOSES = ("CLIENT_VISIT", "MARKETING", "TRAVEL", "PROCUREMENT", "OTHER")
@@ -154,13 +153,7 @@ async def _get_loan_for_update(loan_id: Any) -> Loan:
 async def list_loans(
     viewer: Viewer, employee_id: Any = None, statuses: list[str] | None = None, first: int = 50, offset: int = 0,
 ) -> Page:
-    require_login(viewer)
-    qs = Loan.filter(visible_employees_q(viewer, "employee__"))
-    if employee_id is not None:
-        qs = qs.filter(employee_id=parse_id(employee_id, "employee"))
-    if statuses:
-        qs = qs.filter(status__in=list(statuses))
-    return await paginate(qs, first, offset)
+    return await visible_page(viewer, Loan, employee_id, statuses, first, offset)
 
 
 async def employee_loans(viewer: Viewer, employee: Employee, statuses: list[str] | None = None) -> list[Loan]:

@@ -17,7 +17,7 @@ from server.domain.errors import Conflict, Forbidden, NotFound, Unauthenticated,
 from server.domain.money import from_fen, parse_money, to_fen
 from server.models import Department, Employee, LoginThrottle, Position, Region, User
 from server.services import audit
-from server.services.base import Viewer, atomic, parse_id, require_login, require_role, utcnow
+from server.services.base import Page, Viewer, atomic, paginate, parse_id, require_login, require_role, utcnow
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
@@ -69,6 +69,20 @@ def visible_employees_q(viewer: Viewer, prefix: str = "") -> Q:
         return Q(**own)
     reports: dict[str, Any] = {f"{prefix}supervisor_id": viewer.employee_id}
     return Q(**own) | Q(**reports)
+
+
+async def visible_page(
+    viewer: Viewer, model: Any, employee_id: Any = None, statuses: list[str] | None = None,
+    first: int = 50, offset: int = 0,
+) -> Page:
+    """A page of an employee-owned model (loans, reimbursements …) the viewer may see, newest first."""
+    require_login(viewer)
+    qs = model.filter(visible_employees_q(viewer, "employee__"))
+    if employee_id is not None:
+        qs = qs.filter(employee_id=parse_id(employee_id, "employee"))
+    if statuses:
+        qs = qs.filter(status__in=list(statuses))
+    return await paginate(qs, first, offset)
 
 
 async def get_employee(viewer: Viewer, employee_id: object) -> Employee | None:

@@ -40,7 +40,6 @@ from server.services.base import (
     atomic,
     lock_employee,
     next_sequence,
-    paginate,
     parse_id,
     require_login,
     require_role,
@@ -56,7 +55,7 @@ from server.services.loans import (
     outstanding_by_loan,
     waiting_for,
 )
-from server.services.org import can_see_employee, visible_employees_q
+from server.services.org import can_see_employee, visible_page
 from server.storage import VOUCHER_TYPES, StoredFile, store_uploads
 
 STATUSES = ("PENDING_APPROVAL", "APPROVED", "PAID", "REJECTED")
@@ -264,13 +263,7 @@ async def get_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
 async def list_reimbursements(
     viewer: Viewer, employee_id: Any = None, statuses: list[str] | None = None, first: int = 50, offset: int = 0,
 ) -> Page:
-    require_login(viewer)
-    qs = Reimbursement.filter(visible_employees_q(viewer, "employee__"))
-    if employee_id is not None:
-        qs = qs.filter(employee_id=parse_id(employee_id, "employee"))
-    if statuses:
-        qs = qs.filter(status__in=list(statuses))
-    return await paginate(qs, first, offset)
+    return await visible_page(viewer, Reimbursement, employee_id, statuses, first, offset)
 
 
 async def pending_reimbursement_approvals(viewer: Viewer) -> list[Reimbursement]:
