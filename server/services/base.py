@@ -106,6 +106,19 @@ async def lock_employee(employee_id: int) -> None:
         raise NotFound("employee not found")
 
 
+async def get_locked(model: Any, object_id: Any, label: str, what: str) -> Any:
+    """An employee-owned row for a state change: fetched, its employee locked, re-read under the lock.
+
+    `label` names the object for people (借款, 报销单 …), `what` for the API (loan, reimbursement …).
+    """
+    row = await model.filter(id=parse_id(object_id, what)).first()
+    if row is None:
+        raise NotFound(f"{label} {object_id} 不存在 ({what} not found)")
+    await lock_employee(row.employee_id)
+    await row.refresh_from_db()
+    return row
+
+
 async def next_sequence(name: str) -> int:
     """Next value of a named counter, inside the caller's transaction (gapless per commit)."""
     for _ in range(3):

@@ -14,7 +14,7 @@ from tortoise.functions import Sum
 from server.domain import approvals as A
 from server.domain import ledger as L
 from server.domain import roles as R
-from server.domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from server.domain.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from server.domain.money import ZERO, fmt, from_fen, parse_money, to_fen
 from server.domain.quota import LoanSnapshot, Quota, compute_quota, rejection_reason
 from server.models import ApprovalStep, Attachment, Employee, LedgerEntry, Loan, Position
@@ -23,6 +23,7 @@ from server.services.base import (
     Page,
     Viewer,
     atomic,
+    get_locked,
     lock_employee,
     next_sequence,
     parse_id,
@@ -142,12 +143,7 @@ async def get_loan(viewer: Viewer, loan_id: Any) -> Loan | None:
 
 
 async def _get_loan_for_update(loan_id: Any) -> Loan:
-    loan = await Loan.filter(id=parse_id(loan_id, "loan")).first()
-    if loan is None:
-        raise NotFound(f"借款 {loan_id} 不存在 (loan not found)")
-    await lock_employee(loan.employee_id)  # type: ignore[attr-defined]
-    await loan.refresh_from_db()  # re-read under the lock
-    return loan
+    return await get_locked(Loan, loan_id, "借款", "loan")
 
 
 async def list_loans(

@@ -50,6 +50,7 @@ from server.services.base import (
     Page,
     Viewer,
     atomic,
+    get_locked,
     local_date,
     lock_employee,
     paginate,
@@ -183,12 +184,7 @@ async def list_offboardings(
 
 
 async def _for_update(offboarding_id: Any) -> Offboarding:
-    row = await Offboarding.filter(id=parse_id(offboarding_id, "offboarding")).first()
-    if row is None:
-        raise NotFound(f"离职办理 {offboarding_id} 不存在 (offboarding not found)")
-    await lock_employee(row.employee_id)  # type: ignore[attr-defined]
-    await row.refresh_from_db()  # re-read under the lock
-    return row
+    return await get_locked(Offboarding, offboarding_id, "离职办理", "offboarding")
 
 
 def _snapshot(o: Offboarding) -> dict:

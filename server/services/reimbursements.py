@@ -21,7 +21,7 @@ from server.domain import approvals as A
 from server.domain import ledger as L
 from server.domain import offsets as O
 from server.domain import roles as R
-from server.domain.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from server.domain.errors import Forbidden, InvalidTransition, ValidationFailed
 from server.domain.money import MAX_AMOUNT, ZERO, from_fen, parse_money, to_fen
 from server.models import (
     ApprovalStep,
@@ -38,6 +38,7 @@ from server.services.base import (
     Page,
     Viewer,
     atomic,
+    get_locked,
     lock_employee,
     next_sequence,
     parse_id,
@@ -442,12 +443,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
 
 
 async def _get_for_update(reimbursement_id: Any) -> Reimbursement:
-    row = await Reimbursement.filter(id=parse_id(reimbursement_id, "reimbursement")).first()
-    if row is None:
-        raise NotFound(f"报销单 {reimbursement_id} 不存在 (reimbursement not found)")
-    await lock_employee(row.employee_id)  # type: ignore[attr-defined]
-    await row.refresh_from_db()  # re-read under the lock
-    return row
+    return await get_locked(Reimbursement, reimbursement_id, "报销单", "reimbursement")
 
 
 async def _apply_offsets(viewer: Viewer, row: Reimbursement) -> list[dict]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import date, timedelta
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from server.models import AuditEntry, LedgerEntry, Loan
 from server.services.base import today
 from tests.factories import PASSWORD, make_org
+from tests.querycount import count_queries
 
 APPLY = """mutation($amount: Decimal!, $date: Date) {
   applyForLoan(input:{amount:$amount, purpose:CLIENT_VISIT, description:"拜访客户", expectedSettleDate:$date}) {
@@ -245,29 +245,6 @@ async def test_loans_pagination(flow):
     assert filtered["totalCount"] == 0
 
 
-class _Counter(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.queries: list[str] = []
-
-    def emit(self, record):
-        # Only statements: the client also logs pool creation and the like on this logger.
-        message = record.getMessage().lstrip().upper()
-        if message.startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
-            self.queries.append(message)
-
-
-async def _count_queries(coro):
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level = _Counter(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        result = await coro
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    return result, len(handler.queries)
 
 
 PAGE = """{ loans(first: 50) { totalCount edges { node { number amount outstanding daysOverdue status
@@ -278,12 +255,12 @@ PAGE = """{ loans(first: 50) { totalCount edges { node { number amount outstandi
 async def test_a_page_of_loans_costs_a_constant_number_of_queries(flow):
     token = await flow.token("hr")
     await flow.disbursed("100.00")
-    _, small = await _count_queries(flow.gql.ok(PAGE, token=token))
+    _, small = await count_queries(flow.gql.ok(PAGE, token=token))
     for _ in range(11):
         await flow.disbursed("100.00")
     for _ in range(10):
         await flow.apply("10.00")
-    result, large = await _count_queries(flow.gql.ok(PAGE, token=token))
+    result, large = await count_queries(flow.gql.ok(PAGE, token=token))
     assert result["loans"]["totalCount"] == 22
     # DataLoaders batch per event-loop tick; on PostgreSQL the employee loads (applicant, supervisor,
     # approver) may land in one batch or two depending on when rows arrive, so allow that slack.

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from server.models import AuditEntry
 from server.services.base import today
 from tests.factories import PASSWORD
+from tests.querycount import count_queries
 from tests.services.test_offboarding import disbursed, make_rsm_with_debt, state
 
 START = """mutation($e: ID!, $d: Date!, $r: String) {
@@ -207,26 +207,6 @@ async def test_errors_and_visibility(gql, db):
     assert (await gql.ok(NOTIFICATIONS, {}, await token("manager")))["notifications"]["totalCount"] == 1
 
 
-class _Counter(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.queries: list[str] = []
-
-    def emit(self, record):
-        self.queries.append(record.getMessage())
-
-
-async def _count_queries(coro):
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level = _Counter(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        result = await coro
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    return result, len(handler.queries)
 
 
 OFFBOARDINGS = """{ offboardings(first: 50) { totalCount edges { node { id status outstanding blockers
@@ -240,19 +220,20 @@ async def test_lists_cost_a_constant_number_of_queries(gql, db):
     people, rsm, *_ = await make_rsm_with_debt()
     hr = await gql.login("hr", PASSWORD)
     await gql.ok(START, {"e": str(rsm), "d": today().isoformat()}, hr)
-    _, small = await _count_queries(gql.ok(OFFBOARDINGS, token=hr))
-    _, small_alerts = await _count_queries(gql.ok(ALERT_PAGE, token=hr))
+    _, small = await count_queries(gql.ok(OFFBOARDINGS, token=hr))
+    _, small_alerts = await count_queries(gql.ok(ALERT_PAGE, token=hr))
     # Two more leavers with debts (each with an alert), one without.
     for username in ("sales", "manager"):
         await disbursed(username, "100.00")
     for employee_id in (people.sales, people.manager, people.finance):
         await gql.ok(START, {"e": str(employee_id), "d": today().isoformat()}, hr)
-    result, large = await _count_queries(gql.ok(OFFBOARDINGS, token=hr))
+    result, large = await count_queries(gql.ok(OFFBOARDINGS, token=hr))
     assert result["offboardings"]["totalCount"] == 4
-    assert large == small, f"{small} queries for 1 offboarding, {large} for 4"
-    result, large_alerts = await _count_queries(gql.ok(ALERT_PAGE, token=hr))
+    # Same slack as the loans page: a DataLoader may split across event-loop ticks on PostgreSQL.
+    assert large <= small + 2, f"{small} queries for 1 offboarding, {large} for 4"
+    result, large_alerts = await count_queries(gql.ok(ALERT_PAGE, token=hr))
     assert result["alerts"]["totalCount"] == 3
-    assert large_alerts == small_alerts, f"{small_alerts} queries for 1 alert, {large_alerts} for 3"
+    assert large_alerts <= small_alerts + 2, f"{small_alerts} queries for 1 alert, {large_alerts} for 3"
 
 
 async def test_pagination_of_offboardings_and_status_filter(gql, db):

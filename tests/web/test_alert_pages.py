@@ -3,7 +3,6 @@ note (FINANCE/HR/ADMIN only), the viewer's notifications, marking read, and the 
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ from server.models import Alert, AuditEntry, Notification, User
 from server.services import alerts as alert_service
 from server.services import offboarding
 from server.services.base import SYSTEM, today, utcnow
+from tests.querycount import recording
 from tests.services.test_offboarding import make_rsm_with_debt, viewer
 from tests.web.conftest import text_of
 
@@ -157,30 +157,14 @@ async def test_marking_read_without_htmx_and_someone_elses(browser, db):
     assert (await browser.post("/notifications/999999/read")).status_code == 404
 
 
-class _Statements(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.sql: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.sql.append(record.getMessage())
-
-
 async def test_the_bell_costs_one_count_query(browser, db):
     await leaver_alert()
     manager = await User.get(username="manager")
     for n in range(5):
         await Notification.create(user=manager, title=f"提醒 {n}", body="x", created_at=utcnow())
     await browser.login("manager")
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level = _Statements(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
+    with recording() as handler:
         page = await browser.get("/offboarding")
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
     assert '<b class="count">6</b>' in page.text
     on_notifications = [q for q in handler.sql if re.search(r'\bFROM\s+"?notification"?', q, re.I)]
     assert len(on_notifications) == 1, on_notifications
