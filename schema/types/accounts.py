@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -13,9 +14,9 @@ from server.models import Session as SessionModel
 from server.services import accounts as account_service
 
 
-@strawberry.type(description="A browser session of the viewer's account (the cookie itself is never shown).")
-class UserSession:
-    model: strawberry.Private[SessionModel]
+@strawberry.interface(description="A way the viewer's account is signed in: a browser session or a bearer token.")
+class SignIn:
+    model: strawberry.Private[Any]
     is_current: strawberry.Private[bool]
 
     @strawberry.field
@@ -30,7 +31,7 @@ class UserSession:
     def last_used_at(self) -> datetime.datetime | None:
         return self.model.last_used_at
 
-    @strawberry.field
+    @strawberry.field(description="SESSION_DAYS (sessions) or TOKEN_DAYS (tokens) after login.")
     def expires_at(self) -> datetime.datetime:
         return self.model.expires_at
 
@@ -42,43 +43,19 @@ class UserSession:
     def client_address(self) -> str:
         return self.model.client_address
 
-    @strawberry.field(description="The session this request came with.")
+    @strawberry.field(description="The session or token this request came with.")
     def current(self) -> bool:
         return self.is_current
+
+
+@strawberry.type(description="A browser session of the viewer's account (the cookie itself is never shown).")
+class UserSession(SignIn):
+    model: strawberry.Private[SessionModel]
 
 
 @strawberry.type(description="A bearer token of the viewer's account, from `login` (the token itself is never shown).")
-class ApiTokenInfo:
+class ApiTokenInfo(SignIn):
     model: strawberry.Private[ApiTokenModel]
-    is_current: strawberry.Private[bool]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.model.id))
-
-    @strawberry.field
-    def created_at(self) -> datetime.datetime:
-        return self.model.created_at
-
-    @strawberry.field(description="Refreshed at most once a minute.")
-    def last_used_at(self) -> datetime.datetime | None:
-        return self.model.last_used_at
-
-    @strawberry.field(description="TOKEN_DAYS after login.")
-    def expires_at(self) -> datetime.datetime:
-        return self.model.expires_at
-
-    @strawberry.field
-    def user_agent(self) -> str:
-        return self.model.user_agent
-
-    @strawberry.field
-    def client_address(self) -> str:
-        return self.model.client_address
-
-    @strawberry.field(description="The token this request came with.")
-    def current(self) -> bool:
-        return self.is_current
 
 
 @strawberry.type

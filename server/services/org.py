@@ -337,7 +337,7 @@ def _counter_keys(username: str, address: str) -> tuple[str, str]:
 async def _throttle_check(username: str, address: str) -> None:
     """RATE_LIMITED while this address is locked for this username, or locked altogether."""
     now = int(utcnow().timestamp())
-    locks = await LoginCounter.filter(key__in=list(_counter_keys(username, address)),
+    locks: list[Any] = await LoginCounter.filter(key__in=list(_counter_keys(username, address)),
                                       locked_until__gt=now).values_list("locked_until", flat=True)
     if locks:
         wait = max(int(x) for x in locks) - now

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from server import auth
+from server.domain.errors import ValidationFailed
 from server.models import ApiToken, AuditEntry, Session, User
-from server.services.base import utcnow
+from server.services import org
+from server.services.base import SYSTEM, utcnow
 from tests.factories import PASSWORD, make_org
 
 ME = "{ me { username } }"
@@ -184,3 +188,18 @@ async def test_last_used_is_written_at_most_once_a_minute(gql, db):
     assert first > long_ago + timedelta(hours=1)
     await gql.ok(ME, token=token)
     assert (await ApiToken.get(id=row.id)).last_used_at == first  # within the minute: no second write
+
+
+async def test_create_admin_resetting_a_password_revokes_everything(gql, db):
+    await make_org()
+    token = await gql.login("admin")
+    cookie, _ = await auth.create_session(await User.get(username="admin"), 1)
+    with pytest.raises(ValidationFailed, match="too common"):  # the policy applies to create-admin
+        await org.create_admin("admin", "1234567890", SYSTEM)
+    assert (await gql.ok(ME, token=token))["me"]["username"] == "admin"  # refused: nothing revoked
+    await org.create_admin("admin", NEW, SYSTEM)
+    assert (await gql.error(ME, token=token))["extensions"]["code"] == "UNAUTHENTICATED"
+    assert await auth.session_for_key(cookie) is None
+    assert (await gql.ok(ME, token=await gql.login("admin", NEW)))["me"]["username"] == "admin"
+    entry = await AuditEntry.filter(action="user.reset_admin").order_by("-id").first()
+    assert entry is not None and entry.after["revokedSessions"] == 2
