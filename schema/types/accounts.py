@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from schema.types.common import viewer
+from server import auth
 from server.models import ApiToken as ApiTokenModel
 from server.models import Session as SessionModel
 from server.services import accounts as account_service
@@ -95,7 +96,8 @@ class AccountMutation:
     @strawberry.mutation(description="Change the viewer's password. Every other session and every bearer token "
                                      "of the account is revoked; the session making the change stays.")
     async def change_password(self, info: Info, current_password: str, new_password: str) -> bool:
-        await account_service.change_password(viewer(info), current_password, new_password)
+        await account_service.change_password(viewer(info), current_password, new_password,
+                                              auth.client_address(info.context.request))
         return True
 
     @strawberry.mutation(description="ADMIN only: set another account's password (give userId or employeeId). "

@@ -13,7 +13,7 @@ from server.domain import roles as R
 from server.domain.errors import Forbidden, NotFound, ValidationFailed
 from server.domain.passwords import check_password
 from server.models import ApiToken, Session, User
-from server.services import audit
+from server.services import audit, org
 from server.services.base import Viewer, atomic, parse_id, require_login, require_role, utcnow
 
 
@@ -23,13 +23,19 @@ def _policy(password: str, username: str, field: str = "newPassword") -> None:
         raise ValidationFailed("; ".join(problems), field=field)
 
 
-async def change_password(viewer: Viewer, current_password: str, new_password: str) -> int:
-    """The viewer's own password; returns how many other sessions and tokens were revoked."""
+async def change_password(viewer: Viewer, current_password: str, new_password: str, address: str = "") -> int:
+    """The viewer's own password; returns how many other sessions and tokens were revoked.
+
+    A wrong current password counts as a failed login from `address`: someone at an unattended
+    browser cannot guess the password (and then take the account over) faster than at the login form.
+    """
     require_login(viewer)
     user = await User.filter(id=viewer.user_id).first()
     if user is None:
         raise NotFound("user not found")
+    await org._throttle_check(user.username, address)
     if not auth.verify_password(user.password_hash, current_password or ""):
+        await org._throttle_fail(user.username, address)
         raise ValidationFailed("当前密码不正确 (current password is wrong)", field="currentPassword")
     _policy(new_password, user.username)
     if new_password == current_password:

@@ -203,3 +203,16 @@ async def test_create_admin_resetting_a_password_revokes_everything(gql, db):
     assert (await gql.ok(ME, token=await gql.login("admin", NEW)))["me"]["username"] == "admin"
     entry = await AuditEntry.filter(action="user.reset_admin").order_by("-id").first()
     assert entry is not None and entry.after["revokedSessions"] == 2
+
+
+async def test_guessing_the_current_password_is_throttled_like_a_login(gql, db):
+    await make_org()
+    token = await gql.login("sales")
+    before = await _hash_of("sales")
+    for _ in range(5):
+        err = await gql.error(CHANGE, {"c": "guess-guess-1", "n": NEW}, token=token)
+        assert err["extensions"]["code"] == "VALIDATION"
+    err = await gql.error(CHANGE, {"c": PASSWORD, "n": NEW}, token=token)
+    assert err["extensions"]["code"] == "RATE_LIMITED" and err["extensions"]["retryAfter"] > 0
+    assert await _hash_of("sales") == before
+    assert await AuditEntry.filter(action="user.change_password").count() == 0
