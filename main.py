@@ -27,7 +27,8 @@ Qingkuan (清款): employee cash advances, reimbursements that offset loans and 
 Without a command, serves the web app and the GraphQL API (same as `serve`). With no configuration
 it keeps everything under ./data (SQLite file, embedded Redis) and runs background jobs in-process.
 Settings are environment variables: DATABASE_URL, REDIS_URL, DATA_DIR, SECRET_KEY, ADMIN_USERNAME,
-ADMIN_PASSWORD, TIMEZONE, DEBUG, DEMO_DATA, MAX_UPLOAD_MB, SESSION_DAYS, JOB_QUEUE (see README.md).
+ADMIN_PASSWORD, TIMEZONE, DEBUG, DEMO_DATA, MAX_UPLOAD_MB, SESSION_DAYS, JOB_QUEUE, TOKEN_DAYS,
+TRUSTED_PROXIES (see README.md).
 """
 
 
@@ -62,9 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
                    description="Migrate, then load the demo data unless it is already there.")
     admin = sub.add_parser("create-admin", help="create an ADMIN account, or reset its password",
                            description="Create an ADMIN account (or reset an existing account's password "
-                                       "and give it ADMIN). Prompts for what is not given.")
+                                       "and give it ADMIN; resetting signs that account out everywhere). "
+                                       "Prompts for what is not given.")
     admin.add_argument("--username", help="account name (default: ADMIN_USERNAME, or prompt)")
-    admin.add_argument("--password", help="password, at least 8 characters (default: prompt; "
+    admin.add_argument("--password", help="password: at least 10 characters, not the username, not a common "
+                                          "password (default: prompt; "
                                           "a password on the command line is visible to other local users)")
     sub.add_parser("verify-audit", help="check the audit log's hash chain; exit 1 when it is broken",
                    description="Re-hash every audit entry in order. Prints OK and the count, or names the "
@@ -90,8 +93,11 @@ async def _with_db(settings: Any, work: Callable[[], Awaitable[int]]) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Any) -> int:
     import uvicorn
 
+    # X-Forwarded-For/-Proto are believed only from TRUSTED_PROXIES (uvicorn would otherwise trust 127.0.0.1).
+    trusted = list(settings.trusted_proxies)
     uvicorn.run("server.app:create_app", factory=True, host=args.host, port=args.port,
-                log_level="debug" if settings.debug else "info", proxy_headers=True)
+                log_level="debug" if settings.debug else "info", proxy_headers=bool(trusted),
+                forwarded_allow_ips=trusted or None)
     return EXIT_OK
 
 

@@ -14,6 +14,7 @@ from strawberry.tools import merge_types
 
 from schema.errors import ErrorCodes
 from schema.scalars import DecimalScalar
+from schema.types.accounts import AccountMutation, AccountQuery
 from schema.types.alerts import AlertMutation, AlertQuery
 from schema.types.jobs import JobMutation, JobQuery
 from schema.types.loans import LoanMutation, LoanQuery
@@ -26,6 +27,8 @@ QUERIES: tuple[type, ...] = (OrgQuery, LoanQuery, ReimbursementQuery, Offboardin
 MUTATIONS: tuple[type, ...] = (
     OrgMutation, LoanMutation, ReimbursementMutation, OffboardingMutation, AlertMutation, JobMutation,
 )
+QUERIES += (AccountQuery,)
+MUTATIONS += (AccountMutation,)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -42,17 +42,17 @@ async def viewer_from_request(request: Request) -> Viewer:
     request_id = getattr(request.state, "request_id", None) or new_request_id(request)
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        user = await auth.user_for_token(header[7:].strip())
-        if user is None:
+        token = await auth.token_for(header[7:].strip())
+        if token is None:
             return Viewer(user_id=None, username="anonymous", request_id=request_id)
-        return auth.viewer_for(user, request_id)
+        return auth.viewer_for(token.user, request_id, token_id=token.id)
     key = request.cookies.get(auth.SESSION_COOKIE)
     if key:
         session = await auth.session_for_key(key)
         if session is not None:
             if request.method == "POST" and request.headers.get("x-csrf-token") != session.csrf_token:
                 return Viewer(user_id=None, username="anonymous", request_id=request_id)
-            return auth.viewer_for(session.user, request_id)
+            return auth.viewer_for(session.user, request_id, session_id=session.id)
     return Viewer(user_id=None, username="anonymous", request_id=request_id)
 
 

@@ -22,6 +22,7 @@ def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         extensions = {"code": original.code}
         if original.field:
             extensions["field"] = original.field
+        extensions.update(getattr(original, "extensions", None) or {})  # RATE_LIMITED: retryAfter
         return GraphQLError(original.message, error.nodes, error.source, error.positions, error.path,
                             None, extensions)
     if original is None or error.path is None:

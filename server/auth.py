@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -30,8 +33,9 @@ def _hasher() -> tuple[PasswordHasher, str]:
         _hashers[cost] = (hasher, hasher.hash("qingkuan-timing-equalizer"))
     return _hashers[cost]
 
-TOKEN_DAYS = 90
 SESSION_COOKIE = "qk_session"
+# last_used_at is written at most this often per session or token: not one UPDATE per request.
+LAST_USED_EVERY = timedelta(minutes=1)
 
 
 def hash_password(password: str) -> str:
@@ -54,39 +58,99 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def viewer_for(user: User, request_id: str | None = None) -> Viewer:
+def viewer_for(user: User, request_id: str | None = None, *, session_id: int | None = None,
+               token_id: int | None = None) -> Viewer:
     return Viewer(
         user_id=user.id, username=user.username, roles=frozenset(user.roles or []),
         employee_id=user.employee_id, request_id=request_id, locale=user.locale or "zh_CN",  # type: ignore[attr-defined]
+        session_id=session_id, token_id=token_id,
     )
 
 
-async def issue_token(user: User) -> str:
+# ---------------------------------------------------------------- where a request comes from
+
+
+@cache
+def _networks(trusted: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(ipaddress.ip_network(n, strict=False) for n in trusted)
+
+
+def _trusted(address: str, trusted: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in _networks(trusted))
+
+
+def client_address(request: Any) -> str:
+    """The client's IP: the TCP peer, or behind a trusted proxy the right-most X-Forwarded-For entry
+    that is not itself a trusted proxy (entries further left are whatever the client claimed)."""
+    if request is None:
+        return ""
+    peer = request.client.host if request.client else ""
+    trusted = get_settings().trusted_proxies
+    if not trusted or not _trusted(peer, trusted):
+        return peer[:64]
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, trusted):
+            return hop[:64]
+    return (hops[0] if hops else peer)[:64]
+
+
+def user_agent(request: Any) -> str:
+    return (request.headers.get("user-agent", "") if request is not None else "")[:255]
+
+
+# ---------------------------------------------------------------- tokens and sessions
+
+
+async def issue_token(user: User, request: Any = None) -> str:
     token = "qk_" + secrets.token_urlsafe(32)
-    await ApiToken.create(token_hash=_digest(token), user=user, expires_at=utcnow() + timedelta(days=TOKEN_DAYS))
+    await ApiToken.create(
+        token_hash=_digest(token), user=user, expires_at=utcnow() + timedelta(days=get_settings().token_days),
+        user_agent=user_agent(request), client_address=client_address(request), last_used_at=utcnow(),
+    )
     return token
 
 
-async def user_for_token(token: str) -> User | None:
+async def _touch(model: Any, row: Any) -> None:
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
+        await model.filter(id=row.id).update(last_used_at=now)
+        row.last_used_at = now
+
+
+async def token_for(token: str) -> ApiToken | None:
+    """The live token row (user loaded), or None when unknown, revoked, expired or its user is inactive."""
     row = await ApiToken.filter(token_hash=_digest(token), revoked_at=None).select_related("user").first()
-    if row is None or row.expires_at < utcnow() or not row.user.is_active:
+    if row is None or row.expires_at <= utcnow() or not row.user.is_active:
         return None
-    return row.user
+    await _touch(ApiToken, row)
+    return row
 
 
-async def create_session(user: User, days: int) -> tuple[str, Session]:
+async def user_for_token(token: str) -> User | None:
+    row = await token_for(token)
+    return row.user if row is not None else None
+
+
+async def create_session(user: User, days: int, request: Any = None) -> tuple[str, Session]:
     key = secrets.token_urlsafe(32)
     session = await Session.create(
         key_hash=_digest(key), user=user, csrf_token=secrets.token_urlsafe(24),
         expires_at=utcnow() + timedelta(days=days),
+        user_agent=user_agent(request), client_address=client_address(request), last_used_at=utcnow(),
     )
     return key, session
 
 
 async def session_for_key(key: str) -> Session | None:
     row = await Session.filter(key_hash=_digest(key), revoked_at=None).select_related("user").first()
-    if row is None or row.expires_at < utcnow() or not row.user.is_active:
+    if row is None or row.expires_at <= utcnow() or not row.user.is_active:
         return None
+    await _touch(Session, row)
     return row
 
 
@@ -94,8 +158,14 @@ async def revoke_session(key: str) -> None:
     await Session.filter(key_hash=_digest(key), revoked_at=None).update(revoked_at=utcnow())
 
 
-async def revoke_all(user_id: int) -> None:
-    """Logout everywhere: every session and token of the account."""
+async def revoke_all(user_id: int, *, keep_session_id: int | None = None) -> int:
+    """Logout everywhere: every session and token of the account (but `keep_session_id`).
+
+    Returns how many were revoked."""
     now = utcnow()
-    await Session.filter(user_id=user_id, revoked_at=None).update(revoked_at=now)
-    await ApiToken.filter(user_id=user_id, revoked_at=None).update(revoked_at=now)
+    sessions = Session.filter(user_id=user_id, revoked_at=None)
+    if keep_session_id is not None:
+        sessions = sessions.exclude(id=keep_session_id)
+    count = await sessions.update(revoked_at=now)
+    count += await ApiToken.filter(user_id=user_id, revoked_at=None).update(revoked_at=now)
+    return count

@@ -71,6 +71,10 @@ class Settings:
     graphql_max_tokens: int = 4000
     # Redis key of the ARQ queue: change it when several deployments (or test runs) share one Redis.
     job_queue: str = "arq:queue"
+    # Bearer tokens from `login` expire after this many days.
+    token_days: int = 30
+    # Reverse proxies whose X-Forwarded-For is believed (IP addresses or CIDR networks).
+    trusted_proxies: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -158,6 +162,32 @@ def _secret_key(env: dict[str, str], data_dir: Path) -> str:
     return key
 
 
+def _trusted_proxies(env: dict[str, str]) -> tuple[str, ...]:
+    import ipaddress
+
+    out = []
+    for part in (env.get("TRUSTED_PROXIES") or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise SettingsError(f"TRUSTED_PROXIES: {part!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+    return tuple(out)
+
+
+def _admin_password(env: dict[str, str]) -> str | None:
+    from server.domain.passwords import check_password
+
+    password = env.get("ADMIN_PASSWORD") or None
+    if password is not None:
+        problems = check_password(password, (env.get("ADMIN_USERNAME") or "admin").strip())
+        if problems:
+            raise SettingsError(f"ADMIN_PASSWORD is not acceptable: {'; '.join(problems)}")
+    return password
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("DATA_DIR") or ROOT / "data").expanduser()
@@ -170,9 +200,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"TIMEZONE={tz!r} is not a known time zone (e.g. Asia/Shanghai)") from None
-    admin_password = env.get("ADMIN_PASSWORD") or None
-    if admin_password is not None and len(admin_password) < 8:
-        raise SettingsError("ADMIN_PASSWORD is shorter than 8 characters")
+    admin_password = _admin_password(env)
     return Settings(
         data_dir=data_dir,
         database_url=_database_url(env, data_dir),
@@ -187,6 +215,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         demo=_bool(env, "DEMO_DATA", True),
         password_hash_cost=_choice(env, "PASSWORD_HASH_COST", ("default", "test"), "default"),
         job_queue=_job_queue(env),
+        token_days=_int(env, "TOKEN_DAYS", 30),
+        trusted_proxies=_trusted_proxies(env),
     )
 
 

@@ -44,5 +44,5 @@ async def make_org(limit: str = "10000.00", monthly: str | None = None, chain: l
     sales = await person("S1", "张三", "sales", "SALES", "M1", ["EMPLOYEE"])
     finance = await person("F1", "赵财务", "finance", "STAFF", "M1", ["EMPLOYEE", "FINANCE"], dept="FIN")
     hr = await person("H1", "周人事", "hr", "STAFF", "M1", ["EMPLOYEE", "HR"], dept="FIN")
-    admin = await org.create_admin("admin", PASSWORD, SYSTEM)
+    admin = await org.create_admin("admin", PASSWORD, SYSTEM, enforce_policy=False)  # one short test password
     return People(sales=sales, manager=manager, finance=finance, hr=hr, admin_user=admin.id)

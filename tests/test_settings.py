@@ -65,6 +65,11 @@ def test_sqlite_url_is_kept(tmp_path: Path):
     ("REDIS_URL", "localhost:6379"),
     ("SECRET_KEY", "short"),
     ("ADMIN_PASSWORD", "1234567"),
+    ("ADMIN_PASSWORD", "short-9ch"),
+    ("ADMIN_PASSWORD", "1234567890"),
+    ("ADMIN_PASSWORD", "woaini1314"),
+    ("TOKEN_DAYS", "0"),
+    ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"),
     ("TIMEZONE", "Mars/Base"),
     ("DEBUG", "maybe"),
     ("DEMO_DATA", "sometimes"),
@@ -86,3 +91,17 @@ def test_data_dir_that_cannot_be_created(tmp_path: Path):
     blocker.write_text("not a directory")
     with pytest.raises(SettingsError, match="^DATA_DIR="):
         load_settings({"DATA_DIR": str(blocker / "data")})
+
+
+def test_token_days_and_trusted_proxies(tmp_path: Path):
+    s = load_settings(env(tmp_path))
+    assert s.token_days == 30 and s.trusted_proxies == ()
+    s = load_settings(env(tmp_path, TOKEN_DAYS="7", TRUSTED_PROXIES=" 10.0.0.0/8 , 192.168.1.5,::1"))
+    assert s.token_days == 7
+    assert s.trusted_proxies == ("10.0.0.0/8", "192.168.1.5/32", "::1/128")
+
+
+def test_admin_password_may_not_be_the_username(tmp_path: Path):
+    with pytest.raises(SettingsError, match="^ADMIN_PASSWORD.*username"):
+        load_settings(env(tmp_path, ADMIN_USERNAME="administrator1", ADMIN_PASSWORD="administrator1"))
+    assert load_settings(env(tmp_path, ADMIN_PASSWORD="Bell-Tower-2026!")).admin_password == "Bell-Tower-2026!"

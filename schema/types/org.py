@@ -270,7 +270,7 @@ class OrgQuery:
 class OrgMutation:
     @strawberry.mutation
     async def login(self, info: Info, username: str, password: str) -> AuthPayload:
-        token, user = await org_service.login_for_token(username, password)
+        token, user = await org_service.login_for_token(username, password, info.context.request)
         info.context.viewer = auth.viewer_for(user, info.context.viewer.request_id)
         return AuthPayload(token=token, viewer=await viewer_type(info))
 

@@ -51,3 +51,20 @@ class LimitExceeded(DomainError):
 
 class ClearanceBlocked(DomainError):
     code = "CLEARANCE_BLOCKED"
+
+
+class RateLimited(DomainError):
+    """Too many attempts (logins): try again after `retry_after` seconds (extensions.retryAfter)."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field, details={"retryAfter": max(1, int(retry_after))})
+
+    @property
+    def retry_after(self) -> int:
+        return int(self.details["retryAfter"])
+
+    @property
+    def extensions(self) -> dict:
+        return {"retryAfter": self.retry_after}

@@ -2,7 +2,7 @@
 
 from server.models.alerts import Alert, AlertRecipient, Notification
 from server.models.audit import AuditEntry
-from server.models.auth import ApiToken, LoginThrottle, Session, User
+from server.models.auth import ApiToken, LoginCounter, Session, User
 from server.models.files import Attachment
 from server.models.jobs import Job
 from server.models.loans import ApprovalStep, LedgerEntry, Loan
@@ -13,6 +13,6 @@ from server.models.sequences import Sequence
 
 __all__ = [
     "Alert", "AlertRecipient", "ApiToken", "ApprovalStep", "Attachment", "AuditEntry", "BusinessRecord",
-    "Department", "Employee", "ExpenseLine", "Job", "LedgerEntry", "Loan", "LoginThrottle", "Notification",
+    "Department", "Employee", "ExpenseLine", "Job", "LedgerEntry", "Loan", "LoginCounter", "Notification",
     "Offboarding", "Position", "Region", "Reimbursement", "ReimbursementOffset", "Sequence", "Session", "User",
 ]

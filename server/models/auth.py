@@ -26,6 +26,10 @@ class Session(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
+    # Shown on the account's security page; last_used_at is refreshed at most once a minute.
+    last_used_at = fields.DatetimeField(null=True)
+    user_agent = fields.CharField(max_length=255, default="")
+    client_address = fields.CharField(max_length=64, default="")
 
     class Meta:
         table = "session"
@@ -40,19 +44,27 @@ class ApiToken(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+    user_agent = fields.CharField(max_length=255, default="")
+    client_address = fields.CharField(max_length=64, default="")
 
     class Meta:
         table = "api_token"
 
 
-class LoginThrottle(Model):
-    """Failed logins per username (known or not): a login is refused while locked."""
+class LoginCounter(Model):
+    """Failed logins in the current window, per key: "ua:<address> <username>" or "a:<address>".
+
+    Counted by one INSERT ... ON CONFLICT DO UPDATE ... RETURNING (server/services/org.py), so
+    concurrent failures all count. Times are Unix seconds: the SQL compares plain integers on
+    SQLite and PostgreSQL alike.
+    """
 
     id = fields.IntField(primary_key=True)
-    username = fields.CharField(max_length=64, unique=True)
+    key = fields.CharField(max_length=200, unique=True)
     failures = fields.IntField(default=0)
-    window_started_at = fields.DatetimeField()
-    locked_until = fields.DatetimeField(null=True)
+    window_started = fields.BigIntField()
+    locked_until = fields.BigIntField(null=True)
 
     class Meta:
-        table = "login_throttle"
+        table = "login_counter"

@@ -44,6 +44,9 @@ class Viewer:
     employee_id: int | None = None
     request_id: str | None = None
     locale: str = "zh_CN"
+    # Which browser session or bearer token this request came with (logout, "this device").
+    session_id: int | None = None
+    token_id: int | None = None
 
     @property
     def authenticated(self) -> bool:

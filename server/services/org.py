@@ -8,20 +8,24 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from tortoise import Tortoise
 from tortoise.expressions import Q
 
 from server import auth
 from server.domain import roles as R
 from server.domain.approvals import validate_chain
-from server.domain.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from server.domain.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated, ValidationFailed
 from server.domain.money import from_fen, parse_money, to_fen
-from server.models import Department, Employee, LoginThrottle, Position, Region, User
+from server.domain.passwords import check_password
+from server.models import Department, Employee, LoginCounter, Position, Region, User
 from server.services import audit
 from server.services.base import Page, Viewer, atomic, paginate, parse_id, require_login, require_role, utcnow
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per (username, client address) in THROTTLE_WINDOW: that address is locked for that name
+MAX_FAILURES_PER_ADDRESS = 50  # per client address in THROTTLE_WINDOW, whatever the usernames
+THROTTLE_WINDOW = 15 * 60  # seconds
 LOCK_MINUTES = 15
 
 
@@ -288,11 +292,21 @@ async def create_employee(viewer: Viewer, data: EmployeeData) -> Employee:
     return employee
 
 
-async def create_admin(username: str, password: str, actor: Viewer) -> User:
-    """An ADMIN account without an employee record (first start, `main.py create-admin`)."""
+async def create_admin(username: str, password: str, actor: Viewer, *, enforce_policy: bool = True) -> User:
+    """An ADMIN account without an employee record (first start, `main.py create-admin`).
+
+    The password follows the password policy (server/domain/passwords.py); `enforce_policy=False`
+    only for the test suite's fixtures, whose accounts share one short password. Resetting an
+    existing account's password revokes all its sessions and bearer tokens at once.
+    """
     if not USERNAME_RE.match(username):
         raise ValidationFailed("username must be 2-64 letters, digits or . _ @ -", field="username")
-    check_password_strength(password)
+    if enforce_policy:
+        problems = check_password(password, username)
+        if problems:
+            raise ValidationFailed("; ".join(problems), field="password")
+    else:
+        check_password_strength(password)
     async with atomic():
         user = await User.filter(username=username).first()
         if user is not None:
@@ -301,8 +315,9 @@ async def create_admin(username: str, password: str, actor: Viewer) -> User:
             user.roles = sorted(set(user.roles) | {R.ADMIN})
             user.is_active = True
             await user.save()
+            revoked = await auth.revoke_all(user.id)
             await audit.record(actor, "user.reset_admin", "user", user.id, before,
-                               {"roles": user.roles, "isActive": True})
+                               {"roles": user.roles, "isActive": True, "revokedSessions": revoked})
         else:
             user = await User.create(username=username, password_hash=auth.hash_password(password),
                                      roles=[R.ADMIN])
@@ -313,48 +328,97 @@ async def create_admin(username: str, password: str, actor: Viewer) -> User:
 # ---------------------------------------------------------------- login
 
 
-async def _throttle_check(username: str) -> None:
-    row = await LoginThrottle.filter(username=username).first()
-    if row and row.locked_until and row.locked_until > utcnow():
-        raise Unauthenticated(
-            f"登录失败次数过多，请 {LOCK_MINUTES} 分钟后再试 (too many failed logins; try again later)"
+def _counter_keys(username: str, address: str) -> tuple[str, str]:
+    """(per username and address, per address). Usernames fold case here so that spelling a name
+    differently does not buy an attacker a fresh counter."""
+    return f"ua:{address} {username.lower()}"[:200], f"a:{address}"[:200]
+
+
+async def _throttle_check(username: str, address: str) -> None:
+    """RATE_LIMITED while this address is locked for this username, or locked altogether."""
+    now = int(utcnow().timestamp())
+    locks: list[Any] = await LoginCounter.filter(key__in=list(_counter_keys(username, address)),
+                                      locked_until__gt=now).values_list("locked_until", flat=True)
+    if locks:
+        wait = max(int(x) for x in locks) - now
+        minutes = max(1, -(-wait // 60))
+        raise RateLimited(
+            f"登录失败次数过多，请 {minutes} 分钟后再试 (too many failed logins; try again in {minutes} min)",
+            retry_after=wait,
         )
 
 
-async def _throttle_fail(username: str) -> None:
-    now = utcnow()
-    async with atomic():
-        row = await LoginThrottle.filter(username=username).first()
-        if row is None:
-            row = await LoginThrottle.create(username=username, failures=0, window_started_at=now)
-        if now - row.window_started_at > timedelta(minutes=LOCK_MINUTES):
-            row.failures, row.window_started_at, row.locked_until = 0, now, None
-        row.failures += 1
-        if row.failures >= MAX_FAILURES:
-            row.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-        await row.save()
+_COUNT_FAILURE_SQL = (
+    'INSERT INTO login_counter ("key", failures, window_started, locked_until) VALUES (:key, 1, :now, NULL) '
+    'ON CONFLICT ("key") DO UPDATE SET '
+    "failures = CASE WHEN login_counter.window_started <= :cutoff THEN 1 ELSE login_counter.failures + 1 END, "
+    "window_started = CASE WHEN login_counter.window_started <= :cutoff THEN :now "
+    "ELSE login_counter.window_started END, "
+    "locked_until = CASE WHEN login_counter.window_started <= :cutoff THEN NULL ELSE login_counter.locked_until END "
+    "RETURNING failures"
+)
 
 
-async def authenticate(username: str, password: str) -> User:
-    """Check a password, with throttling after repeated failures. Raises UNAUTHENTICATED."""
+def _bind(sql: str, params: dict[str, Any], postgres: bool) -> tuple[str, list[Any]]:
+    """`:name` placeholders to the driver's own: `$n` (asyncpg) or `?` in order of appearance (sqlite)."""
+    names = list(params)
+    values: list[Any] = []
+
+    def placeholder(match: re.Match) -> str:
+        name = match.group(1)
+        if postgres:
+            return f"${names.index(name) + 1}"
+        values.append(params[name])
+        return "?"
+
+    bound = re.sub(r":([a-z_]+)\b", placeholder, sql)
+    return bound, ([params[n] for n in names] if postgres else values)
+
+
+async def _throttle_count(key: str, now: int) -> int:
+    """One more failure for `key`, counted by a single statement (no read-modify-write): 40 concurrent
+    failures count as 40. Returns the failures in the current window; an older window starts over."""
+    conn = Tortoise.get_connection("default")
+    sql, values = _bind(_COUNT_FAILURE_SQL, {"key": key, "now": now, "cutoff": now - THROTTLE_WINDOW},
+                        conn.capabilities.dialect == "postgres")
+    rows = await conn.execute_query_dict(sql, values)
+    return int(rows[0]["failures"])
+
+
+async def _throttle_fail(username: str, address: str) -> None:
+    now = int(utcnow().timestamp())
+    pair, per_address = _counter_keys(username, address)
+    for key, limit in ((pair, MAX_FAILURES), (per_address, MAX_FAILURES_PER_ADDRESS)):
+        if await _throttle_count(key, now) >= limit:
+            await LoginCounter.filter(key=key).update(locked_until=now + LOCK_MINUTES * 60)
+
+
+async def authenticate(username: str, password: str, address: str = "") -> User:
+    """Check a password, throttled per (username, client address) and per client address.
+
+    Raises RATE_LIMITED (with retryAfter) while locked, UNAUTHENTICATED for a wrong password. A success
+    clears only its own (username, address) counter: the failures of other addresses, and this
+    address's total, still count.
+    """
     username = (username or "").strip()[:64]
-    await _throttle_check(username)
+    address = (address or "")[:64]
+    await _throttle_check(username, address)
     user = await User.filter(username=username).first()
     ok = auth.verify_password(user.password_hash if user else None, password or "")
     if not ok or user is None or not user.is_active:
-        await _throttle_fail(username)
+        await _throttle_fail(username, address)
         raise Unauthenticated("用户名或密码错误 (wrong username or password)")
-    await LoginThrottle.filter(username=username).delete()
+    await LoginCounter.filter(key=_counter_keys(username, address)[0]).delete()
     if auth.needs_rehash(user.password_hash):
         user.password_hash = auth.hash_password(password)
         await user.save(update_fields=["password_hash"])
     return user
 
 
-async def login_for_token(username: str, password: str) -> tuple[str, User]:
-    user = await authenticate(username, password)
+async def login_for_token(username: str, password: str, request: Any = None) -> tuple[str, User]:
+    user = await authenticate(username, password, auth.client_address(request))
     async with atomic():
-        token = await auth.issue_token(user)
+        token = await auth.issue_token(user, request)
         await audit.record(auth.viewer_for(user), "user.login_token", "user", user.id, None, None)
     return token, user
 

@@ -1,4 +1,4 @@
-"""Login, logout and the language switch."""
+"""Login, logout, the language switch and the account's security page (password, sessions, tokens)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from starlette.responses import Response
 
 from server import auth, i18n
 from server.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_loaded
-from server.domain.errors import DomainError
+from server.domain.errors import DomainError, RateLimited
 from server.services import audit, org
 from server.services.base import atomic
 from server.settings import get_settings
-from server.web.core import ANON_CSRF_COOKIE, LOCALE_COOKIE, YEAR, Page, safe_next
+from server.web.core import ANON_CSRF_COOKIE, LOCALE_COOKIE, YEAR, Page, check_read, refuse_if_forbidden, safe_next
 
 
 async def _login_form(page: Page, error: str | None = None, status: int = 200) -> Response:
@@ -31,7 +31,12 @@ async def login_page(page: Page) -> Response:
 async def login_submit(page: Page) -> Response:
     password = page.form.get("password") if page.form is not None else None
     try:
-        user = await org.authenticate(page.value("username"), password if isinstance(password, str) else "")
+        user = await org.authenticate(page.value("username"), password if isinstance(password, str) else "",
+                                      auth.client_address(page.request))
+    except RateLimited as exc:
+        minutes = max(1, -(-exc.retry_after // 60))
+        message = page._("登录失败次数过多，请 %(minutes)s 分钟后再试。") % {"minutes": minutes}
+        return await _login_form(page, message, status=429)
     except DomainError as exc:
         return await _login_form(page, exc.message, status=401)
     settings = get_settings()
@@ -39,7 +44,7 @@ async def login_submit(page: Page) -> Response:
     async with atomic():
         if old_key:
             await auth.revoke_session(old_key)  # a new key at every login: no session fixation
-        key, _session = await auth.create_session(user, settings.session_days)
+        key, _session = await auth.create_session(user, settings.session_days, page.request)
         await audit.record(auth.viewer_for(user, page.viewer.request_id), "user.login", "user", user.id,
                            None, {"via": "web"})
     page.set_cookies.append((auth.SESSION_COOKIE, key, settings.session_days * 24 * 3600))
@@ -63,3 +68,64 @@ async def switch_locale(page: Page) -> Response:
         await org.set_locale(page.viewer, locale)
     page.set_cookies.append((LOCALE_COOKIE, locale, YEAR))
     return page.redirect(safe_next(page.value("next")))
+
+
+# ---------------------------------------------------------------- the account's security page
+
+SECURITY_QUERY = """{
+  mySessions { id createdAt lastUsedAt expiresAt userAgent clientAddress current }
+  myTokens { id createdAt lastUsedAt expiresAt userAgent clientAddress current }
+}"""
+PASSWORD_FIELDS = {"currentPassword", "newPassword"}
+
+
+async def security_page(page: Page, *, errors: dict | None = None, general: list | None = None,
+                        status: int = 200) -> Response:
+    data = check_read(await page.gql(SECURITY_QUERY))
+    notice = {
+        "password": page._("密码已修改，其他设备上的登录和所有 API 令牌已失效。"),
+        "revoked": page._("已注销。"),
+    }.get(page.request.query_params.get("done", ""))
+    return await page.render("account/security.html", {
+        "sessions": data["mySessions"], "tokens": data["myTokens"], "errors": errors or {},
+        "general": general or [], "notice": notice,
+    }, status=status)
+
+
+async def change_password(page: Page) -> Response:
+    form = page.form
+    current, new, confirm = (form.get(k) if form is not None else None
+                             for k in ("currentPassword", "newPassword", "confirmPassword"))
+    if not isinstance(new, str) or new != confirm:
+        return await security_page(page, errors={"confirmPassword": page._("两次输入的新密码不一致")}, status=400)
+    result = await page.gql(
+        "mutation($c:String!,$n:String!){ changePassword(currentPassword:$c, newPassword:$n) }",
+        {"c": current if isinstance(current, str) else "", "n": new},
+    )
+    refuse_if_forbidden(result)
+    if not result.ok:
+        return await security_page(page, errors=result.field_errors(PASSWORD_FIELDS),
+                                   general=result.general_errors(PASSWORD_FIELDS), status=400)
+    return page.redirect("/account/security?done=password")
+
+
+async def revoke(page: Page, kind: str, item_id: str) -> Response:
+    mutation = {"sessions": "revokeSession", "tokens": "revokeToken"}.get(kind)
+    if mutation is None:
+        return await security_page(page, status=404)
+    result = await page.gql(f"mutation($id:ID!){{ {mutation}(id:$id) }}", {"id": item_id})
+    refuse_if_forbidden(result)
+    if not result.ok:
+        return await security_page(page, general=[e.message for e in result.errors], status=400)
+    if kind == "sessions" and str(page.viewer.session_id) == item_id:
+        page.delete_cookies.append(auth.SESSION_COOKIE)
+        return page.redirect("/login")
+    return page.redirect("/account/security?done=revoked")
+
+
+async def sign_out_everywhere(page: Page) -> Response:
+    result = await page.gql("mutation { logoutEverywhere }")
+    refuse_if_forbidden(result)
+    check_read(result)
+    page.delete_cookies.append(auth.SESSION_COOKIE)
+    return page.redirect("/login")

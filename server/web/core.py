@@ -335,7 +335,7 @@ async def load_page(request: Request) -> Page:
     if key:
         session = await auth.session_for_key(key)
     if session is not None:
-        viewer = auth.viewer_for(session.user, request_id)
+        viewer = auth.viewer_for(session.user, request_id, session_id=session.id)
     else:
         viewer = Viewer(user_id=None, username="anonymous", request_id=request_id)
     locale = (

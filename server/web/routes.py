@@ -17,6 +17,10 @@ def web_routes() -> list[Any]:
         Route("/login", view(account.login_submit, login=False), methods=["POST"]),
         Route("/logout", view(account.logout, login=False), methods=["POST"]),
         Route("/locale", view(account.switch_locale, login=False), methods=["POST"]),
+        Route("/account/security", view(account.security_page), methods=["GET"]),
+        Route("/account/password", view(account.change_password), methods=["POST"]),
+        Route("/account/signout-everywhere", view(account.sign_out_everywhere), methods=["POST"]),
+        Route("/account/{kind:str}/{item_id:str}/revoke", view(account.revoke), methods=["POST"]),
         # loans
         Route("/loans", view(loans.my_loans), methods=["GET"]),
         Route("/loans/new", view(loans.apply_page), methods=["GET"]),

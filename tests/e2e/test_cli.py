@@ -39,6 +39,12 @@ def test_migrate_create_admin_and_verify_audit(tmp_path: Path):
     proc = run(tmp_path, "create-admin", "--username", "weak", "--password", "short")
     assert proc.returncode == 1
     assert proc.stderr.strip() and "Traceback" not in proc.stderr
+    # the password policy: common passwords and the username itself are refused too
+    for weak in ("1234567890", "woaini1314", "weakling99"):
+        proc = run(tmp_path, "create-admin", "--username", "weakling99", "--password", weak)
+        assert proc.returncode == 1, weak
+        problems = [line for line in proc.stderr.splitlines() if line.startswith("qingkuan:")]
+        assert len(problems) == 1 and "Traceback" not in proc.stderr
 
     with sqlite3.connect(tmp_path / "qingkuan.sqlite3") as db:
         users = {row[0]: row[1] for row in db.execute("SELECT username, roles FROM app_user")}
@@ -71,3 +77,12 @@ def test_seed_demo_loads_once(tmp_path: Path):
     assert "already present" in proc.stdout
     with sqlite3.connect(tmp_path / "qingkuan.sqlite3") as db:
         assert db.execute("SELECT COUNT(*) FROM employee").fetchone()[0] == employees
+
+
+def test_a_bad_admin_password_stops_start_up_with_one_line(tmp_path: Path):
+    env = clean_env(DATA_DIR=str(tmp_path), ADMIN_PASSWORD="1234567890")
+    proc = subprocess.run([sys.executable, "main.py", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("qingkuan: configuration error: ADMIN_PASSWORD") and proc.stderr.count("\n") == 1
+    assert "too common" in proc.stderr

@@ -32,9 +32,10 @@ async def test_login_throttled_after_repeated_failures(gql, db):
     await make_org()
     for _ in range(5):
         await gql.error('mutation { login(username:"sales", password:"wrong-wrong") { token } }')
-    # Even the right password is refused while the account is locked.
+    # Even the right password is refused while this address is locked for this account.
     err = await gql.error(f'mutation {{ login(username:"sales", password:"{PASSWORD}") {{ token }} }}')
-    assert err["extensions"]["code"] == "UNAUTHENTICATED"
+    assert err["extensions"]["code"] == "RATE_LIMITED"
+    assert 14 * 60 < err["extensions"]["retryAfter"] <= 15 * 60
     assert "过多" in err["message"]
 
 
