@@ -37,7 +37,9 @@ SEQUENCE = "audit"
 BOUNDARY = "audit_v1_boundary"
 BUFFER = "audit"
 
-# What a client sent as X-Request-Id (set by the app's middleware); kept beside the server's id.
+# Set by the app's middleware for each HTTP request: the server's id (used when the viewer carries
+# none, e.g. a login's own entry) and what a client sent as X-Request-Id, kept beside it.
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 client_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_request_id", default=None)
 
 EDITED, MISSING_MIDDLE, MISSING_END, REHASHED, OUT_OF_ORDER = (
@@ -122,7 +124,7 @@ async def record(
     pending = _Pending(
         actor_user_id=viewer.user_id, actor=viewer.username, action=action, object_type=object_type,
         object_id=str(object_id), before=_jsonable(before), after=_jsonable(after),
-        request_id=viewer.request_id, client_request_id=client_request_id.get(),
+        request_id=viewer.request_id or request_id.get(), client_request_id=client_request_id.get(),
     )
     buffer = tx_buffer(BUFFER)
     if buffer is not None:

@@ -97,10 +97,10 @@ async def relay_outbox(only: str | None = None, limit: int = RELAY_BATCH) -> int
             await asyncio.wait_for(enqueue(row.function, *(row.args or []), _job_id=row.job_id,
                                            **(row.kwargs or {})), RELAY_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - any queue failure leaves the row for the next sweep
-            log.warning("job %s stays in the outbox: the queue is unavailable (%s: %s)", row.job_id,
-                        type(exc).__name__, exc)
+            reason = f"{type(exc).__name__}: {exc or f'no answer within {RELAY_TIMEOUT_S:g} s'}"
+            log.warning("job %s stays in the outbox: the queue is unavailable (%s)", row.job_id, reason)
             await OutboxJob.filter(id=row.id, sent_at__isnull=True).update(
-                attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS])
+                attempts=F("attempts") + 1, last_error=reason[:MAX_ERROR_CHARS])
             break
         await OutboxJob.filter(id=row.id, sent_at__isnull=True).update(sent_at=utcnow(), last_error=None)
         sent += 1
