@@ -5,11 +5,14 @@
   DATA_DIR/redis) and run an ARQ worker as a task beside uvicorn, with the same job functions.
   Same code path as production, no external service.
 
-Other code enqueues after its transaction commits:
+Services request jobs through the outbox (server/services/jobs.py), in their own transaction:
 
     async with atomic():
         ...
-        after_commit(lambda: enqueue("scan_alerts", as_of, _job_id=f"scan:{as_of}"))
+        await jobs.submit("SCAN_ALERTS", "scan_alerts", as_of, job_id=f"scan:{as_of}")
+
+After the commit the row is enqueued here and marked sent; while Redis is down it waits, and the
+sweep (`outbox_sweeper`, in the web process and in every worker) hands it over later, once.
 """
 
 from __future__ import annotations
