@@ -2,7 +2,7 @@
 
     python main.py [--host H] [--port P] [--no-demo]   serve the web app (the default command)
     python main.py worker                             process jobs from REDIS_URL
-    python main.py migrate | seed-demo | create-admin | verify-audit
+    python main.py migrate | seed-demo | create-admin | verify-audit | rotate-audit-key
 
 Configuration comes from environment variables (see README). A wrong value stops with one line
 naming the variable and exit code 2.
@@ -28,7 +28,7 @@ Without a command, serves the web app and the GraphQL API (same as `serve`). Wit
 it keeps everything under ./data (SQLite file, embedded Redis) and runs background jobs in-process.
 Settings are environment variables: DATABASE_URL, REDIS_URL, DATA_DIR, SECRET_KEY, ADMIN_USERNAME,
 ADMIN_PASSWORD, TIMEZONE, DEBUG, DEMO_DATA, MAX_UPLOAD_MB, SESSION_DAYS, JOB_QUEUE, TOKEN_DAYS,
-TRUSTED_PROXIES (see README.md).
+TRUSTED_PROXIES, AUDIT_KEY, AUDIT_KEY_FILE, AUDIT_OLD_KEYS (see README.md).
 """
 
 
@@ -70,8 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
                                           "password (default: prompt; "
                                           "a password on the command line is visible to other local users)")
     sub.add_parser("verify-audit", help="check the audit log's hash chain; exit 1 when it is broken",
-                   description="Re-hash every audit entry in order. Prints OK and the count, or names the "
-                               "first entry that was altered or is missing (exit code 1).")
+                   description="Check every audit entry's keyed seal, the chain, the count against the "
+                               "audit sequence and the anchored heads. Prints OK, the count and the head "
+                               "(anchored for later runs), or names the first bad entry and what is wrong: "
+                               "EDITED, MISSING_MIDDLE, MISSING_END, REHASHED or OUT_OF_ORDER (exit code 1).")
+    sub.add_parser("rotate-audit-key", help="add a new audit key to AUDIT_KEY_FILE; it seals from now on",
+                   description="Append a new random key to AUDIT_KEY_FILE (default DATA_DIR/audit_key). New "
+                               "audit entries are sealed with it; the older keys in the file still verify "
+                               "the entries they sealed. Restart the processes to use it. Without effect "
+                               "while AUDIT_KEY is set (that key seals).")
     return parser
 
 
@@ -161,20 +168,39 @@ def cmd_verify_audit(args: argparse.Namespace, settings: Any) -> int:
     async def work() -> int:
         from server.services.audit import verify_chain
 
-        report = await verify_chain()
+        report = await verify_chain(anchor=True)
         if report.ok:
-            print(f"OK: {report.checked} audit entries, hash chain intact")
+            print(f"OK: {report.checked} audit entries, hash chain intact; head #{report.head_id} "
+                  f"{report.head_hash} (anchored)")
             return EXIT_OK
-        print(f"BROKEN: audit entry #{report.first_broken_id}: {report.problem} "
+        print(f"BROKEN: audit entry #{report.first_bad_id}: {report.kind}: {report.message} "
               f"({report.checked} entries before it are intact)")
         return EXIT_FAILED
 
     return asyncio.run(_with_db(settings, work))
 
 
+def cmd_rotate_audit_key(args: argparse.Namespace, settings: Any) -> int:
+    import secrets
+    from pathlib import Path
+
+    from server.settings import audit_key_id
+
+    path = Path(os.environ.get("AUDIT_KEY_FILE") or settings.data_dir / "audit_key").expanduser()
+    key = secrets.token_hex(32)
+    existing = path.read_text() if path.exists() else ""
+    path.write_text(existing + ("" if not existing or existing.endswith("\n") else "\n") + key + "\n")
+    path.chmod(0o600)
+    print(f"new audit key {audit_key_id(bytes.fromhex(key))} added to {path}; restart the processes to seal with it")
+    if os.environ.get("AUDIT_KEY"):
+        print("note: AUDIT_KEY is set and keeps sealing new entries")
+    return EXIT_OK
+
+
 COMMANDS: dict[str | None, Callable[[argparse.Namespace, Any], int]] = {
     None: cmd_serve, "serve": cmd_serve, "worker": cmd_worker, "migrate": cmd_migrate,
     "seed-demo": cmd_seed_demo, "create-admin": cmd_create_admin, "verify-audit": cmd_verify_audit,
+    "rotate-audit-key": cmd_rotate_audit_key,
 }
 
 

@@ -5,11 +5,14 @@
   DATA_DIR/redis) and run an ARQ worker as a task beside uvicorn, with the same job functions.
   Same code path as production, no external service.
 
-Other code enqueues after its transaction commits:
+Services request jobs through the outbox (server/services/jobs.py), in their own transaction:
 
     async with atomic():
         ...
-        after_commit(lambda: enqueue("scan_alerts", as_of, _job_id=f"scan:{as_of}"))
+        await jobs.submit("SCAN_ALERTS", "scan_alerts", as_of, job_id=f"scan:{as_of}")
+
+After the commit the row is enqueued here and marked sent; while Redis is down it waits, and the
+sweep (`outbox_sweeper`, in the web process and in every worker) hands it over later, once.
 """
 
 from __future__ import annotations
@@ -72,6 +75,39 @@ async def close_pool() -> None:
     pool, _pool = _pool, None
     if pool is not None:
         await pool.aclose(close_connection_pool=True)
+
+
+# ---------------------------------------------------------------- the outbox sweep
+
+# How often a process that runs jobs hands over outbox rows that could not be enqueued at once
+# (the queue was down when their transaction committed).
+OUTBOX_SWEEP_S = 15.0
+
+
+async def sweep_outbox_forever(interval: float = OUTBOX_SWEEP_S) -> None:
+    from server.services.jobs import RELAY_BATCH, relay_outbox
+
+    while True:
+        try:
+            while await relay_outbox() == RELAY_BATCH:
+                pass
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database may be away too: try again at the next tick
+            log.exception("outbox sweep failed")
+        await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def outbox_sweeper(interval: float = OUTBOX_SWEEP_S) -> AsyncIterator[asyncio.Task]:
+    """Run `sweep_outbox_forever` as a task of this event loop until the block exits."""
+    task = asyncio.create_task(sweep_outbox_forever(interval), name="outbox-sweep")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 # ---------------------------------------------------------------- embedded Redis
@@ -182,7 +218,8 @@ async def job_runtime(settings: Settings) -> AsyncIterator[ArqRedis]:
         _pool = pool
         log.info("job queue on REDIS_URL; run `python main.py worker` to process jobs")
         try:
-            yield pool
+            async with outbox_sweeper():
+                yield pool
         finally:
             if _pool is pool:
                 _pool = None
@@ -196,7 +233,7 @@ async def job_runtime(settings: Settings) -> AsyncIterator[ArqRedis]:
         pool = await _open_pool(redis_settings, settings.job_queue)
         _pool = pool
         try:
-            async with embedded_worker(settings, redis_settings):
+            async with embedded_worker(settings, redis_settings), outbox_sweeper():
                 log.info("embedded Redis and job worker started (%s)", socket)
                 yield pool
         finally:

@@ -50,10 +50,22 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["settings"] = settings
     # Kept: on_shutdown runs outside the task that opened it (see STACK-NOTES, Tortoise 1.x).
     ctx["tortoise"] = await init_db(settings)
+    # Jobs whose enqueue failed (Redis was down when they were requested) wait in the outbox.
+    from jobs.queue import sweep_outbox_forever
+
+    ctx["outbox_sweep"] = asyncio.create_task(sweep_outbox_forever(), name="outbox-sweep")
     log.info("worker ready (queue %s)", settings.job_queue)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    sweep = ctx.pop("outbox_sweep", None)
+    if sweep is not None:
+        sweep.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweep
+    from jobs.queue import close_pool
+
+    await close_pool()
     tortoise = ctx.pop("tortoise", None)
     if tortoise is not None:
         await tortoise.close_connections()

@@ -30,11 +30,17 @@ class Context:
 
 
 def new_request_id(request: Request | None = None) -> str:
-    if request is not None:
-        incoming = request.headers.get("x-request-id", "")
-        if 8 <= len(incoming) <= 64 and incoming.replace("-", "").isalnum():
-            return incoming
+    """Always generated here: a client's X-Request-Id is kept beside it (`client_request_id`), never
+    instead, so the id in the audit log is one no client chose."""
     return uuid.uuid4().hex
+
+
+def client_request_id(request: Request) -> str | None:
+    """The X-Request-Id a client sent, when it looks like an id (8–64 letters, digits, '-' or '_')."""
+    incoming = request.headers.get("x-request-id", "")
+    if 8 <= len(incoming) <= 64 and incoming.replace("-", "").replace("_", "").isalnum() and incoming.isascii():
+        return incoming
+    return None
 
 
 async def viewer_from_request(request: Request) -> Viewer:

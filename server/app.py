@@ -17,7 +17,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from schema import schema
-from schema.context import Context, build_context, new_request_id
+from schema.context import Context, build_context, client_request_id, new_request_id
+from server.services.audit import client_request_id as audit_client_request_id
+from server.services.audit import request_id as audit_request_id
 from server.settings import ROOT, Settings, get_settings
 
 log = logging.getLogger("qingkuan")
@@ -41,6 +43,9 @@ class RequestIdMiddleware:
         request = Request(scope)
         request_id = new_request_id(request)
         scope.setdefault("state", {})["request_id"] = request_id
+        # The client's own id, if any, goes beside ours into the audit log (never instead of it).
+        server_token = audit_request_id.set(request_id)
+        client_token = audit_client_request_id.set(client_request_id(request))
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -55,7 +60,11 @@ class RequestIdMiddleware:
                 headers.extend((k, v) for k, v in extra.items() if k not in present)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            audit_client_request_id.reset(client_token)
+            audit_request_id.reset(server_token)
 
 
 async def healthz(request: Request) -> Response:

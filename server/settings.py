@@ -5,8 +5,10 @@ A wrong value stops start-up with one line naming the variable (``SettingsError`
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -75,6 +77,8 @@ class Settings:
     token_days: int = 30
     # Reverse proxies whose X-Forwarded-For is believed (IP addresses or CIDR networks).
     trusted_proxies: tuple[str, ...] = ()
+    # (key id, secret) for the audit log's HMAC: the last one seals new entries, every one verifies.
+    audit_keys: tuple[tuple[str, bytes], ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -186,6 +190,59 @@ def _admin_password(env: dict[str, str]) -> str | None:
         if problems:
             raise SettingsError(f"ADMIN_PASSWORD is not acceptable: {'; '.join(problems)}")
     return password
+AUDIT_KEY_MIN_BYTES = 32
+
+
+def audit_key_id(secret: bytes) -> str:
+    """A key's public name, stored with every entry it seals: a short fingerprint, never the key."""
+    return hashlib.sha256(secret).hexdigest()[:8]
+
+
+def parse_audit_key(raw: str, name: str) -> bytes:
+    """Hex (64+ digits, 32+ bytes) or text of at least 32 characters."""
+    text = raw.strip()
+    if len(text) >= 2 * AUDIT_KEY_MIN_BYTES and len(text) % 2 == 0 and all(c in string.hexdigits for c in text):
+        return bytes.fromhex(text)
+    if len(text.encode("utf-8")) < AUDIT_KEY_MIN_BYTES or len(set(text)) < 8:
+        raise SettingsError(f"{name} must be at least {AUDIT_KEY_MIN_BYTES} bytes of random text or "
+                            f"{2 * AUDIT_KEY_MIN_BYTES} hex digits")
+    return text.encode("utf-8")
+
+
+def _audit_keys(env: dict[str, str], data_dir: Path) -> tuple[tuple[str, bytes], ...]:
+    """The audit log's keys, its own (not derived from SECRET_KEY): rotating one never touches the other.
+
+    - AUDIT_KEY_FILE (default DATA_DIR/audit_key): one key per line (hex), oldest first; generated
+      with one key on the first start when AUDIT_KEY is unset. `python main.py rotate-audit-key`
+      appends a new one. Every line verifies; the last seals, unless AUDIT_KEY is set.
+    - AUDIT_OLD_KEYS: comma-separated retired keys that still verify the entries they sealed.
+    - AUDIT_KEY: when set, seals new entries (and verifies).
+    """
+    path = Path(env.get("AUDIT_KEY_FILE") or data_dir / "audit_key").expanduser()
+    raw_key = env.get("AUDIT_KEY", "").strip()
+    secrets_: list[bytes] = []
+    if path.exists():
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if line.strip() and not line.lstrip().startswith("#"):
+                secrets_.append(parse_audit_key(line, f"{path} line {number}"))
+    elif not raw_key:
+        key = secrets.token_hex(32)
+        try:
+            path.write_text(key + "\n")
+            path.chmod(0o600)
+        except OSError as exc:
+            raise SettingsError(f"AUDIT_KEY_FILE={str(path)!r} cannot be written: {exc.strerror}") from None
+        secrets_.append(bytes.fromhex(key))
+    for part in (env.get("AUDIT_OLD_KEYS") or "").split(","):
+        if part.strip():
+            secrets_.append(parse_audit_key(part, "AUDIT_OLD_KEYS"))
+    if raw_key:
+        secrets_.append(parse_audit_key(raw_key, "AUDIT_KEY"))
+    if not secrets_:
+        raise SettingsError(f"AUDIT_KEY_FILE={str(path)!r} holds no key (and AUDIT_KEY is unset)")
+    sealing = secrets_[-1]
+    ordered = [s for s in dict.fromkeys(secrets_) if s != sealing] + [sealing]
+    return tuple((audit_key_id(s), s) for s in ordered)
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -217,6 +274,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         job_queue=_job_queue(env),
         token_days=_int(env, "TOKEN_DAYS", 30),
         trusted_proxies=_trusted_proxies(env),
+        audit_keys=_audit_keys(env, data_dir),
     )
 
 

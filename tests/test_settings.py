@@ -77,6 +77,9 @@ def test_sqlite_url_is_kept(tmp_path: Path):
     ("MAX_UPLOAD_MB", "0"),
     ("SESSION_DAYS", "-1"),
     ("JOB_QUEUE", "has space"),
+    ("AUDIT_KEY", "too-short-for-an-audit-key"),
+    ("AUDIT_KEY", "a" * 40),
+    ("AUDIT_OLD_KEYS", "short"),
 ])
 def test_bad_value_names_its_variable(tmp_path: Path, var: str, value: str):
     with pytest.raises(SettingsError) as raised:
@@ -105,3 +108,32 @@ def test_admin_password_may_not_be_the_username(tmp_path: Path):
     with pytest.raises(SettingsError, match="^ADMIN_PASSWORD.*username"):
         load_settings(env(tmp_path, ADMIN_USERNAME="administrator1", ADMIN_PASSWORD="administrator1"))
     assert load_settings(env(tmp_path, ADMIN_PASSWORD="Bell-Tower-2026!")).admin_password == "Bell-Tower-2026!"
+def test_audit_key_is_its_own_generated_once_and_kept_private(tmp_path: Path):
+    from server.settings import audit_key_id
+
+    first = load_settings(env(tmp_path)).audit_keys
+    key_file = tmp_path / "audit_key"
+    assert len(first) == 1 and len(first[0][1]) == 32 and first[0][0] == audit_key_id(first[0][1])
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert load_settings(env(tmp_path)).audit_keys == first
+    # Not derived from SECRET_KEY: changing that one leaves the audit key alone.
+    assert load_settings(env(tmp_path, SECRET_KEY="another-secret-key-1234")).audit_keys == first
+
+
+def test_audit_keys_rotate_newest_seals_all_verify(tmp_path: Path):
+    from server.settings import audit_key_id
+
+    old_hex, new_hex = "11" * 32, "22" * 32
+    (tmp_path / "audit_key").write_text(f"{old_hex}\n{new_hex}\n")
+    keys = load_settings(env(tmp_path)).audit_keys
+    assert [k for _, k in keys] == [bytes.fromhex(old_hex), bytes.fromhex(new_hex)]
+    text_key = "a text audit key with enough entropy: 7f3c9e!"
+    keys = load_settings(env(tmp_path, AUDIT_KEY=text_key, AUDIT_OLD_KEYS="33" * 32)).audit_keys
+    assert keys[-1] == (audit_key_id(text_key.encode()), text_key.encode())
+    assert {k for _, k in keys} == {bytes.fromhex(old_hex), bytes.fromhex(new_hex), bytes.fromhex("33" * 32),
+                                    text_key.encode()}
+    # With AUDIT_KEY set and no file, none is generated.
+    other = tmp_path / "other"
+    other.mkdir()
+    assert load_settings(env(other, AUDIT_KEY="44" * 32)).audit_keys == ((audit_key_id(b"\x44" * 32), b"\x44" * 32),)
+    assert not (other / "audit_key").exists()

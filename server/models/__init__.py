@@ -1,10 +1,10 @@
 """Tortoise models and nothing else. Money columns are integer fen (BigInt)."""
 
 from server.models.alerts import Alert, AlertRecipient, Notification
-from server.models.audit import AuditEntry
+from server.models.audit import AuditAnchor, AuditEntry
 from server.models.auth import ApiToken, LoginCounter, Session, User
 from server.models.files import Attachment
-from server.models.jobs import Job
+from server.models.jobs import Job, OutboxJob
 from server.models.loans import ApprovalStep, LedgerEntry, Loan
 from server.models.offboarding import Offboarding
 from server.models.org import BusinessRecord, Department, Employee, Position, Region
@@ -12,7 +12,7 @@ from server.models.reimbursements import ExpenseLine, Reimbursement, Reimburseme
 from server.models.sequences import Sequence
 
 __all__ = [
-    "Alert", "AlertRecipient", "ApiToken", "ApprovalStep", "Attachment", "AuditEntry", "BusinessRecord",
+    "Alert", "AlertRecipient", "ApiToken", "AuditAnchor", "ApprovalStep", "Attachment", "AuditEntry", "BusinessRecord",
     "Department", "Employee", "ExpenseLine", "Job", "LedgerEntry", "Loan", "LoginCounter", "Notification",
-    "Offboarding", "Position", "Region", "Reimbursement", "ReimbursementOffset", "Sequence", "Session", "User",
+    "Offboarding", "OutboxJob", "Position", "Region", "Reimbursement", "ReimbursementOffset", "Sequence", "Session", "User",
 ]

@@ -17,3 +17,24 @@ class Job(Model):
 
     class Meta:
         table = "job"
+
+
+class OutboxJob(Model):
+    """A job to hand to the queue, written in the transaction that requested it (the outbox).
+
+    The relay enqueues it under its deterministic `job_id` and sets `sent_at`; while Redis is down it
+    stays unsent and a later sweep hands it over, once.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    job_id = fields.CharField(max_length=64, unique=True)
+    function = fields.CharField(max_length=100)
+    args = fields.JSONField(default=list)
+    kwargs = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True, db_index=True)
+    attempts = fields.IntField(default=0)
+    last_error = fields.TextField(null=True)
+
+    class Meta:
+        table = "job_outbox"

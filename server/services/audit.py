@@ -1,18 +1,51 @@
-"""The append-only, hash-chained audit log: one entry per state change, in the same transaction."""
+"""The append-only, tamper-evident audit log: one entry per state change, in the same transaction.
+
+Each entry is sealed with HMAC-SHA256 under the audit key (AUDIT_KEY or DATA_DIR/audit_key, never
+derived from SECRET_KEY) over every stored column, the previous entry's hash included, and names the
+key that sealed it (`key_id`): after a rotation the new key seals and the old ones still verify.
+Without the key, nobody can edit an entry and re-hash the rest so that it verifies again.
+
+Truncation is caught twice: the number of entries must equal the `audit` sequence, and each
+verification run writes an anchor (the head: last id, last hash, count, signed) that later runs check.
+
+Entries written before migration 0004 (no `key_id`) verify by the old plain-SHA-256 rule up to the
+boundary it recorded (`audit_v1_boundary`); an unkeyed entry after it is tampering.
+
+Writing: `record()` only buffers the entry in the current `atomic()` transaction. Just before that
+transaction commits, all its entries are written together: reserve their numbers, read the previous
+hash, one bulk insert. The chain's head is held (the sequence row lock) for those three statements.
+"""
 
 from __future__ import annotations
 
+import contextvars
+import copy
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from server.models import AuditEntry
-from server.services.base import Viewer, next_sequence, utcnow
+from server.models import AuditAnchor, AuditEntry, Sequence
+from server.services.base import Viewer, atomic, next_sequence, register_flusher, tx_buffer, utcnow
+from server.settings import get_settings
 
 GENESIS = "0" * 64
+SEQUENCE = "audit"
+BOUNDARY = "audit_v1_boundary"
+BUFFER = "audit"
+
+# Set by the app's middleware for each HTTP request: the server's id (used when the viewer carries
+# none, e.g. a login's own entry) and what a client sent as X-Request-Id, kept beside it.
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+client_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_request_id", default=None)
+
+EDITED, MISSING_MIDDLE, MISSING_END, REHASHED, OUT_OF_ORDER = (
+    "EDITED", "MISSING_MIDDLE", "MISSING_END", "REHASHED", "OUT_OF_ORDER",
+)
+KINDS = (EDITED, MISSING_MIDDLE, MISSING_END, REHASHED, OUT_OF_ORDER)
 
 
 def _jsonable(value: Any) -> Any:
@@ -29,77 +62,320 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _canonical(items: list[Any]) -> bytes:
+    return json.dumps(items, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def entry_hash(
     seq: int, at: str, actor: str, action: str, object_type: str, object_id: str,
     before: Any, after: Any, request_id: str | None, prev_hash: str,
 ) -> str:
-    payload = json.dumps(
-        [seq, at, actor, action, object_type, object_id, before, after, request_id, prev_hash],
-        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    """The old rule (entries before the boundary): plain SHA-256 over some columns, no key."""
+    payload = _canonical([seq, at, actor, action, object_type, object_id, before, after, request_id, prev_hash])
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _payload(row: Any) -> bytes:
+    """Every stored column but the hash itself, in a fixed order."""
+    return _canonical([
+        "v2", int(row.id), row.at.isoformat(), row.actor_user_id, row.actor, row.action, row.object_type,
+        row.object_id, row.before, row.after, row.request_id, row.client_request_id, row.key_id, row.prev_hash,
+    ])
+
+
+def seal(key: bytes, row: Any) -> str:
+    return hmac.new(key, _payload(row), hashlib.sha256).hexdigest()
+
+
+def _keys() -> dict[str, bytes]:
+    return dict(get_settings().audit_keys)
+
+
+def _sealing_key() -> tuple[str, bytes]:
+    keys = get_settings().audit_keys
+    if not keys:
+        raise RuntimeError("no audit key configured (AUDIT_KEY or DATA_DIR/audit_key)")
+    return keys[-1]
+
+
+# ---------------------------------------------------------------- writing
+
+
+@dataclass
+class _Pending:
+    actor_user_id: int | None
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    before: Any
+    after: Any
+    request_id: str | None
+    client_request_id: str | None
 
 
 async def record(
     viewer: Viewer, action: str, object_type: str, object_id: Any,
     before: dict | None = None, after: dict | None = None,
-) -> AuditEntry:
-    """Append one entry. Call inside the transaction that makes the change.
-
-    The counter update serializes writers (row lock on PostgreSQL, write lock on SQLite),
-    so the chain never forks.
-    """
-    seq = await next_sequence("audit")
-    prev = await AuditEntry.filter(id=seq - 1).first() if seq > 1 else None
-    prev_hash = prev.hash if prev else GENESIS
-    at = utcnow()
-    # Store the timestamp with the precision the hash saw (PostgreSQL keeps microseconds too).
-    at_text = at.isoformat()
-    b, a = _jsonable(before), _jsonable(after)
-    oid = str(object_id)
-    digest = entry_hash(seq, at_text, viewer.username, action, object_type, oid, b, a, viewer.request_id,
-                        prev_hash)
-    return await AuditEntry.create(
-        id=seq, at=at, actor_user_id=viewer.user_id, actor=viewer.username, action=action,
-        object_type=object_type, object_id=oid, before=b, after=a, request_id=viewer.request_id,
-        prev_hash=prev_hash, hash=digest,
+) -> None:
+    """Append one entry. Call inside the transaction that makes the change: it is written just before
+    that transaction commits, and not at all when it rolls back. Outside atomic() it is written at once
+    in a transaction of its own."""
+    pending = _Pending(
+        actor_user_id=viewer.user_id, actor=viewer.username, action=action, object_type=object_type,
+        object_id=str(object_id), before=_jsonable(before), after=_jsonable(after),
+        request_id=viewer.request_id or request_id.get(), client_request_id=client_request_id.get(),
     )
+    buffer = tx_buffer(BUFFER)
+    if buffer is not None:
+        buffer.append(pending)
+        return
+    async with atomic():
+        buffer = tx_buffer(BUFFER)
+        assert buffer is not None
+        buffer.append(pending)
+
+
+async def _flush(pending: list[_Pending]) -> None:
+    """Number, chain, seal and insert a transaction's entries: three statements under the head's lock."""
+    key_id, key = _sealing_key()
+    last = await next_sequence(SEQUENCE, by=len(pending))
+    first = last - len(pending) + 1
+    prev_hash = GENESIS
+    if first > 1:
+        found = await AuditEntry.filter(id=first - 1).values_list("hash", flat=True)
+        # A missing predecessor is tampering (verify names it); the chain carries on from genesis.
+        prev_hash = str(found[0]) if found else GENESIS
+    # The time is read under the lock, so ids and times grow together.
+    at = utcnow()
+    rows = []
+    for number, item in enumerate(pending, first):
+        row = AuditEntry(
+            id=number, at=at, actor_user_id=item.actor_user_id, actor=item.actor, action=item.action,
+            object_type=item.object_type, object_id=item.object_id, before=item.before, after=item.after,
+            request_id=item.request_id, client_request_id=item.client_request_id, key_id=key_id,
+            prev_hash=prev_hash,
+        )
+        row.hash = seal(key, row)
+        prev_hash = row.hash
+        rows.append(row)
+    await AuditEntry.bulk_create(rows)
+
+
+register_flusher(BUFFER, _flush)
+
+
+# ---------------------------------------------------------------- verifying
 
 
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool
     checked: int
-    first_broken_id: int | None = None
-    problem: str | None = None
+    first_bad_id: int | None = None
+    kind: str | None = None
+    message: str | None = None
+    head_id: int | None = None
+    head_hash: str | None = None
+
+    # The names of the first version, for callers that still use them.
+    @property
+    def first_broken_id(self) -> int | None:
+        return self.first_bad_id
+
+    @property
+    def problem(self) -> str | None:
+        return self.message
+
+    def as_result(self) -> dict[str, Any]:
+        return {"ok": self.ok, "checked": self.checked, "firstBadId": self.first_bad_id, "kind": self.kind,
+                "message": self.message, "headId": self.head_id, "headHash": self.head_hash}
 
 
-async def verify_chain(batch: int = 1000) -> ChainReport:
-    """Re-hash every entry in order; name the first one that does not match."""
-    prev_hash = GENESIS
-    expected_id = 1
+def _bad(checked: int, entry_id: int, kind: str, message: str) -> ChainReport:
+    return ChainReport(False, checked, entry_id, kind, message)
+
+
+async def _counter(name: str) -> int:
+    values: list[Any] = list(await Sequence.filter(name=name).values_list("value", flat=True))
+    return int(values[0]) if values else 0
+
+
+def _anchor_payload(anchor: Any) -> bytes:
+    return _canonical(["anchor", anchor.at.isoformat(), int(anchor.head_id), anchor.head_hash, int(anchor.count),
+                       int(anchor.boundary_id), anchor.key_id])
+
+
+def _plain_hashes(row: Any) -> set[str]:
+    """The hashes someone without the key could have computed for the row's current content."""
+    return {
+        hashlib.sha256(_payload(row)).hexdigest(),
+        entry_hash(int(row.id), row.at.isoformat(), row.actor, row.action, row.object_type, row.object_id,
+                   row.before, row.after, row.request_id, row.prev_hash),
+    }
+
+
+async def verify_chain(batch: int = 1000, *, anchor: bool = False) -> ChainReport:
+    """Check every entry in order and name the first bad one, with what is wrong with it.
+
+    `anchor=True` (the verification job) writes the head of an intact chain as a new signed anchor.
+    """
+    keys = _keys()
+    boundary = await _counter(BOUNDARY)
+    # Read before the scan: entries committed while it runs only make the log longer than this.
+    sequence = await _counter(SEQUENCE)
+    anchors = await AuditAnchor.all().order_by("id")
+    for a in anchors:
+        key = keys.get(a.key_id)
+        if key is None or not hmac.compare_digest(
+                hmac.new(key, _anchor_payload(a), hashlib.sha256).hexdigest(), a.signature):
+            return _bad(0, int(a.head_id), EDITED,
+                        f"审计锚点 {a.id} 的签名无效 (anchor {a.id} of entry {a.head_id} has an invalid signature)")
+        if int(a.boundary_id) != boundary:
+            return _bad(0, min(int(a.boundary_id), boundary) + 1, REHASHED,
+                        f"旧规则边界被改动：{a.boundary_id} → {boundary} "
+                        f"(the old-rule boundary moved from {a.boundary_id} to {boundary})")
+    anchored = {int(a.head_id): a for a in anchors}
+
+    previous: Any = None
     checked = 0
     last_id = 0
+    pending_check: tuple[Any, str] | None = None  # a row whose seal failed: decided by the next row
+
+    def decide(row: Any, reason: str, following: Any) -> ChainReport:
+        """A row whose seal does not verify: edited in place, or edited and re-hashed without the key.
+
+        Edited in place, its stored hash is still the one the next entry (sealed, intact) points at,
+        or the one an anchor holds. Re-hashed, the next entry was re-hashed too, or the hash is one
+        anyone can compute (plain SHA-256), or it names a key we do not have.
+        """
+        if reason == "plain":
+            return _bad(checked, row.id, REHASHED,
+                        f"第 {row.id} 条被改动并用无密钥的 SHA-256 重新计算了哈希 "
+                        f"(entry {row.id} was changed and re-hashed without the audit key: plain SHA-256)")
+        a = anchored.get(int(row.id))
+        if (following is not None and following.prev_hash == row.hash and _seal_ok(following)) or (
+                a is not None and a.head_hash == row.hash) or (following is None and reason == "edited"):
+            return _bad(checked, row.id, EDITED,
+                        f"第 {row.id} 条被改动：内容与其签封不符 "
+                        f"(entry {row.id} was edited: its content does not match its seal)")
+        if reason == "unknown-key":
+            detail = (f"由未知密钥 {row.key_id} 签封", f"sealed with an unknown key {row.key_id!r}")
+        elif reason == "unkeyed":
+            detail = (f"在旧规则边界 {boundary} 之后却没有密钥签封",
+                      f"unkeyed after the old-rule boundary {boundary}")
+        else:
+            detail = ("的签封出自别的密钥", "sealed with a wrong key")
+        return _bad(checked, row.id, REHASHED,
+                    f"第 {row.id} 条被改动并在没有审计密钥的情况下重新计算了哈希（{detail[0]}） "
+                    f"(entry {row.id} was changed and re-hashed without the audit key: {detail[1]})")
+
+    def _sealed_under_later_id(row: Any, reach: int = 1000) -> int | None:
+        """The id a row was sealed under, when entries before it were deleted and it was moved down."""
+        key = keys.get(row.key_id) if row.key_id is not None else None
+        if key is None:
+            return None
+        moved = copy.copy(row)
+        for original in range(int(row.id) + 1, int(row.id) + reach + 1):
+            moved.id = original
+            if hmac.compare_digest(seal(key, moved), row.hash):
+                return original
+        return None
+
+    def _seal_ok(row: Any) -> bool:
+        return _seal_problem(row) is None
+
+    def _seal_problem(row: Any) -> str | None:
+        if row.key_id is None:
+            if int(row.id) > boundary:
+                return "unkeyed"
+            digest = entry_hash(int(row.id), row.at.isoformat(), row.actor, row.action, row.object_type,
+                                row.object_id, row.before, row.after, row.request_id, row.prev_hash)
+            return None if hmac.compare_digest(digest, row.hash) else "edited"
+        key = keys.get(row.key_id)
+        if key is None:
+            return "unknown-key"
+        if hmac.compare_digest(seal(key, row), row.hash):
+            return None
+        return "plain" if row.hash in _plain_hashes(row) else "edited"
+
     while True:
         rows = await AuditEntry.filter(id__gt=last_id).order_by("id").limit(batch)
-        if not rows:
+        if not rows and pending_check is None:
             break
         for row in rows:
-            if row.id != expected_id:
-                return ChainReport(False, checked, expected_id, f"entry {expected_id} is missing")
-            if row.prev_hash != prev_hash:
-                return ChainReport(False, checked, row.id, "prev_hash does not match the previous entry")
-            digest = entry_hash(
-                row.id, row.at.isoformat(), row.actor, row.action, row.object_type, row.object_id,
-                row.before, row.after, row.request_id, row.prev_hash,
-            )
-            if digest != row.hash:
-                return ChainReport(False, checked, row.id, "content does not match its hash")
-            prev_hash = row.hash
-            expected_id += 1
+            if pending_check is not None:
+                return decide(pending_check[0], pending_check[1], row)
+            expected = (int(previous.id) + 1) if previous is not None else 1
+            if int(row.id) != expected:
+                return _bad(checked, expected, MISSING_MIDDLE,
+                            f"第 {expected} 条缺失 (entry {expected} is missing"
+                            f"{'' if int(row.id) == expected + 1 else f', up to {int(row.id) - 1}'})")
+            expected_prev = previous.hash if previous is not None else GENESIS
+            if row.prev_hash != expected_prev:
+                elsewhere = await AuditEntry.filter(hash=row.prev_hash).values_list("id", flat=True)
+                if elsewhere:
+                    return _bad(checked, row.id, OUT_OF_ORDER,
+                                f"第 {row.id} 条链接到第 {elsewhere[0]} 条而非上一条 "
+                                f"(entry {row.id} follows entry {elsewhere[0]}, not the entry before it)")
+                original = _sealed_under_later_id(row)
+                if original is not None:
+                    return _bad(checked, row.id, MISSING_MIDDLE,
+                                f"第 {row.id}–{original - 1} 条缺失，其后各条被重新编号 "
+                                f"(entries {row.id} to {original - 1} are missing and the later entries were "
+                                f"renumbered: entry {row.id} was sealed as entry {original})")
+            problem = _seal_problem(row)
+            if problem is not None:
+                pending_check = (row, problem)
+                continue
+            if previous is not None and row.at < previous.at:
+                return _bad(checked, row.id, OUT_OF_ORDER,
+                            f"第 {row.id} 条的时间早于上一条 (entry {row.id} is dated before the entry before it)")
+            anchored_head = anchored.get(int(row.id))
+            if anchored_head is not None and anchored_head.head_hash != row.hash:
+                return _bad(checked, row.id, REHASHED,
+                            f"第 {row.id} 条与锚定的哈希不同 (entry {row.id} differs from its anchored hash)")
+            previous = row
             checked += 1
-            last_id = row.id
-    return ChainReport(True, checked)
+        if pending_check is not None and len(rows) < batch:
+            return decide(pending_check[0], pending_check[1], None)
+        if rows:
+            last_id = int(rows[-1].id)
+        if len(rows) < batch:
+            break
+
+    last = int(previous.id) if previous is not None else 0
+    if sequence > last:
+        return _bad(checked, last + 1, MISSING_END,
+                    f"末尾缺失第 {last + 1}–{sequence} 条：审计序号为 {sequence}，记录只到第 {last} 条 "
+                    f"(entries {last + 1} to {sequence} are missing at the end: the audit sequence is at "
+                    f"{sequence}, the log ends at {last})")
+    if sequence < last and await _counter(SEQUENCE) < last:
+        sequence = await _counter(SEQUENCE)
+        return _bad(checked, sequence + 1, OUT_OF_ORDER,
+                    f"第 {sequence + 1} 条超出审计序号 {sequence} "
+                    f"(entry {sequence + 1} is beyond the audit sequence {sequence})")
+    if anchors:
+        latest = max(anchors, key=lambda x: (int(x.head_id), int(x.id)))
+        if int(latest.head_id) > last or int(latest.count) > checked:
+            return _bad(checked, last + 1, MISSING_END,
+                        f"末尾缺失：锚点记录到第 {latest.head_id} 条，记录只到第 {last} 条 "
+                        f"(entries are missing at the end: anchored head is entry {latest.head_id}, "
+                        f"the log ends at {last})")
+    head_hash = previous.hash if previous is not None else GENESIS
+    report = ChainReport(True, checked, head_id=last, head_hash=head_hash)
+    if anchor:
+        await write_anchor(last, head_hash, checked, boundary)
+    return report
+
+
+async def write_anchor(head_id: int, head_hash: str, count: int, boundary: int) -> AuditAnchor:
+    key_id, key = _sealing_key()
+    row = AuditAnchor(at=utcnow(), head_id=head_id, head_hash=head_hash, count=count, boundary_id=boundary,
+                      key_id=key_id)
+    row.signature = hmac.new(key, _anchor_payload(row), hashlib.sha256).hexdigest()
+    await row.save()
+    return row
 
 
 async def request_verification(viewer: Viewer) -> Any:
@@ -108,7 +384,7 @@ async def request_verification(viewer: Viewer) -> Any:
 
     from server.domain import roles as R
     from server.services import jobs
-    from server.services.base import atomic, require_role
+    from server.services.base import require_role
 
     require_role(viewer, R.ADMIN, R.AUDITOR)
     async with atomic():

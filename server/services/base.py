@@ -122,10 +122,13 @@ async def get_locked(model: Any, object_id: Any, label: str, what: str) -> Any:
     return row
 
 
-async def next_sequence(name: str) -> int:
-    """Next value of a named counter, inside the caller's transaction (gapless per commit)."""
+async def next_sequence(name: str, by: int = 1) -> int:
+    """Next value of a named counter, inside the caller's transaction (gapless per commit).
+
+    `by` > 1 reserves that many numbers at once and returns the last of them.
+    """
     for _ in range(3):
-        updated = await Sequence.filter(name=name).update(value=F("value") + 1)
+        updated = await Sequence.filter(name=name).update(value=F("value") + by)
         if updated:
             seq = await Sequence.get(name=name)
             return int(seq.value)
@@ -151,25 +154,70 @@ class atomic:
     def __init__(self) -> None:
         self._tx: Any = None
         self._token: contextvars.Token | None = None
+        self._buffers_token: contextvars.Token | None = None
+        self._marks: dict[str, int] = {}
         self._outer = False
 
     async def __aenter__(self) -> Any:
         self._outer = _after_commit.get() is None
         if self._outer:
             self._token = _after_commit.set([])
+            self._buffers_token = _tx_buffers.set({})
+        else:
+            # A savepoint: what it buffers is dropped again if it rolls back.
+            self._marks = {name: len(items) for name, items in (_tx_buffers.get() or {}).items()}
         self._tx = in_transaction()
         return await self._tx.__aenter__()
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         callbacks = _after_commit.get() or []
         try:
+            if self._outer and exc_type is None:
+                try:
+                    await _flush_buffers()
+                except BaseException as error:
+                    await self._tx.__aexit__(type(error), error, error.__traceback__)
+                    raise
+            elif not self._outer and exc_type is not None:
+                for name, items in (_tx_buffers.get() or {}).items():
+                    del items[self._marks.get(name, 0):]
             await self._tx.__aexit__(exc_type, exc, tb)
         finally:
             if self._outer and self._token is not None:
                 _after_commit.reset(self._token)
+            if self._outer and self._buffers_token is not None:
+                _tx_buffers.reset(self._buffers_token)
         if self._outer and exc_type is None:
             for callback in callbacks:
                 await callback()
+
+
+# Work that must run inside the transaction, just before it commits, over what the transaction
+# collected (the audit log writes its entries so, holding the chain's head for the fewest statements).
+_tx_buffers: contextvars.ContextVar[dict[str, list[Any]] | None] = contextvars.ContextVar("tx_buffers", default=None)
+_flushers: dict[str, Callable[[list[Any]], Awaitable[None]]] = {}
+
+
+def register_flusher(name: str, flush: Callable[[list[Any]], Awaitable[None]]) -> None:
+    """`flush(items)` runs before the outermost atomic() commits, when its buffer `name` is not empty."""
+    _flushers[name] = flush
+
+
+def tx_buffer(name: str) -> list[Any] | None:
+    """The current transaction's buffer `name` (created on first use); None outside atomic()."""
+    buffers = _tx_buffers.get()
+    if buffers is None:
+        return None
+    return buffers.setdefault(name, [])
+
+
+async def _flush_buffers() -> None:
+    buffers = _tx_buffers.get() or {}
+    for name, items in buffers.items():
+        if items:
+            pending = list(items)
+            items.clear()
+            await _flushers[name](pending)
 
 
 def after_commit(callback: Callable[[], Awaitable[None]]) -> None:

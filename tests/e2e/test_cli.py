@@ -19,7 +19,8 @@ def run(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.Comp
 def test_help_explains_every_command(tmp_path: Path):
     proc = run(tmp_path, "--help")
     assert proc.returncode == 0
-    for command in ("serve", "worker", "migrate", "seed-demo", "create-admin", "verify-audit", "--port", "--host",
+    for command in ("serve", "worker", "migrate", "seed-demo", "create-admin", "verify-audit", "rotate-audit-key",
+                    "--port", "--host",
                     "--no-demo"):
         assert command in proc.stdout
 
@@ -56,12 +57,38 @@ def test_migrate_create_admin_and_verify_audit(tmp_path: Path):
     proc = run(tmp_path, "verify-audit")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("OK: 2 audit entries")
+    with sqlite3.connect(tmp_path / "qingkuan.sqlite3") as db:
+        head = db.execute("SELECT hash FROM audit_entry WHERE id = 2").fetchone()[0]
+        anchors = db.execute("SELECT head_id, head_hash FROM audit_anchor").fetchall()
+    assert f"head #2 {head} (anchored)" in proc.stdout
+    assert anchors == [(2, head)]
+
+    # A new key seals what comes after it; the old one still verifies the first two entries.
+    proc = run(tmp_path, "rotate-audit-key")
+    assert proc.returncode == 0, proc.stderr
+    assert len((tmp_path / "audit_key").read_text().split()) == 2
+    proc = run(tmp_path, "create-admin", "--username", "boss", "--password", "boss-pass-456")
+    assert proc.returncode == 0, proc.stderr
+    proc = run(tmp_path, "verify-audit")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("OK: 3 audit entries")
+    with sqlite3.connect(tmp_path / "qingkuan.sqlite3") as db:
+        key_ids = [row[0] for row in db.execute("SELECT key_id FROM audit_entry ORDER BY id")]
+    assert key_ids[0] == key_ids[1] != key_ids[2]
 
     with sqlite3.connect(tmp_path / "qingkuan.sqlite3") as db:
+        actor = db.execute("SELECT actor FROM audit_entry WHERE id = 2").fetchone()[0]
         db.execute("UPDATE audit_entry SET actor = 'nobody' WHERE id = 2")
     proc = run(tmp_path, "verify-audit")
     assert proc.returncode == 1
-    assert proc.stdout.startswith("BROKEN: audit entry #2")
+    assert proc.stdout.startswith("BROKEN: audit entry #2: EDITED")
+
+    with sqlite3.connect(tmp_path / "qingkuan.sqlite3") as db:
+        db.execute("UPDATE audit_entry SET actor = ? WHERE id = 2", (actor,))
+        db.execute("DELETE FROM audit_entry WHERE id = 3")
+    proc = run(tmp_path, "verify-audit")
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("BROKEN: audit entry #3: MISSING_END")
 
 
 def test_seed_demo_loads_once(tmp_path: Path):

@@ -14,7 +14,7 @@ from arq import cron
 from jobs import queue
 from jobs.audit import KIND, verify_audit_chain
 from jobs.worker import CRON_JOBS, FUNCTIONS, worker_options
-from server.models import AuditEntry, Job
+from server.models import AuditAnchor, AuditEntry, Job
 from server.services import jobs as job_service
 from server.services.base import atomic
 from tests.factories import make_org
@@ -43,7 +43,13 @@ async def test_worker_verifies_intact_chain(db, job_settings, run_burst):
     assert job.state == "DONE"
     assert job.progress == 1.0
     assert job.error is None
-    assert job.result == {"ok": True, "checked": entries, "firstBrokenId": None, "problem": None}
+    head = await AuditEntry.get(id=entries)
+    assert job.result == {"ok": True, "checked": entries, "firstBadId": None, "kind": None, "message": None,
+                          "headId": entries, "headHash": head.hash}
+    # The head the job saw is anchored, signed, for later runs to check.
+    anchor = await AuditAnchor.get()
+    assert (anchor.head_id, anchor.head_hash, anchor.count) == (entries, head.hash, entries)
+    assert anchor.key_id == head.key_id and len(anchor.signature) == 64
 
 
 async def test_worker_names_tampered_entry(db, job_settings, run_burst):
@@ -58,9 +64,12 @@ async def test_worker_names_tampered_entry(db, job_settings, run_burst):
 
     job = await Job.get(id=job_id)
     assert job.state == "DONE"
-    assert job.result == {"ok": False, "checked": 2, "firstBrokenId": 3,
-                          "problem": "content does not match its hash"}
+    assert job.result["ok"] is False
+    assert (job.result["checked"], job.result["firstBadId"], job.result["kind"]) == (2, 3, "EDITED")
+    assert "entry 3 was edited" in job.result["message"]
     assert entries > 3
+    # A broken chain is never anchored.
+    assert await AuditAnchor.all().count() == 0
 
 
 async def test_deleted_entry_is_named(db, job_settings, run_burst):
@@ -73,8 +82,8 @@ async def test_deleted_entry_is_named(db, job_settings, run_burst):
 
     job = await Job.get(id=job_id)
     assert job.result["ok"] is False
-    assert job.result["firstBrokenId"] == 2
-    assert job.result["problem"] == "entry 2 is missing"
+    assert (job.result["firstBadId"], job.result["kind"]) == (2, "MISSING_MIDDLE")
+    assert "entry 2 is missing" in job.result["message"]
 
 
 async def test_same_job_id_runs_once(db, job_settings, run_burst):

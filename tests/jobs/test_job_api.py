@@ -23,9 +23,26 @@ async def test_auditor_requests_chain_check_and_polls_the_job(gql, db, run_burst
     done = (await gql.ok(JOB, {"id": job["id"]}, auditor))["job"]
     assert done["state"] == "DONE" and done["progress"] == 1.0 and done["kind"] == "VERIFY_AUDIT_CHAIN"
     assert done["result"]["ok"] is True and done["result"]["checked"] >= 10
+    assert done["result"]["kind"] is None and done["result"]["firstBadId"] is None
+    assert done["result"]["headId"] == done["result"]["checked"]
 
     # Someone else's job is not visible to an employee; an employee may not ask for the check.
     sales = await gql.login("sales", PASSWORD)
     assert (await gql.ok(JOB, {"id": job["id"]}, sales))["job"] is None
     err = await gql.error("mutation { verifyAuditChain { id } }", token=sales)
     assert err["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_chain_check_over_graphql_names_the_tampered_entry(gql, db, run_burst):
+    from server.models import AuditEntry
+
+    await make_org()
+    admin = await gql.login("admin", PASSWORD)
+    await AuditEntry.filter(id=4).update(actor="mallory")
+    job = (await gql.ok("mutation { verifyAuditChain { id state } }", token=admin))["verifyAuditChain"]
+    await run_burst()
+    done = (await gql.ok(JOB, {"id": job["id"]}, admin))["job"]
+    assert done["state"] == "DONE"
+    result = done["result"]
+    assert (result["ok"], result["firstBadId"], result["kind"], result["checked"]) == (False, 4, "EDITED", 3)
+    assert "entry 4 was edited" in result["message"] and result["headId"] is None

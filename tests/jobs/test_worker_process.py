@@ -24,6 +24,8 @@ async def test_worker_process_runs_job_and_stops_on_sigterm(db, job_settings, tm
         **os.environ,
         "DATA_DIR": str(tmp_path), "DATABASE_URL": job_settings.database_url, "REDIS_URL": job_settings.redis_url,
         "JOB_QUEUE": job_settings.job_queue, "SECRET_KEY": job_settings.secret_key, "TIMEZONE": "Asia/Shanghai",
+            # Every process of one deployment shares the audit key (here: the test run's generated one).
+            "AUDIT_KEY_FILE": str(job_settings.data_dir / "audit_key"),
     }
     log_path = tmp_path / "worker.log"
     with log_path.open("w") as log:
