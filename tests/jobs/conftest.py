@@ -49,6 +49,11 @@ async def run_burst(job_settings: Settings) -> AsyncIterator[RunBurst]:
 
     async def run(**overrides: Any) -> Worker:
         assert job_settings.redis_url
+        # What the worker's own outbox sweep does on start: a request whose after-commit relay timed
+        # out (a loaded machine) is handed over now rather than at the sweep's next tick.
+        from server.services.jobs import relay_outbox
+
+        await relay_outbox()
         options = worker_options(job_settings, embedded=True, redis_settings=redis_settings_for(job_settings.redis_url),
                                  burst=True, poll_delay=0.05, **overrides)
         worker = Worker(**options)
