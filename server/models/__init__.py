@@ -3,6 +3,7 @@
 from server.models.alerts import Alert, AlertRecipient, Notification
 from server.models.audit import AuditEntry
 from server.models.auth import ApiToken, LoginThrottle, Session, User
+from server.models.company import CompanySetting
 from server.models.files import Attachment
 from server.models.jobs import Job
 from server.models.loans import ApprovalStep, LedgerEntry, Loan
@@ -13,6 +14,7 @@ from server.models.sequences import Sequence
 
 __all__ = [
     "Alert", "AlertRecipient", "ApiToken", "ApprovalStep", "Attachment", "AuditEntry", "BusinessRecord",
+    "CompanySetting",
     "Department", "Employee", "ExpenseLine", "Job", "LedgerEntry", "Loan", "LoginThrottle", "Notification",
     "Offboarding", "Position", "Region", "Reimbursement", "ReimbursementOffset", "Sequence", "Session", "User",
 ]

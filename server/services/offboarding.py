@@ -177,7 +177,7 @@ async def list_offboardings(
     for s in statuses or []:
         if s not in STATUSES:
             raise ValidationFailed(f"unknown offboarding status {s}", field="status")
-    qs = Offboarding.filter(visible_employees_q(viewer, "employee__"))
+    qs = Offboarding.filter(await visible_employees_q(viewer, "employee__"))
     if statuses:
         qs = qs.filter(status__in=list(statuses))
     return await paginate(qs, first, offset)
