@@ -33,6 +33,7 @@ BATCHES = {
     "loan_blocked": readers.loan_blocked,
     "reimbursement_blocked": readers.reimbursement_blocked,
     "position_histories": readers.position_histories,
+    "employee_roles": readers.employee_roles,
 }
 
 

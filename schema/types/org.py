@@ -188,6 +188,11 @@ class Employee:
     def status(self) -> EmployeeStatus:
         return EmployeeStatus(self.model.status)
 
+    @strawberry.field(description="The roles of the employee's account (empty without one).")
+    async def roles(self, info: Info) -> list[Role]:
+        await _guard(info, self.model)
+        return [Role(r) for r in await load(info, "employee_roles", self.model.id)]
+
     @strawberry.field
     def hire_date(self) -> datetime.date:
         return self.model.hire_date

@@ -367,13 +367,16 @@ async def list_notifications(viewer: Viewer, unread_only: bool = False, first: i
     return await paginate(qs, first, offset)
 
 
-async def notify_roles(viewer: Viewer, roles: Iterable[str], title: str, body: str) -> list[int]:
+async def notify_roles(
+    viewer: Viewer, roles: Iterable[str], title: str, body: str, exclude_user_ids: Iterable[int] = (),
+) -> list[int]:
     """Inside the caller's transaction: an in-app notification (no alert) to every active account holding
-    one of `roles`, except the viewer's own. Returns the notified user ids."""
+    one of `roles`, except the viewer's own (and `exclude_user_ids`). Returns the notified user ids."""
     wanted = set(roles)
+    skip = {viewer.user_id, *exclude_user_ids}
     user_ids = [
         r["id"] for r in await User.filter(is_active=True).order_by("id").values("id", "roles")
-        if wanted & set(r["roles"] or []) and r["id"] != viewer.user_id
+        if wanted & set(r["roles"] or []) and r["id"] not in skip
     ]
     now = utcnow()
     for uid in user_ids:

@@ -284,16 +284,17 @@ def _roles(values: Any) -> list[str]:
     return roles
 
 
-async def _notify_role_change(viewer: Viewer, username: str, before: list[str], after: list[str]) -> None:
+async def _notify_role_change(viewer: Viewer, user: User, before: list[str], after: list[str]) -> None:
     """Every grant or removal of FINANCE, HR, AUDITOR or ADMIN goes at once to every other ADMIN and AUDITOR."""
     changed = (set(before) ^ set(after)) & D.PRIVILEGED_ROLES
     if not changed:
         return
     added, removed = sorted(set(after) - set(before)), sorted(set(before) - set(after))
+    username = user.username
     body = (f"{viewer.username} 修改了 {username} 的角色：授予 {', '.join(added) or '-'}，撤销 {', '.join(removed) or '-'} "
             f"({viewer.username} changed the roles of {username}: granted {', '.join(added) or '-'}, "
             f"removed {', '.join(removed) or '-'})")
-    await alerts.notify_roles(viewer, (R.ADMIN, R.AUDITOR), f"角色变更：{username}", body)
+    await alerts.notify_roles(viewer, (R.ADMIN, R.AUDITOR), f"角色变更：{username}", body, exclude_user_ids=[user.id])
 
 
 async def create_employee(viewer: Viewer, data: EmployeeData) -> Employee:
@@ -341,7 +342,7 @@ async def create_employee(viewer: Viewer, data: EmployeeData) -> Employee:
         await audit.record(viewer, "employee.create", "employee", employee.id, None, employee_snapshot(employee))
         await audit.record(viewer, "user.create", "user", user.id, None, {"username": username, "roles": roles,
                                                                          "employeeId": employee.id})
-        await _notify_role_change(viewer, username, [], roles)
+        await _notify_role_change(viewer, user, [], roles)
     return employee
 
 
@@ -435,7 +436,7 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
             await user.save(update_fields=["roles"])
             await audit.record(viewer, "user.roles_change", "user", user.id, {"roles": sorted(current_roles)},
                                {"roles": new_roles, "employeeId": employee.id})
-            await _notify_role_change(viewer, user.username, current_roles, new_roles)
+            await _notify_role_change(viewer, user, current_roles, new_roles)
     return employee
 
 

@@ -146,3 +146,12 @@ async def position_histories(ids: Sequence[int]) -> list[list[Any]]:
     from server.services.org import position_histories as batch
 
     return await batch(ids)
+
+
+async def employee_roles(ids: Sequence[int]) -> list[list[str]]:
+    """The roles of each employee's account (none without an account)."""
+    from server.models import User
+
+    roles = {r["employee_id"]: sorted(r["roles"] or []) for r in await User.filter(
+        employee_id__in=list(set(ids))).values("employee_id", "roles")}
+    return [roles.get(i, []) for i in ids]
