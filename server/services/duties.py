@@ -53,7 +53,7 @@ async def check_four_eyes(viewer: Viewer, owner: str, object_id: int) -> None:
     """With FOUR_EYES_PAYOUT on, whoever approved a step may not pay it out."""
     if not await get_setting(FOUR_EYES_PAYOUT):
         return
-    approvers = await ApprovalStep.filter(**{owner: object_id}, decision="APPROVE").values_list(
+    approvers: list[Any] = await ApprovalStep.filter(**{owner: object_id}, decision="APPROVE").values_list(
         "decided_by_id", flat=True)
     if D.four_eyes_violation(True, viewer.user_id, approvers):
         raise Forbidden("四眼原则：审批过的人不能付款 (four eyes: whoever approved it may not pay it out)")

@@ -24,6 +24,7 @@ from typing import Any
 
 from server import auth
 from server.domain import clearance as C
+from server.domain import duties as D
 from server.domain import ledger as L
 from server.domain import roles as R
 from server.domain.errors import (
@@ -352,6 +353,8 @@ async def cancel_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding
             raise InvalidTransition(
                 f"离职办理状态为 {offboarding.status}，不能撤销 (offboarding is {offboarding.status})")
         eid: int = offboarding.employee_id  # type: ignore[attr-defined]
+        if D.own_money(viewer.employee_id, eid):
+            raise Forbidden("不能撤销自己的离职办理 (nobody cancels their own offboarding)")
         before = _snapshot(offboarding)
         offboarding.status, offboarding.cancelled_at = "CANCELLED", utcnow()
         await offboarding.save(update_fields=["status", "cancelled_at"])

@@ -62,8 +62,8 @@ async def subtree_ids(employee_id: int) -> set[int]:
     found: set[int] = set()
     frontier = [employee_id]
     for _ in range(MAX_DEPTH):
-        below = [i for i in await Employee.filter(supervisor_id__in=frontier).values_list("id", flat=True)
-                 if i not in found and i != employee_id]
+        rows: list[Any] = await Employee.filter(supervisor_id__in=frontier).values_list("id", flat=True)
+        below = [int(i) for i in rows if i not in found and i != employee_id]
         if not below:
             break
         found.update(below)
@@ -100,10 +100,12 @@ async def visible_employees_q(viewer: Viewer, prefix: str = "") -> Q:
     themself and their whole subtree (a director sees their managers' reports)."""
     if viewer.sees_all:
         return Q()
+    nobody: dict[str, Any] = {f"{prefix}id": -1}
     if viewer.employee_id is None:
-        return Q(**{f"{prefix}id": -1})
+        return Q(**nobody)
     ids = await subtree_ids(viewer.employee_id) | {viewer.employee_id}
-    return Q(**{f"{prefix}id__in": sorted(ids)})
+    visible: dict[str, Any] = {f"{prefix}id__in": sorted(ids)}
+    return Q(**visible)
 
 
 async def visible_page(

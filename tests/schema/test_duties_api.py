@@ -372,3 +372,17 @@ async def test_reimbursement_blocked_reason(gql, org):
                  {"id": rid}, token=await token("manager"))
     view = (await gql.ok(query, {"id": rid}, token=await token("sales")))["reimbursement"]
     assert "FINANCE" in view["blockedReason"]
+
+
+async def test_hr_cannot_cancel_their_own_offboarding(gql, org):
+    await gql.ok(CREATE, person("H2", "hr2", ["EMPLOYEE", "SUPERVISOR"], "STAFF"), token=await token("admin"))
+    await gql.ok(UPDATE, {"id": str((await emp("H2")).id), "input": {"roles": ["EMPLOYEE", "HR"]}},
+                 token=await token("admin"))
+    hr = await emp("H1")
+    start = """mutation($e: ID!, $d: Date!) { startOffboarding(employeeId:$e, lastWorkingDay:$d) { id } }"""
+    off = (await gql.ok(start, {"e": str(hr.id), "d": (today() + timedelta(days=10)).isoformat()},
+                        token=await token("hr")))["startOffboarding"]
+    cancel = "mutation($id: ID!) { cancelOffboarding(offboardingId:$id) { status } }"
+    await forbidden(gql, cancel, {"id": off["id"]}, "hr")
+    assert (await gql.ok(cancel, {"id": off["id"]}, token=await token("hr2")))["cancelOffboarding"]["status"] == \
+        "CANCELLED"
