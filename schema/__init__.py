@@ -16,6 +16,7 @@ from schema.errors import ErrorCodes
 from schema.scalars import DecimalScalar
 from schema.types.accounts import AccountMutation, AccountQuery
 from schema.types.alerts import AlertMutation, AlertQuery
+from schema.types.company import CompanyMutation, CompanyQuery
 from schema.types.jobs import JobMutation, JobQuery
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
@@ -23,9 +24,12 @@ from schema.types.org import OrgMutation, OrgQuery
 from schema.types.reimbursements import ReimbursementMutation, ReimbursementQuery
 from server.settings import get_settings
 
-QUERIES: tuple[type, ...] = (OrgQuery, LoanQuery, ReimbursementQuery, OffboardingQuery, AlertQuery, JobQuery)
+QUERIES: tuple[type, ...] = (
+    OrgQuery, LoanQuery, ReimbursementQuery, OffboardingQuery, AlertQuery, JobQuery, CompanyQuery,
+)
 MUTATIONS: tuple[type, ...] = (
     OrgMutation, LoanMutation, ReimbursementMutation, OffboardingMutation, AlertMutation, JobMutation,
+    CompanyMutation,
 )
 QUERIES += (AccountQuery,)
 MUTATIONS += (AccountMutation,)

@@ -30,6 +30,10 @@ BATCHES = {
     "alerts": readers.alerts,
     "alert_recipients": readers.alert_recipients,
     "clearances": readers.clearances,
+    "loan_blocked": readers.loan_blocked,
+    "reimbursement_blocked": readers.reimbursement_blocked,
+    "position_histories": readers.position_histories,
+    "employee_roles": readers.employee_roles,
 }
 
 

@@ -211,6 +211,13 @@ class Loan:
     def rejection_reason(self) -> str | None:
         return self.model.rejection_reason
 
+    @strawberry.field(description="Why a PENDING_APPROVAL loan can be decided by nobody (no other holder of the "
+                                  "waiting step's role: one person, one step; never the applicant); null otherwise.")
+    async def blocked_reason(self, info: Info) -> str | None:
+        if self.model.status != "PENDING_APPROVAL":
+            return None
+        return await load(info, "loan_blocked", self.model.id)
+
     @strawberry.field(description="amount less offsets and settlements, once disbursed; 0 before.")
     async def outstanding(self, info: Info) -> Decimal:
         return await load(info, "outstanding", self.model.id)

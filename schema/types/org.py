@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from schema.loaders import load
@@ -19,6 +20,7 @@ from server.models import Department as DepartmentModel
 from server.models import Employee as EmployeeModel
 from server.models import Position as PositionModel
 from server.models import Region as RegionModel
+from server.services import duties as duty_service
 from server.services import loans as loan_service
 from server.services import org as org_service
 from server.services.base import require_login
@@ -97,6 +99,34 @@ class Position:
     def approval_chain(self) -> list[Role]:
         return [Role(r) for r in self.model.approval_chain]
 
+    @strawberry.field(description="Every change of this position's rules from the audit log, oldest first: who, "
+                                  "when, from what to what. ADMIN, FINANCE, HR and AUDITOR only.")
+    async def history(self, info: Info) -> list[PositionChange]:
+        if not org_service.may_view_position_history(viewer(info)):
+            raise Forbidden("无权查看岗位变更记录 (you may not see the position's history)")
+        rows = await load(info, "position_histories", self.model.id)
+        return [PositionChange(at=r.at, actor=r.actor, action=r.action, before=r.before, after=r.after)
+                for r in rows]
+
+    @strawberry.field(description="Loans of this position's employees waiting for an approval nobody can give, "
+                                  "with the reason. ADMIN, FINANCE, HR and AUDITOR only.")
+    async def blocked_loans(
+        self, info: Info,
+    ) -> list[Annotated[Loan, strawberry.lazy("schema.types.loans")]]:
+        from schema.types.loans import Loan
+
+        rows = await duty_service.blocked_loans_of_position(viewer(info), self.model.id)
+        return [Loan(model=loan) for loan, _ in rows]
+
+
+@strawberry.type(description="One change of a position (limits, approval chain), from the audit log.")
+class PositionChange:
+    at: datetime.datetime
+    actor: str = strawberry.field(description="The username who made the change.")
+    action: str = strawberry.field(description="position.create or position.update.")
+    before: JSON | None
+    after: JSON | None
+
 
 @strawberry.type
 class LoanQuota:
@@ -157,6 +187,11 @@ class Employee:
     @strawberry.field
     def status(self) -> EmployeeStatus:
         return EmployeeStatus(self.model.status)
+
+    @strawberry.field(description="The roles of the employee's account (empty without one).")
+    async def roles(self, info: Info) -> list[Role]:
+        await _guard(info, self.model)
+        return [Role(r) for r in await load(info, "employee_roles", self.model.id)]
 
     @strawberry.field
     def hire_date(self) -> datetime.date:
@@ -233,6 +268,18 @@ class EmployeeInput:
     phone: str | None = None
 
 
+@strawberry.input(description="What to change on an employee; omitted fields stay as they are.")
+class EmployeeUpdateInput:
+    name: str | None = None
+    department_code: str | None = None
+    region_code: str | None = None
+    position_code: str | None = None
+    supervisor_no: str | None = strawberry.field(default=None, description="Empty string: no supervisor.")
+    monthly_salary: Decimal | None = None
+    roles: list[Role] | None = strawberry.field(
+        default=None, description="The complete new list. Only ADMIN grants or removes FINANCE, HR, AUDITOR, ADMIN.")
+
+
 @strawberry.type
 class OrgQuery:
     @strawberry.field
@@ -300,6 +347,18 @@ class OrgMutation:
             password=input.password, roles=[r.value for r in input.roles], email=input.email, phone=input.phone,
         )
         return Employee(model=await org_service.create_employee(viewer(info), data))
+
+    @strawberry.mutation(description="Edit an employee's org data, salary or roles (ADMIN; HR for employees "
+                                     "holding EMPLOYEE and SUPERVISOR only; nobody themself).")
+    async def update_employee(self, info: Info, id: strawberry.ID, input: EmployeeUpdateInput) -> Employee:
+        change = org_service.EmployeeChange(
+            name=input.name, department_code=input.department_code, region_code=input.region_code,
+            position_code=input.position_code,
+            supervisor_no=input.supervisor_no or None, clear_supervisor=input.supervisor_no == "",
+            monthly_salary=input.monthly_salary,
+            roles=None if input.roles is None else [r.value for r in input.roles],
+        )
+        return Employee(model=await org_service.update_employee(viewer(info), id, change))
 
 
 

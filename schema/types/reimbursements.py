@@ -121,6 +121,12 @@ class Reimbursement:
     def status(self) -> ReimbursementStatus:
         return ReimbursementStatus(self.model.status)
 
+    @strawberry.field(description="Why a PENDING_APPROVAL reimbursement can be decided by nobody; null otherwise.")
+    async def blocked_reason(self, info: Info) -> str | None:
+        if self.model.status != "PENDING_APPROVAL":
+            return None
+        return await load(info, "reimbursement_blocked", self.model.id)
+
     @strawberry.field
     def total(self) -> Decimal:
         return from_fen(self.model.total_fen)

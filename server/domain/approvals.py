@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from server.domain.errors import Forbidden, InvalidTransition, ValidationFailed
-from server.domain.roles import ALL_ROLES, SUPERVISOR
+from server.domain.roles import ALL_ROLES, AUDITOR, EMPLOYEE, SUPERVISOR
 
 APPROVE = "APPROVE"
 REJECT = "REJECT"
@@ -18,6 +18,7 @@ class Step:
     order: int
     role: str
     approver_employee_id: int | None = None  # fixed for SUPERVISOR steps, else whoever decides
+    decided_by_user_id: int | None = None
     decision: str | None = None
     comment: str | None = None
     decided_at: datetime | None = None
@@ -37,6 +38,12 @@ def validate_chain(chain: list[str]) -> list[str]:
     for role in chain:
         if role not in ALL_ROLES:
             raise ValidationFailed(f"unknown role {role} in approval chain", field="approvalChain")
+        if role in (EMPLOYEE, AUDITOR):
+            raise ValidationFailed(
+                f"审批链不能包含 {role} 步骤 (an approval chain has no {role} step)", field="approvalChain")
+    if len(set(chain)) != len(chain):
+        raise ValidationFailed(
+            "审批链中同一角色不能出现两次 (no role appears twice in an approval chain)", field="approvalChain")
     if len(chain) > 6:
         raise ValidationFailed("approval chain has more than 6 steps", field="approvalChain")
     return list(chain)
@@ -67,9 +74,16 @@ def current_step(steps: list[Step]) -> Step | None:
     return None
 
 
-def can_decide(step: Step, actor: Actor, applicant_employee_id: int) -> bool:
+def earlier_deciders(steps: list[Step], step: Step) -> list[int | None]:
+    """Accounts that decided another step of the chain (one person, one step)."""
+    return [s.decided_by_user_id for s in steps if s.order != step.order and s.decision is not None]
+
+
+def can_decide(step: Step, actor: Actor, applicant_employee_id: int, steps: list[Step] | None = None) -> bool:
     if actor.employee_id is not None and actor.employee_id == applicant_employee_id:
         return False  # nobody approves their own application
+    if steps is not None and actor.user_id and actor.user_id in earlier_deciders(steps, step):
+        return False  # one person, one step: the later step waits for another holder
     if step.role == SUPERVISOR:
         return actor.employee_id is not None and actor.employee_id == step.approver_employee_id
     return step.role in actor.roles
@@ -91,6 +105,8 @@ def decide(
         raise InvalidTransition("审批流程已结束 (the approval chain has already ended)")
     if actor.employee_id is not None and actor.employee_id == applicant_employee_id:
         raise Forbidden("不能审批自己的申请 (nobody approves their own application)")
+    if actor.user_id and actor.user_id in earlier_deciders(steps, step):
+        raise Forbidden("同一审批链中每人只能审批一步 (nobody decides two steps of one approval chain)")
     if not can_decide(step, actor, applicant_employee_id):
         raise Forbidden(f"当前审批步骤需要 {step.role} (the current step is for {step.role})")
     if decision == REJECT and not (comment or "").strip():
@@ -98,6 +114,7 @@ def decide(
     step.decision = decision
     step.comment = (comment or "").strip() or None
     step.decided_at = now
+    step.decided_by_user_id = actor.user_id or None
     if decision == REJECT:
         return step, "REJECTED"
     return step, ("APPROVED" if current_step(steps) is None else None)

@@ -13,7 +13,7 @@ BOUNDARY_SQL = (
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0001_initial')]
+    dependencies = [('models', '0002_sod')]
 
     initial = False
 

@@ -34,6 +34,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
+from server.domain import duties as D
 from server.domain import roles as R
 from server.domain.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from server.models import Alert, AlertRecipient, Employee, Notification, User
@@ -327,6 +328,8 @@ async def resolve_alert(viewer: Viewer, alert_id: Any, note: str | None = None) 
         if not await can_see_alert(viewer, alert):
             raise Forbidden("无权查看该预警 (you may not see this alert)")
         require_role(viewer, *RESOLVERS)
+        if D.own_money(viewer.employee_id, alert.employee_id):  # type: ignore[attr-defined]
+            raise Forbidden("不能处理关于自己的预警 (nobody resolves an alert about themself)")
         # Re-read under a conditional update: two resolvers racing must not both succeed.
         now = utcnow()
         updated = await Alert.filter(id=alert.id, resolved_at__isnull=True).update(
@@ -362,6 +365,23 @@ async def list_notifications(viewer: Viewer, unread_only: bool = False, first: i
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return await paginate(qs, first, offset)
+
+
+async def notify_roles(
+    viewer: Viewer, roles: Iterable[str], title: str, body: str, exclude_user_ids: Iterable[int] = (),
+) -> list[int]:
+    """Inside the caller's transaction: an in-app notification (no alert) to every active account holding
+    one of `roles`, except the viewer's own (and `exclude_user_ids`). Returns the notified user ids."""
+    wanted = set(roles)
+    skip = {viewer.user_id, *exclude_user_ids}
+    user_ids = [
+        r["id"] for r in await User.filter(is_active=True).order_by("id").values("id", "roles")
+        if wanted & set(r["roles"] or []) and r["id"] not in skip
+    ]
+    now = utcnow()
+    for uid in user_ids:
+        await Notification.create(user_id=uid, title=title[:200], body=body, created_at=now)
+    return user_ids
 
 
 async def unread_count(viewer: Viewer) -> int:

@@ -12,6 +12,7 @@ from tortoise.expressions import Q
 from tortoise.functions import Sum
 
 from server.domain import approvals as A
+from server.domain import duties as D
 from server.domain import ledger as L
 from server.domain import roles as R
 from server.domain.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
@@ -32,6 +33,7 @@ from server.services.base import (
     today,
     utcnow,
 )
+from server.services.duties import check_four_eyes
 from server.services.org import can_see_employee, visible_page
 from server.storage import DOCUMENT_TYPES, StoredFile, store_uploads
 
@@ -125,6 +127,7 @@ def _to_step(row: ApprovalStep) -> A.Step:
     return A.Step(
         order=row.order, role=row.role, approver_employee_id=row.approver_id,  # type: ignore[attr-defined]
         decision=row.decision, comment=row.comment, decided_at=row.decided_at, skipped=row.skipped,
+        decided_by_user_id=row.decided_by_id,  # type: ignore[attr-defined]
     )
 
 
@@ -172,6 +175,11 @@ async def waiting_for(viewer: Viewer, model: Any, owner: str) -> list[Any]:
     ids = [s[owner] for s in steps]
     if not ids:
         return []
+    if viewer.user_id is not None:
+        # One person, one step: a chain the viewer already decided a step of waits for someone else.
+        done = set(await ApprovalStep.filter(
+            decided_by_id=viewer.user_id, **{f"{owner}__in": ids}).values_list(owner, flat=True))
+        ids = [i for i in ids if i not in done]
     qs = model.filter(id__in=ids, status="PENDING_APPROVAL")
     if viewer.employee_id is not None:
         qs = qs.exclude(employee_id=viewer.employee_id)
@@ -359,13 +367,15 @@ async def cancel_open_applications(viewer: Viewer, employee_id: int, note: str) 
 
 
 async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
-    require_role(viewer, R.FINANCE)
+    require_login(viewer)
+    D.require(viewer.roles, D.DISBURSE)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
         if loan.status != "APPROVED":
             raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能放款 (only APPROVED loans)")
-        if loan.employee_id == viewer.employee_id:  # type: ignore[attr-defined]
+        if D.own_money(viewer.employee_id, loan.employee_id):  # type: ignore[attr-defined]
             raise Forbidden("不能给自己放款 (nobody disburses their own loan)")
+        await check_four_eyes(viewer, "loan_id", loan.id)
         employee = await Employee.get(id=loan.employee_id)  # type: ignore[attr-defined]
         if employee.status != "ACTIVE":
             raise Conflict("员工离职办理中或已离职，不能放款 (the employee is leaving)")

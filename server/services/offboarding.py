@@ -24,6 +24,7 @@ from typing import Any
 
 from server import auth
 from server.domain import clearance as C
+from server.domain import duties as D
 from server.domain import ledger as L
 from server.domain import roles as R
 from server.domain.errors import (
@@ -177,7 +178,7 @@ async def list_offboardings(
     for s in statuses or []:
         if s not in STATUSES:
             raise ValidationFailed(f"unknown offboarding status {s}", field="status")
-    qs = Offboarding.filter(visible_employees_q(viewer, "employee__"))
+    qs = Offboarding.filter(await visible_employees_q(viewer, "employee__"))
     if statuses:
         qs = qs.filter(status__in=list(statuses))
     return await paginate(qs, first, offset)
@@ -352,6 +353,8 @@ async def cancel_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding
             raise InvalidTransition(
                 f"离职办理状态为 {offboarding.status}，不能撤销 (offboarding is {offboarding.status})")
         eid: int = offboarding.employee_id  # type: ignore[attr-defined]
+        if D.own_money(viewer.employee_id, eid):
+            raise Forbidden("不能撤销自己的离职办理 (nobody cancels their own offboarding)")
         before = _snapshot(offboarding)
         offboarding.status, offboarding.cancelled_at = "CANCELLED", utcnow()
         await offboarding.save(update_fields=["status", "cancelled_at"])

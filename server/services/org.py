@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -12,13 +13,14 @@ from tortoise import Tortoise
 from tortoise.expressions import Q
 
 from server import auth
+from server.domain import duties as D
 from server.domain import roles as R
 from server.domain.approvals import validate_chain
 from server.domain.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated, ValidationFailed
 from server.domain.money import from_fen, parse_money, to_fen
 from server.domain.passwords import check_password
-from server.models import Department, Employee, LoginCounter, Position, Region, User
-from server.services import audit
+from server.models import AuditEntry, Department, Employee, LoginCounter, Position, Region, User
+from server.services import alerts, audit
 from server.services.base import Page, Viewer, atomic, paginate, parse_id, require_login, require_role, utcnow
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
@@ -56,23 +58,58 @@ def position_snapshot(p: Position) -> dict:
 # ---------------------------------------------------------------- visibility
 
 
+MAX_DEPTH = 50  # an org chart deeper than this is a cycle or an error: stop walking
+
+
+async def subtree_ids(employee_id: int) -> set[int]:
+    """Everyone below `employee_id` (reports, their reports …): one query per level, not per person."""
+    found: set[int] = set()
+    frontier = [employee_id]
+    for _ in range(MAX_DEPTH):
+        rows: list[Any] = await Employee.filter(supervisor_id__in=frontier).values_list("id", flat=True)
+        below = [int(i) for i in rows if i not in found and i != employee_id]
+        if not below:
+            break
+        found.update(below)
+        frontier = below
+    return found
+
+
+async def is_above(supervisor_id: int, employee: Employee) -> bool:
+    """True when `supervisor_id` is somewhere on `employee`'s chain of supervisors."""
+    current = employee.supervisor_id  # type: ignore[attr-defined]
+    seen: set[int] = set()
+    while current is not None and current not in seen and len(seen) < MAX_DEPTH:
+        if current == supervisor_id:
+            return True
+        seen.add(current)
+        above = await Employee.filter(id=current).values_list("supervisor_id", flat=True)
+        current = above[0] if above else None
+    return False
+
+
 async def can_see_employee(viewer: Viewer, employee: Employee) -> bool:
+    """Finance, HR, admin and auditor see everyone; a supervisor their whole subtree; anyone themself."""
     if viewer.sees_all:
         return True
     if viewer.employee_id is None:
         return False
-    return employee.id == viewer.employee_id or employee.supervisor_id == viewer.employee_id  # type: ignore[attr-defined]
+    if employee.id == viewer.employee_id or employee.supervisor_id == viewer.employee_id:  # type: ignore[attr-defined]
+        return True
+    return await is_above(viewer.employee_id, employee)
 
 
-def visible_employees_q(viewer: Viewer, prefix: str = "") -> Q:
-    """A filter for rows owned by employees the viewer may see (prefix: 'employee__' etc.)."""
+async def visible_employees_q(viewer: Viewer, prefix: str = "") -> Q:
+    """A filter for rows owned by employees the viewer may see (prefix: 'employee__' etc.):
+    themself and their whole subtree (a director sees their managers' reports)."""
     if viewer.sees_all:
         return Q()
-    own: dict[str, Any] = {f"{prefix}id": viewer.employee_id if viewer.employee_id is not None else -1}
+    nobody: dict[str, Any] = {f"{prefix}id": -1}
     if viewer.employee_id is None:
-        return Q(**own)
-    reports: dict[str, Any] = {f"{prefix}supervisor_id": viewer.employee_id}
-    return Q(**own) | Q(**reports)
+        return Q(**nobody)
+    ids = await subtree_ids(viewer.employee_id) | {viewer.employee_id}
+    visible: dict[str, Any] = {f"{prefix}id__in": sorted(ids)}
+    return Q(**visible)
 
 
 async def visible_page(
@@ -81,7 +118,7 @@ async def visible_page(
 ) -> Page:
     """A page of an employee-owned model (loans, reimbursements …) the viewer may see, newest first."""
     require_login(viewer)
-    qs = model.filter(visible_employees_q(viewer, "employee__"))
+    qs = model.filter(await visible_employees_q(viewer, "employee__"))
     if employee_id is not None:
         qs = qs.filter(employee_id=parse_id(employee_id, "employee"))
     if statuses:
@@ -111,7 +148,7 @@ async def get_employee_by_no(viewer: Viewer, employee_no: str) -> Employee | Non
 
 async def list_employees(viewer: Viewer, search: str | None = None, limit: int = 500) -> list[Employee]:
     require_login(viewer)
-    qs = Employee.filter(visible_employees_q(viewer))
+    qs = Employee.filter(await visible_employees_q(viewer))
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(employee_no__icontains=search))
     return await qs.order_by("employee_no").limit(limit)
@@ -179,7 +216,9 @@ class PositionData:
 
 
 async def upsert_position(viewer: Viewer, data: PositionData) -> Position:
-    require_role(viewer, *R.ORG_EDITORS)
+    """Limits and approval chains are money rules: ADMIN only, every change audited (the position's history)."""
+    require_login(viewer)
+    D.require(viewer.roles, D.EDIT_POSITION)
     code, name = _code(data.code), _name(data.name)
     if not 0 <= data.level <= 99:
         raise ValidationFailed("level must be between 0 and 99", field="level")
@@ -243,20 +282,40 @@ def check_password_strength(password: str) -> None:
         raise ValidationFailed("密码至少 8 位 (password must be at least 8 characters)", field="password")
 
 
+def _roles(values: Any) -> list[str]:
+    roles = sorted({str(getattr(r, "value", r)) for r in values} | {R.EMPLOYEE})
+    for role in roles:
+        if role not in R.ALL_ROLES:
+            raise ValidationFailed(f"unknown role {role}", field="roles")
+    return roles
+
+
+async def _notify_role_change(viewer: Viewer, user: User, before: list[str], after: list[str]) -> None:
+    """Every grant or removal of FINANCE, HR, AUDITOR or ADMIN goes at once to every other ADMIN and AUDITOR."""
+    changed = (set(before) ^ set(after)) & D.PRIVILEGED_ROLES
+    if not changed:
+        return
+    added, removed = sorted(set(after) - set(before)), sorted(set(before) - set(after))
+    username = user.username
+    body = (f"{viewer.username} 修改了 {username} 的角色：授予 {', '.join(added) or '-'}，撤销 {', '.join(removed) or '-'} "
+            f"({viewer.username} changed the roles of {username}: granted {', '.join(added) or '-'}, "
+            f"removed {', '.join(removed) or '-'})")
+    await alerts.notify_roles(viewer, (R.ADMIN, R.AUDITOR), f"角色变更：{username}", body, exclude_user_ids=[user.id])
+
+
 async def create_employee(viewer: Viewer, data: EmployeeData) -> Employee:
-    require_role(viewer, *R.ORG_EDITORS)
+    require_login(viewer)
+    D.require(viewer.roles, D.CREATE_EMPLOYEE)
     employee_no = _code(data.employee_no, "employeeNo")
     name = _name(data.name)
     username = (data.username or "").strip()
     if not USERNAME_RE.match(username):
         raise ValidationFailed("username must be 2-64 letters, digits or . _ @ -", field="username")
     check_password_strength(data.password)
-    roles = sorted({str(getattr(r, "value", r)) for r in (data.roles or [R.EMPLOYEE])})
-    for role in roles:
-        if role not in R.ALL_ROLES:
-            raise ValidationFailed(f"unknown role {role}", field="roles")
-    if R.ADMIN in roles and not viewer.has(R.ADMIN):
-        raise Forbidden("只有管理员可以授予 ADMIN 角色 (only an ADMIN may grant ADMIN)")
+    roles = _roles(data.roles or [R.EMPLOYEE])
+    refused = D.role_change_violation(viewer.roles, viewer.user_id, None, [], roles)
+    if refused:
+        raise Forbidden(refused, field="roles")
     salary = parse_money(data.monthly_salary, "monthlySalary", allow_zero=True)
     if data.hire_date > date.today() + timedelta(days=366):
         raise ValidationFailed("hireDate is too far in the future", field="hireDate")
@@ -289,7 +348,124 @@ async def create_employee(viewer: Viewer, data: EmployeeData) -> Employee:
         await audit.record(viewer, "employee.create", "employee", employee.id, None, employee_snapshot(employee))
         await audit.record(viewer, "user.create", "user", user.id, None, {"username": username, "roles": roles,
                                                                          "employeeId": employee.id})
+        await _notify_role_change(viewer, user, [], roles)
     return employee
+
+
+@dataclass(frozen=True)
+class EmployeeChange:
+    """What an editor may change on an employee; None leaves a field as it is."""
+
+    name: str | None = None
+    department_code: str | None = None
+    region_code: str | None = None
+    position_code: str | None = None
+    supervisor_no: str | None = None
+    clear_supervisor: bool = False
+    monthly_salary: object | None = None
+    roles: list[str] | None = None
+
+
+async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChange) -> Employee:
+    """ADMIN edits anyone, HR people holding EMPLOYEE/SUPERVISOR only; nobody edits themself.
+    Position and salary move money rules (the limit, the 50% rule): audited and notified to FINANCE."""
+    require_login(viewer)
+    D.require(viewer.roles, D.EDIT_EMPLOYEE)
+    async with atomic():
+        employee = await Employee.filter(id=parse_id(employee_id, "employee")).first()
+        if employee is None:
+            raise NotFound(f"员工 {employee_id} 不存在 (employee not found)")
+        user = await User.filter(employee_id=employee.id).first()
+        current_roles = list(user.roles) if user else []
+        if D.own_money(viewer.employee_id, employee.id):
+            raise Forbidden("不能修改自己的档案 (nobody edits their own record)")
+        if not D.may_edit_person(viewer.roles, current_roles):
+            raise Forbidden("人事只能编辑普通员工和主管 (HR edits employees with EMPLOYEE and SUPERVISOR only)")
+        before = employee_snapshot(employee)
+        if change.name is not None:
+            employee.name = _name(change.name)
+        if change.department_code is not None:
+            department = await Department.filter(code=change.department_code).first()
+            if department is None:
+                raise ValidationFailed(f"unknown department {change.department_code}", field="departmentCode")
+            employee.department_id = department.id  # type: ignore[attr-defined]
+        if change.region_code is not None:
+            region = await Region.filter(code=change.region_code).first()
+            if region is None:
+                raise ValidationFailed(f"unknown region {change.region_code}", field="regionCode")
+            employee.region_id = region.id  # type: ignore[attr-defined]
+        if change.position_code is not None:
+            position = await Position.filter(code=change.position_code).first()
+            if position is None:
+                raise ValidationFailed(f"unknown position {change.position_code}", field="positionCode")
+            employee.position_id = position.id  # type: ignore[attr-defined]
+        if change.clear_supervisor:
+            employee.supervisor_id = None  # type: ignore[attr-defined]
+        elif change.supervisor_no is not None:
+            supervisor = await Employee.filter(employee_no=change.supervisor_no.strip()).first()
+            if supervisor is None:
+                raise ValidationFailed(f"unknown supervisor {change.supervisor_no}", field="supervisorNo")
+            if supervisor.id == employee.id or supervisor.id in await subtree_ids(employee.id):
+                raise ValidationFailed("上级不能是本人或其下属 (a supervisor cannot be the employee or a report)",
+                                       field="supervisorNo")
+            employee.supervisor_id = supervisor.id  # type: ignore[attr-defined]
+        if change.monthly_salary is not None:
+            employee.monthly_salary_fen = to_fen(parse_money(change.monthly_salary, "monthlySalary",
+                                                             allow_zero=True))
+        new_roles = current_roles
+        if change.roles is not None:
+            if user is None:
+                raise ValidationFailed("该员工没有账号 (this employee has no account)", field="roles")
+            new_roles = _roles(change.roles)
+            refused = D.role_change_violation(viewer.roles, viewer.user_id, user.id, current_roles, new_roles)
+            if refused:
+                raise Forbidden(refused, field="roles")
+        after = employee_snapshot(employee)
+        if after != before:
+            await employee.save()
+            await audit.record(viewer, "employee.update", "employee", employee.id, before, after)
+            moved = [k for k in ("positionId", "monthlySalary") if before[k] != after[k]]
+            if moved:
+                position_names = {p.id: p.name for p in await Position.filter(
+                    id__in=[before["positionId"], after["positionId"]])}
+                what = "；".join(
+                    f"岗位 {position_names.get(before['positionId'])} → {position_names.get(after['positionId'])}"
+                    if k == "positionId" else f"月薪 {before[k]} → {after[k]}" for k in moved)
+                await alerts.notify_roles(
+                    viewer, (R.FINANCE,), f"员工岗位或薪资变更：{employee.name}（{employee.employee_no}）",
+                    f"{viewer.username} 修改了 {employee.name} 的{what} "
+                    f"({viewer.username} changed {employee.employee_no}'s position or salary: it moves the loan "
+                    f"limit and the 50% rule)",
+                )
+        if user is not None and sorted(new_roles) != sorted(current_roles):
+            user.roles = new_roles
+            await user.save(update_fields=["roles"])
+            await audit.record(viewer, "user.roles_change", "user", user.id, {"roles": sorted(current_roles)},
+                               {"roles": new_roles, "employeeId": employee.id})
+            await _notify_role_change(viewer, user, current_roles, new_roles)
+    return employee
+
+
+def may_view_position_history(viewer: Viewer) -> bool:
+    return D.may(viewer.roles, D.VIEW_POSITION_HISTORY)
+
+
+@dataclass(frozen=True)
+class PositionChange:
+    at: Any
+    actor: str
+    action: str
+    before: dict | None
+    after: dict | None
+
+
+async def position_histories(position_ids: Sequence[int]) -> list[list[PositionChange]]:
+    """Batch reader: each position's changes from the audit log, oldest first (one query)."""
+    keys = [str(i) for i in set(position_ids)]
+    groups: dict[str, list[PositionChange]] = {k: [] for k in keys}
+    for e in await AuditEntry.filter(object_type="position", object_id__in=keys).order_by("id"):
+        groups[e.object_id].append(PositionChange(e.at, e.actor, e.action, e.before, e.after))
+    return [groups.get(str(i), []) for i in position_ids]
 
 
 async def create_admin(username: str, password: str, actor: Viewer, *, enforce_policy: bool = True) -> User:

@@ -125,3 +125,33 @@ async def clearances(employee_ids: Sequence[int]) -> list[Any]:
     from server.services.offboarding import clearances as batch
 
     return await batch(employee_ids)
+
+
+# ---------------------------------------------------------------- separation of duties
+
+
+async def loan_blocked(ids: Sequence[int]) -> list[str | None]:
+    from server.services.duties import blocked_reasons
+
+    return await blocked_reasons("loan_id", await _by_id(Loan, ids))
+
+
+async def reimbursement_blocked(ids: Sequence[int]) -> list[str | None]:
+    from server.services.duties import blocked_reasons
+
+    return await blocked_reasons("reimbursement_id", await _by_id(Reimbursement, ids))
+
+
+async def position_histories(ids: Sequence[int]) -> list[list[Any]]:
+    from server.services.org import position_histories as batch
+
+    return await batch(ids)
+
+
+async def employee_roles(ids: Sequence[int]) -> list[list[str]]:
+    """The roles of each employee's account (none without an account)."""
+    from server.models import User
+
+    roles = {r["employee_id"]: sorted(r["roles"] or []) for r in await User.filter(
+        employee_id__in=list(set(ids))).values("employee_id", "roles")}
+    return [roles.get(i, []) for i in ids]

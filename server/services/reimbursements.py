@@ -18,9 +18,9 @@ from tortoise.expressions import Q
 from tortoise.functions import Sum
 
 from server.domain import approvals as A
+from server.domain import duties as D
 from server.domain import ledger as L
 from server.domain import offsets as O
-from server.domain import roles as R
 from server.domain.errors import Forbidden, InvalidTransition, ValidationFailed
 from server.domain.money import MAX_AMOUNT, ZERO, from_fen, parse_money, to_fen
 from server.models import (
@@ -43,10 +43,10 @@ from server.services.base import (
     next_sequence,
     parse_id,
     require_login,
-    require_role,
     today,
     utcnow,
 )
+from server.services.duties import check_four_eyes
 from server.services.loans import (
     PURPOSES,
     _actor_may_decide,
@@ -170,17 +170,25 @@ def _check_duplicates_within(lines: list[_Line]) -> None:
             seen_file[f.sha256] = line.order
 
 
-async def _check_duplicates_elsewhere(lines: list[_Line]) -> None:
-    """An invoice number or a voucher file already on another non-rejected reimbursement is refused."""
+async def _check_duplicates_elsewhere(lines: list[_Line], employee_id: int | None = None) -> None:
+    """An invoice number or a voucher file already on another non-rejected reimbursement is refused.
+
+    The submitter is told which of their own reimbursements it collides with, but never another
+    person's document number (finance and the approvers see that on the duplicate warnings)."""
     invoices = [line.invoice_no for line in lines if line.invoice_no]
     if invoices:
         row = await (
             ExpenseLine.filter(invoice_no__in=invoices).exclude(reimbursement__status="REJECTED")
-            .order_by("id").first().values("invoice_no", "reimbursement__number")
+            .order_by("id").first().values("invoice_no", "reimbursement__number", "reimbursement__employee_id")
         )
         if row is not None:
             number, invoice = row["reimbursement__number"], row["invoice_no"]
             index = next(line.order - 1 for line in lines if line.invoice_no == invoice)
+            if not D.own_money(employee_id, row["reimbursement__employee_id"]):
+                raise ValidationFailed(
+                    f"发票号 {invoice} 已被其他报销单使用 (invoice {invoice} was already claimed on another reimbursement)",
+                    field=f"lines.{index}.invoiceNo",
+                )
             raise ValidationFailed(
                 f"发票号 {invoice} 已在报销单 {number} 中使用 (invoice {invoice} was already claimed on {number})",
                 field=f"lines.{index}.invoiceNo", details={"reimbursement": number},
@@ -190,11 +198,17 @@ async def _check_duplicates_elsewhere(lines: list[_Line]) -> None:
         row = await (
             Attachment.filter(sha256__in=digests, expense_line_id__not_isnull=True)
             .exclude(expense_line__reimbursement__status="REJECTED")
-            .order_by("id").first().values("sha256", "expense_line__reimbursement__number")
+            .order_by("id").first().values("sha256", "expense_line__reimbursement__number",
+                                           "expense_line__reimbursement__employee_id")
         )
         if row is not None:
             number = row["expense_line__reimbursement__number"]
             line, f = next((ln, f) for ln in lines for f in ln.files if f.sha256 == row["sha256"])
+            if not D.own_money(employee_id, row["expense_line__reimbursement__employee_id"]):
+                raise ValidationFailed(
+                    f"凭证 {f.filename} 已被其他报销单使用 (this voucher file was already used on another reimbursement)",
+                    field=f"lines.{line.order - 1}.vouchers",
+                )
             raise ValidationFailed(
                 f"凭证 {f.filename} 已在报销单 {number} 中使用 (this voucher file was already used on {number})",
                 field=f"lines.{line.order - 1}.vouchers", details={"reimbursement": number},
@@ -403,7 +417,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
         # Taking the number updates one counter row: every submission waits here for the one
         # before it to commit, so the duplicate checks below see all earlier reimbursements.
         number = f"BX-{on.year}-{await next_sequence(f'reimbursement-{on.year}'):06d}"
-        await _check_duplicates_elsewhere(lines)
+        await _check_duplicates_elsewhere(lines, employee.id)
         loans, _ = await open_loans(employee.id, [a.loan_id for a in requested or []])
         allocations = O.plan(total, requested, loans, employee.id)
         now = utcnow()
@@ -511,15 +525,17 @@ async def decide_reimbursement(
 
 async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursement:
     """FINANCE records that the payable amount was paid out (also when it is 0.00: the claim is closed)."""
-    require_role(viewer, R.FINANCE)
+    require_login(viewer)
+    D.require(viewer.roles, D.PAY_REIMBURSEMENT)
     async with atomic():
         row = await _get_for_update(reimbursement_id)
         if row.status != "APPROVED":
             raise InvalidTransition(
                 f"报销单 {row.number} 状态为 {row.status}，不能付款 (only APPROVED reimbursements are paid)"
             )
-        if row.employee_id == viewer.employee_id:  # type: ignore[attr-defined]
+        if D.own_money(viewer.employee_id, row.employee_id):  # type: ignore[attr-defined]
             raise Forbidden("不能给自己付款 (nobody pays their own reimbursement)")
+        await check_four_eyes(viewer, "reimbursement_id", row.id)
         applied = await ReimbursementOffset.filter(reimbursement_id=row.id, state=APPLIED)
         paid = from_fen(row.total_fen - sum(o.amount_fen for o in applied))
         row.status, row.paid_at = "PAID", utcnow()

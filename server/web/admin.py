@@ -98,21 +98,42 @@ def _position_values(position: dict[str, Any] | None) -> dict[str, str]:
 
 
 async def _position_form(page: Page, values: dict[str, str], existing: bool, errors: dict[str, str] | None = None,
-                         general: list[str] | None = None, status: int = 200) -> Response:
+                         general: list[str] | None = None, status: int = 200,
+                         extra: dict[str, Any] | None = None) -> Response:
     return await page.render("admin/position_form.html", {
         "values": values, "existing": existing, "errors": errors or {}, "general": general or [],
-        "roles": ROLES, "steps": range(1, CHAIN_STEPS + 1),
+        "roles": ROLES, "steps": range(1, CHAIN_STEPS + 1), **(extra or {"history": [], "blocked": []}),
     }, block="form", status=status)
+
+
+POSITION_HISTORY = """
+query { positions { code history { at actor action before after }
+                    blockedLoans { id number amount blockedReason employee { name employeeNo } } } }
+"""
+HISTORY_FIELDS = (("loanLimit", "借款额度"), ("monthlyLoanLimit", "月度限额"), ("settleDays", "报销期限（天）"),
+                  ("approvalChain", "审批链"), ("name", "名称"), ("level", "级别"))
+
+
+def _changes(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fields a position change touched, for the history table (the template formats money and chains)."""
+    before, after = entry.get("before") or {}, entry.get("after") or {}
+    return [{"key": key, "label": label, "before": before.get(key), "after": after.get(key)}
+            for key, label in HISTORY_FIELDS if before.get(key) != after.get(key)]
 
 
 async def position_edit(page: Page, code: str | None = None) -> Response:
     position = None
+    extra: dict[str, Any] = {"history": [], "blocked": []}
     if code is not None:
         data = check_read(await page.gql(POSITIONS))
         position = next((p for p in data["positions"] if p["code"] == code), None)
         if position is None:
             raise PageError(404)
-    return await _position_form(page, _position_values(position), existing=position is not None)
+        if page.has("ADMIN", "HR", "FINANCE", "AUDITOR"):
+            found = next(p for p in check_read(await page.gql(POSITION_HISTORY))["positions"] if p["code"] == code)
+            extra = {"history": [{**h, "changes": _changes(h)} for h in reversed(found["history"])],
+                     "blocked": found["blockedLoans"]}
+    return await _position_form(page, _position_values(position), existing=position is not None, extra=extra)
 
 
 async def position_save(page: Page) -> Response:
@@ -212,6 +233,99 @@ async def employee_create(page: Page) -> Response:
     return await _employees(page, values, result.field_errors(EMPLOYEE_FIELDS),
                             result.general_errors(EMPLOYEE_FIELDS), status=200 if page.htmx else 422,
                             block="create")
+
+
+# ---------------------------------------------------------------- editing an employee (roles, position, salary)
+
+EMPLOYEE_EDIT = """
+query($id: ID!) {
+  employee(id: $id) {
+    id employeeNo name monthlySalary roles status
+    department { code } region { code } position { code } supervisor { employeeNo }
+  }
+}
+"""
+UPDATE_EMPLOYEE = """
+mutation($id: ID!, $input: EmployeeUpdateInput!) { updateEmployee(id: $id, input: $input) { id employeeNo } }
+"""
+UPDATE_FIELDS = {"name", "departmentCode", "regionCode", "positionCode", "supervisorNo", "monthlySalary", "roles"}
+
+
+def _employee_values(e: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": e["name"], "departmentCode": e["department"]["code"], "regionCode": e["region"]["code"],
+        "positionCode": e["position"]["code"], "supervisorNo": e["supervisor"]["employeeNo"] if e["supervisor"] else "",
+        "monthlySalary": e["monthlySalary"], "roles": list(e["roles"]),
+    }
+
+
+async def _employee_form(page: Page, employee_id: str, values: dict[str, Any] | None = None,
+                         errors: dict[str, str] | None = None, general: list[str] | None = None,
+                         status: int = 200) -> Response:
+    employee = check_read(await page.gql(EMPLOYEE_EDIT, {"id": employee_id}))["employee"]
+    if employee is None:
+        raise PageError(404)
+    choices = check_read(await page.gql(FORM_CHOICES))
+    return await page.render("admin/employee_form.html", {
+        "employee": employee, "values": values or _employee_values(employee), "errors": errors or {},
+        "general": general or [], "choices": choices, "roles": ROLES,
+        "saved": page.request.query_params.get("saved") == "1",
+    }, block="form", status=status)
+
+
+async def employee_edit(page: Page, employee_id: str) -> Response:
+    return await _employee_form(page, employee_id)
+
+
+async def employee_update(page: Page, employee_id: str) -> Response:
+    values: dict[str, Any] = {name: page.value(name) for name in
+                              ("name", "departmentCode", "regionCode", "positionCode", "supervisorNo", "monthlySalary")}
+    values["roles"] = [r for r in page.form.getlist("roles") if isinstance(r, str)] if page.form else []
+    errors: dict[str, str] = {}
+    variables = {"id": employee_id, "input": {
+        **{k: values[k] for k in ("name", "departmentCode", "regionCode", "positionCode")},
+        "supervisorNo": values["supervisorNo"],
+        "monthlySalary": forms.amount(page, values["monthlySalary"], "monthlySalary", errors),
+        "roles": values["roles"] or ["EMPLOYEE"],
+    }}
+    if errors:
+        return await _employee_form(page, employee_id, values, errors, status=200 if page.htmx else 422)
+    result = await page.gql(UPDATE_EMPLOYEE, variables)
+    _refuse_if_no_form(page, result)
+    if result.ok:
+        return page.redirect(f"/admin/employees/{employee_id}?saved=1")
+    return await _employee_form(page, employee_id, values, result.field_errors(UPDATE_FIELDS),
+                                result.general_errors(UPDATE_FIELDS), status=200 if page.htmx else 422)
+
+
+# ---------------------------------------------------------------- company settings (ADMIN)
+
+SETTINGS = "query { companySettings { key value description } }"
+SET_SETTING = """
+mutation($key: String!, $value: JSON!) { setCompanySetting(key: $key, value: $value) { key value } }
+"""
+
+
+async def _settings(page: Page, general: list[str] | None = None, status: int = 200) -> Response:
+    data = check_read(await page.gql(SETTINGS))
+    return await page.render("admin/settings.html", {
+        "settings": data["companySettings"], "general": general or [],
+        "saved": page.request.query_params.get("saved"),
+    }, status=status)
+
+
+async def settings_page(page: Page) -> Response:
+    return await _settings(page)
+
+
+async def settings_save(page: Page) -> Response:
+    key = page.value("key")
+    result = await page.gql(SET_SETTING, {"key": key, "value": page.value("value") == "1"})
+    if not page.has("ADMIN"):
+        refuse_if_forbidden(result)
+    if result.ok:
+        return page.redirect(f"/admin/settings?saved={key}")
+    return await _settings(page, [e.message for e in result.errors], status=422)
 
 
 async def admin_index(page: Page) -> Response:

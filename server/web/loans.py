@@ -118,8 +118,8 @@ query {
 LOAN = """
 query($id: ID!) {
   loan(id: $id) {
-    id number amount purpose description expectedSettleDate status rejectionReason outstanding daysOverdue
-    createdAt disbursedAt settledAt
+    id number amount purpose description expectedSettleDate status rejectionReason blockedReason outstanding
+    daysOverdue createdAt disbursedAt settledAt
     employee { id name employeeNo position { name } department { name } }
     approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
     ledger { id kind delta note recordedAt }

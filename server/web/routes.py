@@ -71,6 +71,10 @@ def web_routes() -> list[Any]:
         Route("/admin/positions/{code}", view(admin.position_edit), methods=["GET"]),
         Route("/admin/employees", view(admin.employees_page), methods=["GET"]),
         Route("/admin/employees", view(admin.employee_create), methods=["POST"]),
+        Route("/admin/employees/{employee_id}", view(admin.employee_edit), methods=["GET"]),
+        Route("/admin/employees/{employee_id}", view(admin.employee_update), methods=["POST"]),
+        Route("/admin/settings", view(admin.settings_page), methods=["GET"]),
+        Route("/admin/settings", view(admin.settings_save), methods=["POST"]),
         Route("/admin/{kind:str}", view(admin.codes_page), methods=["GET"]),
         Route("/admin/{kind:str}", view(admin.codes_save), methods=["POST"]),
     ]

@@ -257,7 +257,7 @@ async def test_invalid_lines_are_validation(gql, db):
     assert await Reimbursement.all().count() == 0
 
 
-async def test_duplicate_invoice_names_the_earlier_reimbursement(gql, db):
+async def test_duplicate_invoice_hides_another_persons_number(gql, db):
     await make_org()
     await colleague()
     sales, other = await token("sales"), await token("sales2")
@@ -266,7 +266,12 @@ async def test_duplicate_invoice_names_the_earlier_reimbursement(gql, db):
     # Another employee, different spacing and case: the same invoice.
     err = await gql.error(SUBMIT, claim("100.00", invoices=["fp20260001"]), token=other)
     assert err["extensions"] == {"code": "VALIDATION", "field": "lines.0.invoiceNo"}
-    assert first["number"] in err["message"]
+    # The employee is refused without the other person's document number ...
+    assert first["number"] not in err["message"] and "FP20260001" in err["message"]
+    # ... while a second claim of one's own names the earlier reimbursement.
+    own = await gql.error(SUBMIT, claim("100.00", invoices=["FP20260001"]), token=sales)
+    assert own["extensions"]["field"] == "lines.0.invoiceNo" and first["number"] in own["message"]
+    assert await Reimbursement.all().count() == 1
     # Once the first claim is rejected, the invoice may be claimed again.
     err = await gql.error(DECIDE, {"id": first["id"], "d": "REJECT"}, token=await token("manager"))
     assert err["extensions"]["code"] == "VALIDATION"  # a rejection needs a comment
@@ -371,7 +376,7 @@ async def test_vouchers_upload_and_missing_ones_are_flagged(gql, client, db):
     assert [ln["voucherMissing"] for ln in r["lines"]] == [False, True, True]
 
 
-async def test_duplicate_voucher_file_names_the_earlier_reimbursement(gql, client, db):
+async def test_duplicate_voucher_file_hides_another_persons_number(gql, client, db):
     await make_org()
     await colleague()
     sales, other = await token("sales"), await token("sales2")
@@ -383,7 +388,7 @@ async def test_duplicate_voucher_file_names_the_earlier_reimbursement(gql, clien
         "variables.input.lines.0.vouchers.0": ("renamed.png", png_bytes(42), "image/png")}, other)
     err = body["errors"][0]
     assert err["extensions"] == {"code": "VALIDATION", "field": "lines.0.vouchers"}
-    assert number in err["message"]
+    assert number not in err["message"] and "renamed.png" in err["message"]
     # The same file twice in one claim.
     body = await upload(client, SUBMIT, with_vouchers(claim("1.00", "2.00"), [1, 1]), {
         "variables.input.lines.0.vouchers.0": ("a.pdf", pdf_bytes("x"), "application/pdf"),

@@ -235,7 +235,8 @@ async def test_concurrent_duplicate_invoice_across_employees(db):
     ok = [r for r in results if isinstance(r, Reimbursement)]
     refused = [r for r in results if isinstance(r, ValidationFailed)]
     assert len(ok) == 1 and len(refused) == 1, results
-    assert ok[0].number in refused[0].message
+    assert ok[0].number not in refused[0].message  # another person's document number stays hidden
+    assert "FP-2026-7788" in refused[0].message
     assert await ExpenseLine.filter(invoice_no="FP-2026-7788").count() == 1
 
 
@@ -358,4 +359,8 @@ async def test_invoice_numbers_are_normalized(db):
     with pytest.raises(ValidationFailed) as info:
         await svc.submit_reimbursement(await viewer_of("hr"), svc.ReimbursementData(
             lines=[line("10.00", invoice_no="FP0012")]))
+    assert "FP0012" in info.value.message and r.number not in info.value.message
+    with pytest.raises(ValidationFailed) as info:  # the same person again: told which of their own claims
+        await svc.submit_reimbursement(await viewer_of("sales"), svc.ReimbursementData(
+            lines=[line("10.00", invoice_no="fp0012")]))
     assert r.number in info.value.message

@@ -169,7 +169,7 @@ async def test_hr_granting_admin_sees_the_refusal_above_the_form(browser, db):
         "roles": ["EMPLOYEE", "ADMIN"]})
     assert response.status_code == 422
     text = text_of(response.text)
-    assert "只有管理员可以授予 ADMIN 角色" in text and 'value="钱七"' in response.text
+    assert "只有管理员可以授予或撤销 ADMIN" in text and 'value="钱七"' in response.text
     assert not await Employee.filter(employee_no="S4").exists()
 
 

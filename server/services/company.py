@@ -1,0 +1,79 @@
+"""Company settings: a small key/value table of rules (FOUR_EYES_PAYOUT …), changed by ADMIN only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from server.domain import duties as D
+from server.domain.errors import ValidationFailed
+from server.models import CompanySetting
+from server.services import audit
+from server.services.base import Viewer, atomic, require_login, utcnow
+
+FOUR_EYES_PAYOUT = "FOUR_EYES_PAYOUT"
+
+
+@dataclass(frozen=True)
+class Definition:
+    key: str
+    default: Any
+    kind: type
+    description: str
+
+
+# The known settings, their defaults and types. Later issues add theirs here (risk thresholds …).
+DEFINITIONS: dict[str, Definition] = {
+    FOUR_EYES_PAYOUT: Definition(
+        FOUR_EYES_PAYOUT, False, bool,
+        "开启后，放款或支付报销的人不能是审批过该申请的人 (when on, whoever pays out must not have approved it)",
+    ),
+}
+
+
+def _definition(key: str) -> Definition:
+    definition = DEFINITIONS.get((key or "").strip())
+    if definition is None:
+        raise ValidationFailed(f"未知的公司设置 {key} (unknown company setting)", field="key")
+    return definition
+
+
+async def get_setting(key: str) -> Any:
+    """The stored value, or the default. No viewer: services read settings to apply them."""
+    definition = _definition(key)
+    row = await CompanySetting.filter(key=definition.key).first()
+    return definition.default if row is None or row.value is None else row.value
+
+
+async def list_settings(viewer: Viewer) -> list[tuple[Definition, Any]]:
+    require_login(viewer)
+    stored = {r.key: r.value for r in await CompanySetting.filter(key__in=list(DEFINITIONS))}
+    out = []
+    for key, definition in DEFINITIONS.items():
+        value = stored.get(key)
+        out.append((definition, definition.default if value is None else value))
+    return out
+
+
+async def set_setting(viewer: Viewer, key: str, value: Any) -> Any:
+    """ADMIN only; audited with before and after. Returns the new value."""
+    require_login(viewer)
+    D.require(viewer.roles, D.EDIT_SETTING)
+    definition = _definition(key)
+    if not isinstance(value, definition.kind):
+        raise ValidationFailed(f"{definition.key} 需要 {definition.kind.__name__} 类型的值 (wrong value type)",
+                               field="value")
+    async with atomic():
+        row = await CompanySetting.filter(key=definition.key).first()
+        before = definition.default if row is None or row.value is None else row.value
+        if row is None:
+            row = await CompanySetting.create(key=definition.key, value=value, updated_at=utcnow(),
+                                              updated_by_id=viewer.user_id)
+        elif before != value:
+            row.value, row.updated_at, row.updated_by_id = value, utcnow(), viewer.user_id  # type: ignore[attr-defined]
+            await row.save()
+        if before != value:
+            await audit.record(viewer, "setting.update", "setting", definition.key,
+                               {"key": definition.key, "value": before}, {"key": definition.key, "value": value})
+    return value
+
