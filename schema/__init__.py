@@ -9,7 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from graphql.pyutils import did_you_mean
+from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.errors import ErrorCodes
@@ -46,7 +48,25 @@ def _limits() -> list[Any]:
     ]
 
 
+def show_schema_hints(debug: bool) -> None:
+    """"Did you mean …" suggestions only with DEBUG: clients read the published schema.graphql.
+
+    graphql-core builds every suggestion (fields, arguments, enum values, input fields, types) with
+    `did_you_mean`, which offers none when its MAX_LENGTH is 0; strawberry's validation call has no
+    `hide_suggestions` argument to pass instead.
+    """
+    did_you_mean.MAX_LENGTH = 5 if debug else 0
+
+
+def _introspection() -> list[Any]:
+    # Introspection (and GraphiQL, which needs it) only with DEBUG.
+    return [] if get_settings().debug else [DisableIntrospection]
+
+
+show_schema_hints(get_settings().debug)
+
 schema = QingkuanSchema(
-    query=Query, mutation=Mutation, extensions=[ErrorCodes, *_limits()],
+    query=Query, mutation=Mutation, extensions=[ErrorCodes, *_introspection(), *_limits()],
     scalar_overrides={Decimal: DecimalScalar},
+    config=StrawberryConfig(disable_field_suggestions=not get_settings().debug),
 )
