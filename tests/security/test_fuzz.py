@@ -30,7 +30,7 @@ from schemathesis.graphql import nodes
 
 from server.settings import ROOT
 from tests.conftest import IS_POSTGRES, TEST_DATABASE_URL, _recreate_postgres
-from tests.e2e.test_server import clean_env, free_port
+from tests.e2e.test_server import clean_env, free_port, wait_until_healthy
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "250"))
 SECONDS = float(os.environ.get("FUZZ_SECONDS", "120"))  # per token: examples left after this are not sent
@@ -105,16 +105,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
                                 stderr=subprocess.STDOUT)
     srv = Server(f"http://127.0.0.1:{port}", proc, log)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, f"server exited with {proc.returncode}:\n{srv.output()}"
-            try:
-                if httpx.get(f"{srv.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"server did not answer /healthz:\n{srv.output()}"
-            time.sleep(0.2)
+        wait_until_healthy(proc, srv.url, srv.output, seconds=120)  # the demo company loads first
         yield srv
     finally:
         proc.terminate()

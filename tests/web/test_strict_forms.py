@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import timedelta
 
 from server.models import Department, Employee, Loan
 from server.services.base import today
 from tests.factories import make_org
 from tests.web.conftest import text_of
+from tests.web.test_admin import field_error
 
 EMPLOYEE_FORM = {
     "employeeNo": "S9", "name": "赵九", "departmentCode": "SALES", "regionCode": "XA", "positionCode": "SALES",
     "monthlySalary": "7000.00", "hireDate": "2025-03-01", "username": "zhaojiu", "password": "long-enough-1",
 }
-
-
-def field_error(page: str, name: str) -> str | None:
-    found = re.search(rf'<small class="err" id="e-{name}">([^<]*)</small>', page)
-    return html.unescape(found.group(1)) if found else None
 
 
 async def test_loan_form_shows_amount_description_and_date_limits(browser, db):
