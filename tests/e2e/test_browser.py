@@ -130,7 +130,7 @@ def test_login_positions_and_live_application_preview(server, chromium, width):
     page.locator('a[href="/admin/positions/SALES"]').click()
     page.fill("#f-loanLimit", "10.001")
     page.get_by_role("button", name="保存").click()
-    expect(page.locator("#e-loanLimit")).to_have_text("loanLimit has more than two decimal places")
+    expect(page.locator("#e-loanLimit")).to_have_text("金额最多两位小数 (money has more than two decimal places)")
     expect(page).to_have_url(re.compile(r"/admin/positions/SALES$"))
     shot("position-inline-error")
 
