@@ -5,14 +5,23 @@ Each area module contributes a Query and a Mutation class; they are merged here.
 
 from __future__ import annotations
 
+import importlib
 from decimal import Decimal
 from typing import Any
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.errors import ErrorCodes
+from schema.rules import NoNulInStrings
 from schema.scalars import DecimalScalar
 from schema.types.accounts import AccountMutation, AccountQuery
 from schema.types.alerts import AlertMutation, AlertQuery
@@ -53,7 +62,26 @@ def _limits() -> list[Any]:
     ]
 
 
+def show_schema_hints(debug: bool) -> None:
+    """"Did you mean …" suggestions only with DEBUG: clients read the published schema.graphql.
+
+    graphql-core builds every suggestion (fields, arguments, enum values, input fields, types) with
+    `did_you_mean`, which offers none when its MAX_LENGTH is 0; strawberry's validation call has no
+    `hide_suggestions` argument to pass instead.
+    """
+    # The module, not the function of the same name that graphql.pyutils exports.
+    importlib.import_module("graphql.pyutils.did_you_mean").MAX_LENGTH = 5 if debug else 0
+
+
+def _introspection() -> list[Any]:
+    # Introspection (and GraphiQL, which needs it) only with DEBUG.
+    return [] if get_settings().debug else [DisableIntrospection]
+
+
+show_schema_hints(get_settings().debug)
+
 schema = QingkuanSchema(
-    query=Query, mutation=Mutation, extensions=[ErrorCodes, *_limits()],
+    query=Query, mutation=Mutation, extensions=[ErrorCodes, *_introspection(), *_limits(), lambda: AddValidationRules([NoNulInStrings])],
     scalar_overrides={Decimal: DecimalScalar},
+    config=StrawberryConfig(disable_field_suggestions=not get_settings().debug),
 )

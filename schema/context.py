@@ -43,15 +43,29 @@ def client_request_id(request: Request) -> str | None:
     return None
 
 
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() != "bearer ":
+        return None
+    return header[7:].strip()
+
+
+async def bearer_viewer(request: Request, request_id: str | None) -> Viewer:
+    """The viewer an API token stands for (anonymous when it is unknown, expired or revoked).
+
+    Used by /graphql and by the file downloads, so a token means the same everywhere."""
+    token = bearer_token(request)
+    row = await auth.token_for(token) if token else None
+    if row is None:
+        return Viewer(user_id=None, username="anonymous", request_id=request_id)
+    return auth.viewer_for(row.user, request_id, token_id=row.id)
+
+
 async def viewer_from_request(request: Request) -> Viewer:
     """Bearer token (API clients) or the session cookie (browsers; CSRF header required on /graphql)."""
     request_id = getattr(request.state, "request_id", None) or new_request_id(request)
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        token = await auth.token_for(header[7:].strip())
-        if token is None:
-            return Viewer(user_id=None, username="anonymous", request_id=request_id)
-        return auth.viewer_for(token.user, request_id, token_id=token.id)
+    if bearer_token(request) is not None:
+        return await bearer_viewer(request, request_id)
     key = request.cookies.get(auth.SESSION_COOKIE)
     if key:
         session = await auth.session_for_key(key)

@@ -12,6 +12,30 @@ from server.domain.errors import DomainError
 
 log = logging.getLogger("qingkuan.graphql")
 MASKED_MESSAGE = "内部错误，请联系管理员 (unexpected error; it has been logged)"
+UNAVAILABLE_MESSAGE = "服务暂时不可用，请稍后重试 (the database or the job queue is unavailable; retry later)"
+
+
+def _outage_errors() -> tuple[type[BaseException], ...]:
+    """Connection failures of the database (asyncpg, Tortoise) and of Redis (the job queue)."""
+    import asyncpg
+    import redis.exceptions
+    from tortoise.exceptions import DBConnectionError
+
+    return (
+        DBConnectionError, asyncpg.PostgresConnectionError, asyncpg.exceptions.CannotConnectNowError,
+        asyncpg.exceptions.TooManyConnectionsError, asyncpg.exceptions.ConnectionDoesNotExistError,
+        redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+        ConnectionError,  # the OS refused or reset the socket (ConnectionRefusedError, ConnectionResetError)
+    )
+
+
+def _is_outage(error: BaseException | None) -> bool:
+    seen = 0
+    while error is not None and seen < 5:  # Tortoise wraps the driver's error (raise ... from)
+        if isinstance(error, _outage_errors()):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
 
 
 def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
@@ -32,6 +56,11 @@ def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         extensions.setdefault("code", "VALIDATION")
         return GraphQLError(error.message, error.nodes, error.source, error.positions, error.path, None,
                             extensions)
+    if _is_outage(original):
+        # The database or the job queue is unreachable: nothing the client did; retry later.
+        log.warning("outage (request %s) at %s: %r", request_id, error.path, original)
+        return GraphQLError(UNAVAILABLE_MESSAGE, error.nodes, error.source, error.positions, error.path, None,
+                            {"code": "UNAVAILABLE", "requestId": request_id})
     log.error("unexpected error (request %s) at %s", request_id, error.path,
               exc_info=(type(original), original, original.__traceback__))
     return GraphQLError(MASKED_MESSAGE, error.nodes, error.source, error.positions, error.path, None,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import strawberry
 
 from server.domain.money import CENT
+from server.domain.validation import amount_text_error
 
 
 def _serialize(value: Decimal) -> str:
@@ -14,18 +15,13 @@ def _serialize(value: Decimal) -> str:
 
 
 def _parse(value: object) -> Decimal:
-    # Literals arrive as their source text; JSON numbers as int or float (parsed through repr,
-    # never used as binary floats). Range and places are checked by the services.
-    if isinstance(value, bool):
-        raise ValueError("money must be a string such as \"12000.00\"")
-    text = repr(value) if isinstance(value, float) else str(value).strip()
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount of money") from None
-    if not amount.is_finite():
-        raise ValueError(f"{value!r} is not an amount of money")
-    return amount
+    # Only a JSON string of ASCII digits with at most two decimals: a JSON number (a float to every
+    # JSON parser), an exponent, a sign, full-width digits, NaN or Infinity never reach the arithmetic.
+    # Whether zero is allowed is the services' rule.
+    error = amount_text_error(value)
+    if error is not None:
+        raise ValueError(error)
+    return Decimal(str(value))
 
 
 DecimalScalar = strawberry.scalar(

@@ -7,10 +7,11 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from cross_web import HTTPException as StrawberryHTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,6 +29,55 @@ log = logging.getLogger("qingkuan")
 class QingkuanGraphQL(GraphQL):
     async def get_context(self, request: Any, response: Any = None) -> Context:
         return await build_context(request=request, response=response)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            value = super().decode_json(data)
+        except RecursionError:
+            raise StrawberryHTTPException(400, "JSON 嵌套过深 (the JSON is nested too deeply)") from None
+        except ValueError as exc:  # JSONDecodeError, and integers beyond Python's digit limit
+            raise StrawberryHTTPException(400, "请求体不是有效的 JSON (the request body is not valid JSON)") from exc
+        if _has_nul(value):
+            # Text columns cannot hold NUL (PostgreSQL refuses it): refused here for every argument at once.
+            raise StrawberryHTTPException(400, "请求含有 NUL 字符 (the request contains a NUL character)")
+        if isinstance(value, list):
+            raise StrawberryHTTPException(400, "不支持批量请求 (batching is not supported: send one operation)")
+        if not isinstance(value, dict):
+            raise StrawberryHTTPException(400, "请求体须为 JSON 对象 (the request body must be a JSON object)")
+        return value
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        # As the parent class, but a refused request is answered as GraphQL errors, not plain text.
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except StrawberryHTTPException as exc:
+            response = _graphql_error(_http_reason(exc), exc.status_code)
+        await response(scope, receive, send)
+
+
+def _has_nul(value: object) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _http_reason(exc: StrawberryHTTPException) -> str:
+    reason = exc.reason
+    if "(" in reason:  # already "中文 (English)"
+        return reason
+    return f"请求无效 ({reason})"
 
 
 class RequestIdMiddleware:
@@ -56,15 +106,123 @@ class RequestIdMiddleware:
                     b"x-content-type-options": b"nosniff",
                     b"x-frame-options": b"DENY",
                     b"referrer-policy": b"same-origin",
+                    **security_headers(scope),
                 }
                 headers.extend((k, v) for k, v in extra.items() if k not in present)
             await send(message)
 
+        started = False
+
+        async def send_tracking(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_with_headers(message)
+
         try:
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, receive, send_tracking)
+        except Exception:
+            # Starlette's own 500 page is sent outside this middleware, without the headers above:
+            # send it from here, then let the error propagate to be logged as usual.
+            if not started:
+                await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send_with_headers)
+            raise
         finally:
             audit_client_request_id.reset(client_token)
             audit_request_id.reset(server_token)
+
+
+# No inline scripts anywhere (htmx is configured by a meta tag, page scripts are static files);
+# inline style attributes remain in a few templates, hence 'unsafe-inline' for styles only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def security_headers(scope: Scope) -> dict[bytes, bytes]:
+    if get_settings().debug and scope.get("path") == "/graphql" and scope.get("method") == "GET":
+        # GraphiQL (DEBUG only) loads its scripts from a CDN and starts with an inline script.
+        return {}
+    return {b"content-security-policy": CONTENT_SECURITY_POLICY.encode()}
+
+
+GRAPHQL_MAX_BODY = 1024 * 1024  # a JSON request to /graphql; multipart uploads have their own limit
+FORM_MAX_BODY = 64 * 1024  # a page's form post without files
+
+
+def _graphql_error(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": "VALIDATION"}}]},
+                        status_code=status)
+
+
+class BodyLimitMiddleware:
+    """413 for a request body beyond its need, whether announced (Content-Length) or streamed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    @staticmethod
+    def limit_for(scope: Scope) -> int | None:
+        if scope.get("method") not in ("POST", "PUT", "PATCH"):
+            return None
+        content_type = ""
+        for key, value in scope.get("headers", []):
+            if key == b"content-type":
+                content_type = value.decode("latin-1").lower()
+        settings = get_settings()
+        if content_type.startswith("multipart/"):
+            from server.web.reimbursements import FORM_MAX_FILES
+
+            # Every file part of the largest form at its largest, plus room for the other fields; each
+            # page (server/web/core.py) and the storage layer still apply their own, smaller limits.
+            return settings.max_upload_bytes * FORM_MAX_FILES + 1024 * 1024
+        if scope.get("path") == "/graphql":
+            return GRAPHQL_MAX_BODY
+        return FORM_MAX_BODY
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.limit_for(scope) if scope["type"] == "http" else None
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
+        for key, value in scope.get("headers", []):
+            if key == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._too_large(scope, receive, send)
+                return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Any:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge()
+            return message
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await self._too_large(scope, receive, send)
+
+    @staticmethod
+    async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("path") == "/graphql":
+            response: Response = _graphql_error("请求体过大 (request body too large)", 413)
+        else:
+            response = PlainTextResponse("请求体过大 (request body too large)", status_code=413)
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
 
 
 async def healthz(request: Request) -> Response:
@@ -99,6 +257,6 @@ def create_app(settings: Settings | None = None, *, with_lifespan: bool = True) 
     return Starlette(
         debug=settings.debug,
         routes=routes(settings),
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[Middleware(RequestIdMiddleware), Middleware(BodyLimitMiddleware)],
         lifespan=lifespan if with_lifespan else None,
     )

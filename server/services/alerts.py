@@ -36,6 +36,7 @@ from tortoise.transactions import in_transaction
 
 from server.domain import duties as D
 from server.domain import roles as R
+from server.domain import validation as V
 from server.domain.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from server.models import Alert, AlertRecipient, Employee, Notification, User
 from server.services import audit
@@ -318,7 +319,7 @@ def _alert_snapshot(alert: Alert) -> dict:
 
 async def resolve_alert(viewer: Viewer, alert_id: Any, note: str | None = None) -> Alert:
     require_login(viewer)
-    note = (note or "").strip() or None
+    note = V.clean_text(note, "note", V.REASON)
     if note and len(note) > MAX_NOTE:
         raise ValidationFailed(f"note is longer than {MAX_NOTE} characters", field="note")
     async with atomic():

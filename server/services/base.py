@@ -88,12 +88,21 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(get_settings().tz).date()
 
 
+def lookup_id(value: Any) -> int:
+    """A row id from an API id: ASCII digits only (no sign, spaces, '_' or other scripts' digits).
+
+    0, which no row has, for a malformed id: a lookup then finds nothing, as for an unknown id.
+    """
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not (0 < len(text) <= 18 and text.isascii() and text.isdigit()):
+        return 0
+    number = int(text)
+    return number if 0 < number <= 2**62 else 0
+
+
 def parse_id(value: Any, what: str = "id") -> int:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        raise NotFound(f"{what} {value!r} not found") from None
-    if number <= 0 or number > 2**62:
+    number = lookup_id(value)
+    if not number:
         raise NotFound(f"{what} {value!r} not found")
     return number
 

@@ -15,6 +15,7 @@ from server.domain import approvals as A
 from server.domain import duties as D
 from server.domain import ledger as L
 from server.domain import roles as R
+from server.domain import validation as V
 from server.domain.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from server.domain.money import ZERO, fmt, from_fen, parse_money, to_fen
 from server.domain.quota import LoanSnapshot, Quota, compute_quota, rejection_reason
@@ -26,8 +27,8 @@ from server.services.base import (
     atomic,
     get_locked,
     lock_employee,
+    lookup_id,
     next_sequence,
-    parse_id,
     require_login,
     require_role,
     today,
@@ -137,7 +138,7 @@ def _actor_may_decide(viewer: Viewer, row: ApprovalStep, applicant_id: int) -> b
 
 async def get_loan(viewer: Viewer, loan_id: Any) -> Loan | None:
     require_login(viewer)
-    loan = await Loan.filter(id=parse_id(loan_id, "loan")).first()
+    loan = await Loan.filter(id=lookup_id(loan_id)).first()
     if loan is None:
         return None
     if not await can_see_loan(viewer, loan):
@@ -226,7 +227,7 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
     purpose = str(getattr(application.purpose, "value", application.purpose))
     if purpose not in PURPOSES:
         raise ValidationFailed(f"unknown purpose {purpose}", field="purpose")
-    description = (application.description or "").strip()
+    description = V.clean_text(application.description, "description", V.TEXT) or ""
     if not description:
         raise ValidationFailed("请填写借款用途说明 (description is required)", field="description")
     if len(description) > MAX_DESCRIPTION:
@@ -235,7 +236,7 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
     if application.expected_settle_date is not None and application.expected_settle_date < on:
         raise ValidationFailed("预计报销日期不能早于今天 (expected settle date is in the past)",
                                field="expectedSettleDate")
-    if application.expected_settle_date is not None and application.expected_settle_date > on + timedelta(days=366):
+    if application.expected_settle_date is not None and application.expected_settle_date > on + timedelta(days=V.MAX_SETTLE_DAYS):
         raise ValidationFailed("expected settle date is more than a year away", field="expectedSettleDate")
     files: list[StoredFile] = await store_uploads(application.attachments, DOCUMENT_TYPES, "attachments")
 
@@ -313,7 +314,7 @@ async def decide_chain(
 
 async def decide_loan(viewer: Viewer, loan_id: Any, decision: str, comment: str | None = None) -> Loan:
     require_login(viewer)
-    decision = str(getattr(decision, "value", decision))
+    decision, comment = str(getattr(decision, "value", decision)), V.clean_text(comment, "comment", V.TEXT)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
         if loan.status != "PENDING_APPROVAL":
@@ -430,7 +431,7 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
         raise ValidationFailed(f"unknown settlement method {method}", field="method")
     require_role(viewer, *SETTLE_ROLES[method])
     value = parse_money(amount)
-    note = (note or "").strip() or None
+    note = V.clean_text(note, "note", V.NOTE)
     if method == L.WRITE_OFF and not note:
         raise ValidationFailed("核销必须填写原因 (a write-off needs the reason in note)", field="note")
     if note and len(note) > 500:

@@ -27,6 +27,7 @@ from server.domain import clearance as C
 from server.domain import duties as D
 from server.domain import ledger as L
 from server.domain import roles as R
+from server.domain import validation as V
 from server.domain.errors import (
     ClearanceBlocked,
     Conflict,
@@ -54,6 +55,7 @@ from server.services.base import (
     get_locked,
     local_date,
     lock_employee,
+    lookup_id,
     paginate,
     parse_id,
     require_login,
@@ -162,7 +164,7 @@ async def can_see_offboarding(viewer: Viewer, offboarding: Offboarding) -> bool:
 
 async def get_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding | None:
     require_login(viewer)
-    row = await Offboarding.filter(id=parse_id(offboarding_id, "offboarding")).first()
+    row = await Offboarding.filter(id=lookup_id(offboarding_id)).first()
     if row is None:
         return None
     if not await can_see_offboarding(viewer, row):
@@ -215,7 +217,7 @@ async def start_offboarding(
         raise Forbidden("只有人事或员工本人可以发起离职 (only HR or the employee themself may start an offboarding)")
     if not isinstance(last_working_day, date) or isinstance(last_working_day, datetime):
         raise ValidationFailed("lastWorkingDay must be a date", field="lastWorkingDay")
-    reason = (reason or "").strip() or None
+    reason = V.clean_text(reason, "reason", V.REASON)
     if reason and len(reason) > MAX_REASON:
         raise ValidationFailed(f"reason is longer than {MAX_REASON} characters", field="reason")
     on = today()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,13 +15,24 @@ from tortoise.expressions import Q
 from server import auth
 from server.domain import duties as D
 from server.domain import roles as R
+from server.domain import validation as V
 from server.domain.approvals import validate_chain
 from server.domain.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated, ValidationFailed
 from server.domain.money import from_fen, parse_money, to_fen
 from server.domain.passwords import check_password
 from server.models import AuditEntry, Department, Employee, LoginCounter, Position, Region, User
 from server.services import alerts, audit
-from server.services.base import Page, Viewer, atomic, paginate, parse_id, require_login, require_role, utcnow
+from server.services.base import (
+    Page,
+    Viewer,
+    atomic,
+    lookup_id,
+    paginate,
+    parse_id,
+    require_login,
+    require_role,
+    utcnow,
+)
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
@@ -38,13 +49,8 @@ def _code(value: str, field: str = "code") -> str:
     return value
 
 
-def _name(value: str, field: str = "name", max_len: int = 100) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationFailed(f"{field} is required", field=field)
-    if len(value) > max_len:
-        raise ValidationFailed(f"{field} is longer than {max_len} characters", field=field)
-    return value
+def _name(value: str, field: str = "name", max_len: int = V.NAME) -> str:
+    return V.required_text(value, field, max_len)
 
 
 def position_snapshot(p: Position) -> dict:
@@ -128,7 +134,7 @@ async def visible_page(
 
 async def get_employee(viewer: Viewer, employee_id: object) -> Employee | None:
     require_login(viewer)
-    employee = await Employee.filter(id=parse_id(employee_id, "employee")).first()
+    employee = await Employee.filter(id=lookup_id(employee_id)).first()
     if employee is None:
         return None
     if not await can_see_employee(viewer, employee):
@@ -227,8 +233,7 @@ async def upsert_position(viewer: Viewer, data: PositionData) -> Position:
         None if data.monthly_loan_limit in (None, "")
         else parse_money(data.monthly_loan_limit, "monthlyLoanLimit", allow_zero=True)
     )
-    if not 1 <= data.settle_days <= 365:
-        raise ValidationFailed("settleDays must be between 1 and 365", field="settleDays")
+    V.check_settle_days(data.settle_days)
     chain = validate_chain([str(getattr(r, "value", r)) for r in data.approval_chain])
     values: dict[str, Any] = {
         "name": name, "level": data.level, "loan_limit_fen": to_fen(limit),
@@ -317,8 +322,8 @@ async def create_employee(viewer: Viewer, data: EmployeeData) -> Employee:
     if refused:
         raise Forbidden(refused, field="roles")
     salary = parse_money(data.monthly_salary, "monthlySalary", allow_zero=True)
-    if data.hire_date > date.today() + timedelta(days=366):
-        raise ValidationFailed("hireDate is too far in the future", field="hireDate")
+    V.check_hire_date(data.hire_date, date.today())
+    email, phone = V.clean_text(data.email, "email", V.EMAIL), V.clean_text(data.phone, "phone", V.PHONE)
     department = await Department.filter(code=data.department_code).first()
     if department is None:
         raise ValidationFailed(f"unknown department {data.department_code}", field="departmentCode")
@@ -342,7 +347,7 @@ async def create_employee(viewer: Viewer, data: EmployeeData) -> Employee:
         employee = await Employee.create(
             employee_no=employee_no, name=name, department=department, region=region, position=position,
             supervisor=supervisor, monthly_salary_fen=to_fen(salary), hire_date=data.hire_date,
-            email=(data.email or None), phone=(data.phone or None),
+            email=email, phone=phone,
         )
         user = await User.create(username=username, password_hash=password_hash, roles=roles, employee=employee)
         await audit.record(viewer, "employee.create", "employee", employee.id, None, employee_snapshot(employee))

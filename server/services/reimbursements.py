@@ -21,6 +21,7 @@ from server.domain import approvals as A
 from server.domain import duties as D
 from server.domain import ledger as L
 from server.domain import offsets as O
+from server.domain import validation as V
 from server.domain.errors import Forbidden, InvalidTransition, ValidationFailed
 from server.domain.money import MAX_AMOUNT, ZERO, from_fen, parse_money, to_fen
 from server.models import (
@@ -40,8 +41,8 @@ from server.services.base import (
     atomic,
     get_locked,
     lock_employee,
+    lookup_id,
     next_sequence,
-    parse_id,
     require_login,
     today,
     utcnow,
@@ -124,11 +125,11 @@ def _parse_line(index: int, line: ExpenseLineData, on: date) -> _Line:
     if line.incurred_on < on - timedelta(days=MAX_AGE_DAYS):
         raise ValidationFailed(f"第 {index + 1} 行：发生日期超过一年 (incurredOn is more than a year ago)",
                                field=f"{where}.incurredOn")
-    invoice_no = normalize_invoice_no(line.invoice_no)
+    invoice_no = normalize_invoice_no(V.clean_text(line.invoice_no, f"{where}.invoiceNo", V.TEXT))
     if invoice_no is not None and len(invoice_no) > MAX_INVOICE_NO:
         raise ValidationFailed(f"第 {index + 1} 行：发票号过长 (invoiceNo is longer than {MAX_INVOICE_NO})",
                                field=f"{where}.invoiceNo")
-    description = (line.description or "").strip() or None
+    description = V.clean_text(line.description, f"{where}.description", V.TEXT)
     if description is not None and len(description) > MAX_DESCRIPTION:
         raise ValidationFailed(f"第 {index + 1} 行：说明过长 (description is longer than {MAX_DESCRIPTION})",
                                field=f"{where}.description")
@@ -267,7 +268,7 @@ async def can_see_reimbursement(viewer: Viewer, row: Reimbursement) -> bool:
 
 async def get_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursement | None:
     require_login(viewer)
-    row = await Reimbursement.filter(id=parse_id(reimbursement_id, "reimbursement")).first()
+    row = await Reimbursement.filter(id=lookup_id(reimbursement_id)).first()
     if row is None:
         return None
     if not await can_see_reimbursement(viewer, row):
@@ -493,7 +494,7 @@ async def decide_reimbursement(
     viewer: Viewer, reimbursement_id: Any, decision: str, comment: str | None = None,
 ) -> Reimbursement:
     require_login(viewer)
-    decision = str(getattr(decision, "value", decision))
+    decision, comment = str(getattr(decision, "value", decision)), V.clean_text(comment, "comment", V.TEXT)
     async with atomic():
         row = await _get_for_update(reimbursement_id)
         if row.status != "PENDING_APPROVAL":

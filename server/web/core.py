@@ -175,7 +175,7 @@ class PageError(Exception):
         self.message = message
 
 
-_STATUS_FOR = {"FORBIDDEN": 403, "NOT_FOUND": 404, "UNAUTHENTICATED": 401}
+_STATUS_FOR = {"FORBIDDEN": 403, "NOT_FOUND": 404, "UNAUTHENTICATED": 401, "UNAVAILABLE": 503}
 
 
 def check_read(result: GqlResult) -> dict[str, Any]:

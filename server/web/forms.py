@@ -10,6 +10,7 @@ import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from server.domain.validation import amount_text_error
 from server.web.core import Page
 
 
@@ -33,6 +34,10 @@ def amount(page: Page, text: str, name: str, errors: dict[str, str], *, required
         value = None
     if value is None or not value.is_finite():
         errors[name] = page._("请输入金额，例如 1200.00")
+        return None
+    error = amount_text_error(stripped)  # the API's own syntax and message (server/domain/validation.py)
+    if error is not None:
+        errors[name] = error
         return None
     return stripped
 

@@ -8,11 +8,19 @@ from typing import Any
 from starlette.datastructures import UploadFile
 from starlette.responses import FileResponse, Response
 
+from schema.context import bearer_token, bearer_viewer
 from server.domain.errors import DomainError
 from server.services import files as file_service
 from server.storage import path_for
 from server.web import forms
-from server.web.core import Page, PageError, check_read, refuse_if_forbidden
+from server.web.core import (
+    LoginRequired,
+    Page,
+    PageError,
+    check_read,
+    error_page,
+    refuse_if_forbidden,
+)
 
 OPEN = ["DISBURSED", "PARTIALLY_SETTLED"]
 UNSETTLED = ["PENDING_APPROVAL", "APPROVED", "DISBURSED", "PARTIALLY_SETTLED"]
@@ -374,8 +382,21 @@ def refuse_if_forbidden_unless_finance(page: Page, result: Any) -> None:
 
 
 async def download(page: Page, file_id: str, name: str) -> Response:
+    """A file, for the session cookie or for `Authorization: Bearer` (a mobile app showing its upload).
+
+    Either way the same service decides, with the same answer; a bearer request never gets the login page.
+    """
+    viewer = page.viewer
+    if bearer_token(page.request) is not None:
+        viewer = await bearer_viewer(page.request, page.viewer.request_id)
+        if not viewer.authenticated:
+            response = await error_page(page, 401, "令牌无效或已过期 (the token is invalid or has expired)")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+    elif not viewer.authenticated:
+        raise LoginRequired()
     try:
-        row = await file_service.attachment_for_download(page.viewer, file_id, name)
+        row = await file_service.attachment_for_download(viewer, file_id, name)
     except DomainError as exc:
         raise PageError(404, exc.message) from None
     path = path_for(row.sha256)

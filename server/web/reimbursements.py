@@ -16,10 +16,11 @@ from typing import Any
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from server.domain.validation import amount_text_error
 from server.services.base import today
 from server.storage import MAX_FILES
 from server.web import forms
-from server.web.core import Page, PageError, check_read, environment, refuse_if_forbidden
+from server.web.core import GqlError, GqlResult, Page, PageError, check_read, environment, refuse_if_forbidden
 
 CATEGORIES = ["CLIENT_VISIT", "MARKETING", "TRAVEL", "PROCUREMENT", "OTHER"]
 LINE_FIELDS = ("category", "amount", "incurredOn", "invoiceNo", "description")
@@ -178,7 +179,10 @@ def _panel_inputs(params: Any) -> tuple[Decimal, int, str, dict[str, str]]:
 async def _panel(page: Page, params: Any) -> Panel:
     total, unreadable, mode, typed = _panel_inputs(params)
     panel = Panel(total=total, unreadable=unreadable, mode=mode, typed=typed)
-    result = await page.gql(PREVIEW, {"total": str(total)})
+    # A total the Decimal scalar would refuse gets the scalar's own message, not graphql's coercion text.
+    error = amount_text_error(str(total))
+    result = GqlResult({}, [GqlError(error, "VALIDATION", "total")]) if error else await page.gql(
+        PREVIEW, {"total": str(total)})
     if result.ok:
         panel.preview = result.data["offsetPreview"]
         return panel

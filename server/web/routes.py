@@ -32,7 +32,8 @@ def web_routes() -> list[Any]:
         Route("/finance", view(loans.finance_page), methods=["GET"]),
         Route("/finance/{loan_id}/disburse", view(loans.disburse), methods=["POST"]),
         Route("/finance/{loan_id}/settle", view(loans.settle), methods=["POST"]),
-        Route("/files/{file_id}/{name}", view(loans.download), methods=["GET"]),
+        # login=False: the handler accepts a bearer token as well as the session cookie
+        Route("/files/{file_id}/{name}", view(loans.download, login=False), methods=["GET"]),
         # reimbursements (报销冲借款)
         Route("/reimbursements", view(reimbursements.my_reimbursements), methods=["GET"]),
         Route("/reimbursements/new", view(reimbursements.new_page), methods=["GET"]),

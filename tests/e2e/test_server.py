@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -49,6 +49,20 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
+def wait_until_healthy(proc: subprocess.Popen, url: str, output: Callable[[], str], seconds: float = 60) -> None:
+    """Until the started server answers /healthz; fails with its output if it exits or takes too long."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert proc.poll() is None, f"server exited with {proc.returncode}:\n{output()}"
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"server did not answer /healthz:\n{output()}"
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     port = free_port()
@@ -60,16 +74,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
                                 stdout=out, stderr=subprocess.STDOUT)
     srv = Server(proc, port, data_dir, log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"server exited with {proc.returncode}:\n{srv.output()}"
-            try:
-                if httpx.get(f"{srv.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"server did not answer /healthz:\n{srv.output()}"
-            time.sleep(0.1)
+        wait_until_healthy(proc, srv.url, srv.output)
         yield srv
     finally:
         if proc.poll() is None:

@@ -38,7 +38,7 @@ async def test_position_edit_with_invalid_amount_shows_inline_error(browser, db)
     assert 'value="10000.00"' in form.text
     response = await browser.post("/admin/positions", {**POSITION_FORM, "loanLimit": "10.001"})
     assert response.status_code == 422
-    assert field_error(response.text, "loanLimit") == "loanLimit has more than two decimal places"
+    assert field_error(response.text, "loanLimit") == "金额最多两位小数 (money has more than two decimal places)"
     assert 'value="10.001"' in response.text  # what was typed is kept
     assert (await Position.get(code="SALES")).loan_limit_fen == 1_000_000
     assert await AuditEntry.filter(action="position.update").count() == 0
@@ -51,7 +51,7 @@ async def test_position_edit_with_non_number_names_the_field(browser, db):
     assert response.status_code == 422
     assert field_error(response.text, "settleDays") == "请输入整数"
     response = await browser.post("/admin/positions", {**POSITION_FORM, "settleDays": "400"})
-    assert field_error(response.text, "settleDays") == "settleDays must be between 1 and 365"
+    assert field_error(response.text, "settleDays") == "settleDays 须在 1 到 365 之间 (settleDays must be between 1 and 365)"
 
 
 async def test_position_edit_htmx_returns_the_form_block(browser, db):
@@ -61,7 +61,7 @@ async def test_position_edit_htmx_returns_the_form_block(browser, db):
                                          headers={"HX-Request": "true", "X-CSRF-Token": browser.csrf})
     assert response.status_code == 200
     assert "<html" not in response.text and 'id="position-form"' in response.text
-    assert field_error(response.text, "loanLimit") == "loanLimit must be greater than 0"
+    assert field_error(response.text, "loanLimit") == "金额须大于 0 (money must be greater than 0)"
 
 
 async def test_position_edit_saves_limit_and_chain(browser, db):

@@ -105,7 +105,7 @@ async def test_application_errors_are_shown_next_to_the_fields(browser, db):
     assert response.status_code == 422
     assert re.search(r'id="e-description">请填写借款用途说明 \(description is required\)<', response.text)
     response = await browser.post("/loans/new", {"amount": "12.345", "purpose": "TRAVEL", "description": "x"})
-    assert re.search(r'id="e-amount">amount has more than two decimal places<', response.text)
+    assert re.search(r'id="e-amount">金额最多两位小数 \(money has more than two decimal places\)<', response.text)
     response = await browser.post("/loans/new", {"amount": "10", "purpose": "TRAVEL", "description": "x",
                                                  "expectedSettleDate": "2001-01-01"})
     assert "预计报销日期不能早于今天" in text_of(response.text)

@@ -144,7 +144,7 @@ async def test_seed_case_blocked_then_settled_confirmed_completed_and_certified(
     assert f"确认时间：{cleared_at:%Y-%m-%d %H:%M}（UTC+08:00）" in text
     assert first.number in text and second.number in text and "工资单 PR-2026-11-R1" in text
     assert "离职办结时间" in text
-    assert 'onclick="window.print()"' in cert.text and "打印 / 保存为PDF" in text
+    assert "<button type=\"button\" data-print>" in cert.text and "/static/app.js" in cert.text and "打印 / 保存为PDF" in text
 
 
 async def test_certificate_is_refused_until_finance_confirms(browser, db):

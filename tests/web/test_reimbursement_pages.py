@@ -77,7 +77,7 @@ async def test_form_lists_open_loans_and_the_panel_follows_the_amounts(browser, 
     assert "有 1 行金额无法识别" in text_of((await browser.client.get(
         "/reimbursements/new/offsets?line-1a-amount=3000&line-2a-amount=abc", headers=HX)).text)
     too_precise = await browser.client.get("/reimbursements/new/offsets?line-1a-amount=1.001", headers=HX)
-    assert "total has more than two decimal places" in text_of(too_precise.text)
+    assert "金额最多两位小数 (money has more than two decimal places)" in text_of(too_precise.text)
     assert re.search(r'id="payable">—<', too_precise.text) and loan.number in too_precise.text
 
     # By hand: the proposal prefills the loan's input; the figures follow what is typed there.
