@@ -15,6 +15,7 @@ from strawberry.tools import merge_types
 from schema.errors import ErrorCodes
 from schema.scalars import DecimalScalar
 from schema.types.alerts import AlertMutation, AlertQuery
+from schema.types.corrections import CorrectionMutation
 from schema.types.jobs import JobMutation, JobQuery
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
@@ -25,6 +26,7 @@ from server.settings import get_settings
 QUERIES: tuple[type, ...] = (OrgQuery, LoanQuery, ReimbursementQuery, OffboardingQuery, AlertQuery, JobQuery)
 MUTATIONS: tuple[type, ...] = (
     OrgMutation, LoanMutation, ReimbursementMutation, OffboardingMutation, AlertMutation, JobMutation,
+    CorrectionMutation,
 )
 
 Query = merge_types("Query", QUERIES)

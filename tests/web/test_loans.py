@@ -369,15 +369,16 @@ async def test_finance_disburses_and_records_repayments(browser, db):
     assert await loan_service.loan_outstanding(await Loan.get(id=loan.id)) == 1500
     write_off = await browser.post(f"/finance/{loan.id}/settle", {"method": "WRITE_OFF", "amount": "1500.00",
                                                                  "note": "无法收回"})
-    assert write_off.status_code == 422 and "需要以下角色之一：ADMIN" in text_of(write_off.text)
+    assert write_off.status_code == 303 and "done=write_off_proposed" in write_off.headers["location"]
+    assert await loan_service.loan_outstanding(await Loan.get(id=loan.id)) == 1500  # only proposed
 
 
-async def test_admin_writes_off_with_a_reason(browser, db):
+async def test_finance_proposes_a_write_off_and_a_different_admin_approves_it(browser, db):
     await make_org()
     loan = await disbursed_loan("1000.00")
-    await browser.login("admin")
+    await browser.login("finance")
     page = await browser.get("/finance")
-    assert 'value="WRITE_OFF"' in page.text
+    assert 'value="WRITE_OFF"' in page.text and "提议核销" in text_of(page.text)
     no_reason = await browser.post(f"/finance/{loan.id}/settle", {"method": "WRITE_OFF", "amount": "1000.00"})
     assert re.search(rf'id="e-note-{loan.id}">核销必须填写原因', no_reason.text)
     fragment = await browser.client.post(
@@ -387,6 +388,22 @@ async def test_admin_writes_off_with_a_reason(browser, db):
     response = await browser.post(f"/finance/{loan.id}/settle",
                                   {"method": "WRITE_OFF", "amount": "1000.00", "note": "员工失联，无法收回"})
     assert response.status_code == 303
+    assert (await Loan.get(id=loan.id)).status == "DISBURSED"
+    page = await browser.get(f"/loans/{loan.id}")
+    assert 'id="pending-write-off"' in page.text and "员工失联，无法收回" in text_of(page.text)
+    assert "/write-off/approve" not in page.text  # the proposer does not approve
+    await browser.post("/logout")
+
+    await browser.login("admin")
+    page = await browser.get("/finance")
+    assert f'id="m-{loan.id}"' not in page.text  # no cash-return form for an ADMIN without FINANCE
+    assert f'href="/loans/{loan.id}#pending-write-off"' in page.text
+    page = await browser.get(f"/loans/{loan.id}")
+    assert f'action="/loans/{loan.id}/write-off/approve"' in page.text
+    response = await browser.post(f"/loans/{loan.id}/write-off/approve", {"comment": "同意"})
+    assert response.status_code == 303
+    page = await browser.get(response.headers["location"])
+    assert "已批准，账目已登记。" in text_of(page.text) and 'id="pending-write-off"' not in page.text
     assert (await Loan.get(id=loan.id)).status == "WRITTEN_OFF"
 
 
