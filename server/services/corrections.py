@@ -103,7 +103,7 @@ async def _approve(viewer: Viewer, loan: Loan, proposal: WriteOffProposal, comme
         entries = await ledger_entries(loan.id)
         original = next(e for e in entries if e.id == proposal.reverses_id)  # type: ignore[attr-defined]
         entry = await _reverse(viewer, loan, original, entries, proposal.reason, extra)
-    proposal.status, proposal.decided_at, proposal.comment = APPROVED, utcnow(), comment
+    proposal.status, proposal.decided_at, proposal.comment = APPROVED, utcnow(), comment  # type: ignore[assignment]
     proposal.decided_by_id = viewer.user_id  # type: ignore[attr-defined]
     proposal.entry_id = entry.id  # type: ignore[attr-defined]
     await proposal.save(update_fields=["status", "decided_at", "comment", "decided_by_id", "entry_id"])
@@ -174,7 +174,7 @@ async def _decide(viewer: Viewer, loan_id: Any, approve: bool, comment: str | No
         if approve:
             await _approve(viewer, loan, pending, text)
         else:
-            pending.status, pending.decided_at, pending.comment = REJECTED, utcnow(), text
+            pending.status, pending.decided_at, pending.comment = REJECTED, utcnow(), text  # type: ignore[assignment]
             pending.decided_by_id = viewer.user_id  # type: ignore[attr-defined]
             await pending.save(update_fields=["status", "decided_at", "comment", "decided_by_id"])
             await audit.record(viewer, "loan.write_off_reject", "loan", loan.id, {"proposal": PENDING}, {
