@@ -175,9 +175,11 @@ async def _correction(page: Page, loan_id: str, query: str, variables: dict[str,
     if result.ok:
         return page.redirect(f"/loans/{loan_id}?done={done}")
     refuse_if_forbidden_unless_finance(page, result)
-    message = result.field_errors({field}).get(field) or result.errors[0].message
-    return await loan_page(page, loan_id, status=422, errors={key: message},
-                           values={key: variables.get(field) or ""})
+    # A message about the form's own field goes beside it; a refusal (FORBIDDEN, CONFLICT) on top.
+    message = result.field_errors({field}).get(field)
+    return await loan_page(page, loan_id, status=422, errors={key: message} if message else {},
+                           values={key: variables.get(field) or ""},
+                           error=None if message else result.errors[0].message)
 
 
 async def reverse(page: Page, loan_id: str, settlement_id: str) -> Response:
