@@ -15,7 +15,7 @@ from strawberry.tools import merge_types
 from schema.errors import ErrorCodes
 from schema.scalars import DecimalScalar
 from schema.types.alerts import AlertMutation, AlertQuery
-from schema.types.corrections import CorrectionMutation
+from schema.types.corrections import CorrectionMutation, CorrectionQuery
 from schema.types.jobs import JobMutation, JobQuery
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
@@ -23,7 +23,9 @@ from schema.types.org import OrgMutation, OrgQuery
 from schema.types.reimbursements import ReimbursementMutation, ReimbursementQuery
 from server.settings import get_settings
 
-QUERIES: tuple[type, ...] = (OrgQuery, LoanQuery, ReimbursementQuery, OffboardingQuery, AlertQuery, JobQuery)
+QUERIES: tuple[type, ...] = (
+    OrgQuery, LoanQuery, ReimbursementQuery, OffboardingQuery, AlertQuery, JobQuery, CorrectionQuery,
+)
 MUTATIONS: tuple[type, ...] = (
     OrgMutation, LoanMutation, ReimbursementMutation, OffboardingMutation, AlertMutation, JobMutation,
     CorrectionMutation,

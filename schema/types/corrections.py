@@ -13,6 +13,14 @@ from server.services import corrections as correction_service
 
 
 @strawberry.type
+class CorrectionQuery:
+    @strawberry.field(description="Loans whose write-off (or write-off reversal) waits for an ADMIN's decision, "
+                                  "oldest proposal first (FINANCE and ADMIN).")
+    async def pending_write_offs(self, info: Info) -> list[Loan]:
+        return [Loan(model=r) for r in await correction_service.loans_with_pending_proposals(viewer(info))]
+
+
+@strawberry.type
 class CorrectionMutation:
     @strawberry.mutation(description="FINANCE proposes a write-off with its reason; the loan is unchanged "
                                      "until a different ADMIN approves (the same as settleLoan(WRITE_OFF)).")

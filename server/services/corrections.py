@@ -250,6 +250,20 @@ async def reverse_settlement(viewer: Viewer, settlement_id: Any, reason: str | N
     return loan
 
 
+# ---------------------------------------------------------------- reading
+
+
+async def loans_with_pending_proposals(viewer: Viewer) -> list[Loan]:
+    """For finance and admins: every loan whose write-off (or write-off reversal) waits for a decision,
+    oldest proposal first."""
+    require_login(viewer)
+    if not viewer.has(R.FINANCE, R.ADMIN):
+        raise Forbidden(C.NEEDS_FINANCE)
+    ids = await WriteOffProposal.filter(status=PENDING).order_by("proposed_at", "id").values_list("loan_id", flat=True)
+    rows = {loan.id: loan for loan in await Loan.filter(id__in=list(ids))}
+    return [rows[i] for i in ids if i in rows]
+
+
 # ---------------------------------------------------------------- what the viewer may do (for the schema)
 
 

@@ -347,6 +347,10 @@ query($approved: [LoanStatus!], $open: [LoanStatus!]) {
                    pendingWriteOff { kind amount reason proposedBy viewerCanDecide }
                    employee { name employeeNo department { name } } } }
   }
+  pendingWriteOffs {
+    id number status employee { name employeeNo }
+    pendingWriteOff { kind amount reason proposedBy proposedAt viewerCanDecide }
+  }
 }
 """
 DISBURSE = "mutation($id: ID!) { disburseLoan(loanId: $id) { id number status } }"
@@ -371,6 +375,7 @@ async def _finance(page: Page, errors: dict[str, dict[str, str]] | None = None,
         "open_loans": open_loans, "open_total": data["open"]["totalCount"], "errors": errors or {},
         "values": values or {}, "done": page.request.query_params.get("done"),
         "number": page.request.query_params.get("number"), "methods": METHODS,
+        "pending_write_offs": data["pendingWriteOffs"],
     }
     if block_for is not None and page.htmx:
         loan = next((n for n in to_disburse + open_loans if n["id"] == block_for), None)

@@ -341,3 +341,22 @@ async def test_a_reversal_reopens_a_confirmed_clearance_and_blocks_the_exit(peop
     last = view["settlements"][-1]
     assert last["reversedBy"] is None and last["viewerCanReverse"] is True
     await people.refused(REVERSE, {"id": last["id"], "r": "迟到的更正"}, "finance", "CONFLICT")
+
+
+async def test_pending_write_offs_list_the_loans_waiting_for_an_admin(people):
+    first = await disbursed("sales", "300.00")
+    second = await disbursed("sales", "400.00")
+    query = "{ pendingWriteOffs { id pendingWriteOff { kind amount viewerCanDecide } } }"
+    assert (await people.ok(query, {}, "admin")) == []
+    await people.ok(PROPOSE, {"id": str(second.id), "a": "400.00", "r": "无法追回"}, "finance")
+    await people.ok(PROPOSE, {"id": str(first.id), "a": "100.00", "r": "部分核销"}, "finance")
+    listed = await people.ok(query, {}, "admin")
+    assert [(x["id"], x["pendingWriteOff"]["amount"]) for x in listed] == [(str(second.id), "400.00"),
+                                                                          (str(first.id), "100.00")]
+    assert all(x["pendingWriteOff"]["viewerCanDecide"] for x in listed)
+    assert not any(x["pendingWriteOff"]["viewerCanDecide"] for x in await people.ok(query, {}, "finance"))
+    for who in ("sales", "manager", "hr"):
+        err = await people.gql.error(query, {}, await people.token(who))
+        assert err["extensions"]["code"] == "FORBIDDEN"
+    await people.ok(APPROVE, {"id": str(second.id)}, "admin")
+    assert [x["id"] for x in await people.ok(query, {}, "admin")] == [str(first.id)]

@@ -398,6 +398,8 @@ async def test_finance_proposes_a_write_off_and_a_different_admin_approves_it(br
     page = await browser.get("/finance")
     assert f'id="m-{loan.id}"' not in page.text  # no cash-return form for an ADMIN without FINANCE
     assert f'href="/loans/{loan.id}#pending-write-off"' in page.text
+    queue = text_of(re.search(r'<section class="card" id="pending-write-offs">(.*?)</section>', page.text, re.S).group(1))
+    assert loan.number in queue and "员工失联，无法收回" in queue and "赵财务" in queue
     page = await browser.get(f"/loans/{loan.id}")
     assert f'action="/loans/{loan.id}/write-off/approve"' in page.text
     response = await browser.post(f"/loans/{loan.id}/write-off/approve", {"comment": "同意"})
