@@ -259,8 +259,9 @@ async def loans_with_pending_proposals(viewer: Viewer) -> list[Loan]:
     require_login(viewer)
     if not viewer.has(R.FINANCE, R.ADMIN):
         raise Forbidden(C.NEEDS_FINANCE)
-    ids = await WriteOffProposal.filter(status=PENDING).order_by("proposed_at", "id").values_list("loan_id", flat=True)
-    rows = {loan.id: loan for loan in await Loan.filter(id__in=list(ids))}
+    pending = await WriteOffProposal.filter(status=PENDING).order_by("proposed_at", "id").values("loan_id")
+    ids: list[int] = [r["loan_id"] for r in pending]
+    rows = {loan.id: loan for loan in await Loan.filter(id__in=ids)}
     return [rows[i] for i in ids if i in rows]
 
 
