@@ -16,6 +16,7 @@ from server.services import loans, offboarding, org
 from server.services import reimbursements as rsvc
 from server.services.base import SYSTEM, today
 from tests.factories import PASSWORD, make_org
+from tests.schema.test_loans_api import Flow
 
 LOAN_FIELDS = """
   id status outstanding settledAt
@@ -38,15 +39,8 @@ LOAN = "query($id: ID!) { loan(id: $id) {" + LOAN_FIELDS + "} }"
 COMPLETE = "mutation($id: ID!) { completeOffboarding(offboardingId: $id) { id status } }"
 
 
-class People:
-    def __init__(self, gql) -> None:
-        self.gql = gql
-        self.tokens: dict[str, str] = {}
-
-    async def token(self, who: str) -> str:
-        if who not in self.tokens:
-            self.tokens[who] = await self.gql.login(who, PASSWORD)
-        return self.tokens[who]
+class People(Flow):
+    """test_loans_api's Flow (tokens per user), with one-field answers and refusals that change nothing."""
 
     async def ok(self, query: str, variables: dict, who: str) -> dict:
         data = await self.gql.ok(query, variables, await self.token(who))
