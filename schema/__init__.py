@@ -26,6 +26,7 @@ from schema.scalars import DecimalScalar
 from schema.types.accounts import AccountMutation, AccountQuery
 from schema.types.alerts import AlertMutation, AlertQuery
 from schema.types.company import CompanyMutation, CompanyQuery
+from schema.types.corrections import CorrectionMutation, CorrectionQuery
 from schema.types.jobs import JobMutation, JobQuery
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
@@ -34,11 +35,11 @@ from schema.types.reimbursements import ReimbursementMutation, ReimbursementQuer
 from server.settings import get_settings
 
 QUERIES: tuple[type, ...] = (
-    OrgQuery, LoanQuery, ReimbursementQuery, OffboardingQuery, AlertQuery, JobQuery, CompanyQuery,
+    OrgQuery, LoanQuery, ReimbursementQuery, OffboardingQuery, AlertQuery, JobQuery, CompanyQuery, CorrectionQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     OrgMutation, LoanMutation, ReimbursementMutation, OffboardingMutation, AlertMutation, JobMutation,
-    CompanyMutation,
+    CompanyMutation, CorrectionMutation,
 )
 QUERIES += (AccountQuery,)
 MUTATIONS += (AccountMutation,)

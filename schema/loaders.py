@@ -21,6 +21,7 @@ BATCHES = {
     "loan_approvals": readers.loan_approvals,
     "reimbursement_approvals": readers.reimbursement_approvals,
     "loan_ledgers": readers.loan_ledgers,
+    "loan_write_off_proposals": readers.loan_write_off_proposals,
     "loan_attachments": readers.loan_attachments,
     "line_vouchers": readers.line_vouchers,
     "reimbursement_lines": readers.reimbursement_lines,

@@ -72,6 +72,19 @@ class SettlementMethod(Enum):
     WRITE_OFF = "WRITE_OFF"
 
 
+@strawberry.enum(description="What a write-off proposal would write once an ADMIN approves it.")
+class WriteOffProposalKind(Enum):
+    WRITE_OFF = "WRITE_OFF"
+    REVERSAL = "REVERSAL"
+
+
+@strawberry.enum
+class WriteOffProposalStatus(Enum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
 @strawberry.enum
 class AlertKind(Enum):
     LARGE_LOAN_NO_BUSINESS = "LARGE_LOAN_NO_BUSINESS"

@@ -12,7 +12,15 @@ from strawberry.types import Info
 
 from schema.loaders import load
 from schema.types.common import PageInfo, connection, decode_cursor, page_size, viewer
-from schema.types.enums import Decision, LoanPurpose, LoanStatus, Role, SettlementMethod
+from schema.types.enums import (
+    Decision,
+    LoanPurpose,
+    LoanStatus,
+    Role,
+    SettlementMethod,
+    WriteOffProposalKind,
+    WriteOffProposalStatus,
+)
 from schema.types.org import Employee, LoanQuota
 from server.domain import ledger as L
 from server.domain.money import from_fen
@@ -21,6 +29,8 @@ from server.models import Attachment as AttachmentModel
 from server.models import LedgerEntry as EntryModel
 from server.models import Loan as LoanModel
 from server.models import ReimbursementOffset as OffsetModel
+from server.models import WriteOffProposal as ProposalModel
+from server.services import corrections as correction_service
 from server.services import loans as loan_service
 
 if TYPE_CHECKING:
@@ -120,6 +130,115 @@ class Settlement:
     def recorded_at(self) -> datetime.datetime:
         return self.model.recorded_at
 
+    @strawberry.field(description="The reversal that undid this settlement, if any (it then no longer counts).")
+    async def reversed_by(self, info: Info) -> SettlementReversal | None:
+        entries = await load(info, "loan_ledgers", self.model.loan_id)
+        found = next((e for e in entries if e.kind == L.REVERSAL and e.reverses_id == self.model.id), None)
+        return SettlementReversal(model=found) if found else None
+
+    @strawberry.field(description="True when the viewer may reverse it now (for a write-off: propose the reversal).")
+    async def viewer_can_reverse(self, info: Info) -> bool:
+        loan = await load(info, "loans", self.model.loan_id)
+        entries = await load(info, "loan_ledgers", self.model.loan_id)
+        return correction_service.may_reverse(viewer(info), loan, self.model, entries)
+
+
+@strawberry.type(description="A correction: the ledger entry that undoes a settlement (never an edit of it).")
+class SettlementReversal:
+    model: strawberry.Private[EntryModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field(description="What the reversal puts back on the loan's balance.")
+    def amount(self) -> Decimal:
+        return from_fen(self.model.delta_fen)
+
+    @strawberry.field
+    def reason(self) -> str | None:
+        return self.model.note
+
+    @strawberry.field
+    def recorded_at(self) -> datetime.datetime:
+        return self.model.recorded_at
+
+    @strawberry.field
+    async def reverses(self, info: Info) -> Settlement:
+        entries = await load(info, "loan_ledgers", self.model.loan_id)
+        return Settlement(model=next(e for e in entries if e.id == self.model.reverses_id))
+
+
+@strawberry.type(description="A write-off, or a write-off's reversal, proposed by FINANCE for an ADMIN to decide.")
+class WriteOffProposal:
+    model: strawberry.Private[ProposalModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field
+    def kind(self) -> WriteOffProposalKind:
+        return WriteOffProposalKind(self.model.kind)
+
+    @strawberry.field
+    def status(self) -> WriteOffProposalStatus:
+        return WriteOffProposalStatus(self.model.status)
+
+    @strawberry.field
+    def amount(self) -> Decimal:
+        return from_fen(self.model.amount_fen)
+
+    @strawberry.field
+    def reason(self) -> str:
+        return self.model.reason
+
+    @strawberry.field(description="The proposer's name (or username when the account has no employee record).")
+    async def proposed_by(self, info: Info) -> str:
+        return await _person(info, self.model.proposer_employee_id, self.model.proposed_by_id)
+
+    @strawberry.field
+    def proposed_at(self) -> datetime.datetime:
+        return self.model.proposed_at
+
+    @strawberry.field
+    async def decided_by(self, info: Info) -> str | None:
+        if self.model.decided_by_id is None and self.model.decided_at is None:
+            return None
+        return await _person(info, None, self.model.decided_by_id)
+
+    @strawberry.field
+    def decided_at(self) -> datetime.datetime | None:
+        return self.model.decided_at
+
+    @strawberry.field
+    def comment(self) -> str | None:
+        return self.model.comment
+
+    @strawberry.field(description="For a REVERSAL: the write-off it would undo.")
+    async def reverses(self, info: Info) -> Settlement | None:
+        if self.model.reverses_id is None:
+            return None
+        entries = await load(info, "loan_ledgers", self.model.loan_id)
+        return Settlement(model=next(e for e in entries if e.id == self.model.reverses_id))
+
+    @strawberry.field(description="True when the viewer may approve or reject it (ADMIN, not the proposer).")
+    async def viewer_can_decide(self, info: Info) -> bool:
+        if self.model.status != correction_service.PENDING:
+            return False
+        loan = await load(info, "loans", self.model.loan_id)
+        return correction_service.may_decide(viewer(info), loan, self.model)
+
+
+async def _person(info: Info, employee_id: int | None, user_id: int | None) -> str:
+    if employee_id is not None:
+        row = await load(info, "employees", employee_id)
+        if row is not None:
+            return row.name
+    if user_id is not None:
+        return await correction_service.username_of(user_id)
+    return "system"
+
 
 @strawberry.type(description="One line of a loan's append-only ledger (beyond the contract: the full history).")
 class LedgerEntry:
@@ -144,6 +263,10 @@ class LedgerEntry:
     @strawberry.field
     def recorded_at(self) -> datetime.datetime:
         return self.model.recorded_at
+
+    @strawberry.field(description="For a REVERSAL: the entry it undoes.")
+    def reverses_id(self) -> strawberry.ID | None:
+        return strawberry.ID(str(self.model.reverses_id)) if self.model.reverses_id else None
 
 
 @strawberry.type
@@ -250,6 +373,30 @@ class Loan:
     async def settlements(self, info: Info) -> list[Settlement]:
         entries = await load(info, "loan_ledgers", self.model.id)
         return [Settlement(model=e) for e in entries if e.kind in L.SETTLEMENT_KINDS]
+
+    @strawberry.field(description="Corrections: reversals of settlements, oldest first.")
+    async def reversals(self, info: Info) -> list[SettlementReversal]:
+        entries = await load(info, "loan_ledgers", self.model.id)
+        return [SettlementReversal(model=e) for e in entries if e.kind == L.REVERSAL]
+
+    @strawberry.field(description="The write-off (or write-off reversal) waiting for an ADMIN, if any.")
+    async def pending_write_off(self, info: Info) -> WriteOffProposal | None:
+        rows = await load(info, "loan_write_off_proposals", self.model.id)
+        pending = [r for r in rows if r.status == correction_service.PENDING]
+        return WriteOffProposal(model=pending[-1]) if pending else None
+
+    @strawberry.field(description="Every write-off proposal on the loan and its decision, oldest first.")
+    async def write_off_proposals(self, info: Info) -> list[WriteOffProposal]:
+        return [WriteOffProposal(model=r) for r in await load(info, "loan_write_off_proposals", self.model.id)]
+
+    @strawberry.field(description="True when the viewer may propose a write-off now (FINANCE, not their own loan).")
+    async def viewer_can_propose_write_off(self, info: Info) -> bool:
+        if self.model.status not in L.OPEN_STATUSES:
+            return False
+        rows = await load(info, "loan_write_off_proposals", self.model.id)
+        if any(r.status == correction_service.PENDING for r in rows):
+            return False
+        return correction_service.may_propose(viewer(info), self.model)
 
     @strawberry.field
     async def ledger(self, info: Info) -> list[LedgerEntry]:

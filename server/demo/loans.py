@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from server import auth
+from server.demo import history
 from server.models import Employee, User
-from server.services import history, loans
+from server.services import corrections, loans
 from server.services.base import SYSTEM, Viewer
 
 
@@ -50,7 +51,10 @@ async def seed() -> None:
     settled = await _disbursed("E013", "3000.00", "CLIENT_VISIT", "昆明客户拜访")
     await loans.settle_loan(finance, settled.id, "CASH_RETURN", "3000.00", "现金退回 收据 SJ-002")
     written = await _disbursed("E015", "1000.00", "OTHER", "展会临时用工", days_ago=200)
-    await loans.settle_loan(SYSTEM, written.id, "WRITE_OFF", "1000.00", "金额较小，追讨成本过高，经总经理批准核销")
+    # Two people: finance (赵敏) proposes, the system administrator approves.
+    await loans.settle_loan(await _viewer("E016"), written.id, "WRITE_OFF", "1000.00",
+                            "金额较小，追讨成本过高，经总经理批准核销")
+    await corrections.approve_write_off(SYSTEM, written.id, "同意核销")
     await _disbursed("E021", "3000.00", "TRAVEL", "西宁变电站现场调试差旅", days_ago=5)
     # Waiting at each stage.
     await _apply("E007", "3000.00", "CLIENT_VISIT", "宝鸡客户拜访")  # at the supervisor (张伟)

@@ -2,7 +2,8 @@
 
 Entries carry a signed delta in fen: the disbursement is +amount, every offset, cash
 return, salary deduction and write-off is negative. Outstanding = the sum; it is never
-stored anywhere else.
+stored anywhere else. A mistake is corrected by a REVERSAL: a new entry that points at the
+original and carries its negation; no entry is ever edited or removed.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ OFFSET = "OFFSET"
 CASH_RETURN = "CASH_RETURN"
 SALARY_DEDUCTION = "SALARY_DEDUCTION"
 WRITE_OFF = "WRITE_OFF"
+REVERSAL = "REVERSAL"
 SETTLEMENT_KINDS = (CASH_RETURN, SALARY_DEDUCTION, WRITE_OFF)
 REDUCING_KINDS = (OFFSET, *SETTLEMENT_KINDS)
+# What a REVERSAL may undo. An offset is undone through its reimbursement, never here.
+REVERSIBLE_KINDS = SETTLEMENT_KINDS
 
 # Loan statuses in which a ledger exists.
 LEDGER_STATUSES = frozenset({"DISBURSED", "PARTIALLY_SETTLED", "SETTLED", "WRITTEN_OFF"})
@@ -31,7 +35,16 @@ OPEN_STATUSES = frozenset({"DISBURSED", "PARTIALLY_SETTLED"})
 @dataclass(frozen=True)
 class Entry:
     kind: str
-    amount: Decimal  # signed: + disbursement, - reductions
+    amount: Decimal  # signed: + disbursement, - reductions, + a reduction's reversal
+    id: int | None = None
+    reverses: int | None = None  # for a REVERSAL: the id of the entry it undoes
+
+
+def standing(entries: Iterable[Entry]) -> list[Entry]:
+    """The entries still in force: neither reversals nor reversed."""
+    entries = list(entries)
+    reversed_ids = {e.reverses for e in entries if e.kind == REVERSAL}
+    return [e for e in entries if e.kind != REVERSAL and (e.id is None or e.id not in reversed_ids)]
 
 
 def balance(entries: Iterable[Entry]) -> Decimal:
@@ -45,7 +58,7 @@ def status_from_ledger(amount: Decimal, entries: list[Entry]) -> str:
     outstanding = balance(entries)
     if outstanding > 0:
         return "DISBURSED" if outstanding == amount else "PARTIALLY_SETTLED"
-    if any(e.kind == WRITE_OFF for e in entries):
+    if any(e.kind == WRITE_OFF for e in standing(entries)):
         return "WRITTEN_OFF"
     return "SETTLED"
 
@@ -64,6 +77,23 @@ def check_reduction(kind: str, amount: Decimal, outstanding: Decimal, status: st
             f"(amount {fmt(amount)} exceeds the outstanding {fmt(outstanding)})",
             field="amount",
         )
+
+
+def check_reversal(original: Entry, entries: list[Entry]) -> None:
+    """Raise unless `original` (one of `entries`) may be reversed now."""
+    if original.kind == REVERSAL:
+        raise InvalidTransition("冲销记录不能再冲销 (a reversal cannot be reversed)")
+    if original.kind == OFFSET:
+        raise InvalidTransition("报销冲抵须通过报销单更正，不能在此冲销 "
+                                "(an offset is corrected through its reimbursement)")
+    if original.kind not in REVERSIBLE_KINDS:
+        raise InvalidTransition(f"{original.kind} 不能冲销 ({original.kind} cannot be reversed)")
+    if any(e.kind == REVERSAL and e.reverses == original.id for e in entries):
+        raise InvalidTransition("该笔记录已冲销 (this entry is already reversed)")
+
+
+def reversal_of(original: Entry) -> Entry:
+    return Entry(REVERSAL, -original.amount, reverses=original.id)
 
 
 def days_overdue(expected_settle_date: date, outstanding: Decimal, today: date) -> int:

@@ -13,7 +13,7 @@ BOUNDARY_SQL = (
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_sod')]
+    dependencies = [('models', '0003_ledger')]
 
     initial = False
 

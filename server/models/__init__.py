@@ -6,7 +6,7 @@ from server.models.auth import ApiToken, LoginCounter, Session, User
 from server.models.company import CompanySetting
 from server.models.files import Attachment
 from server.models.jobs import Job, OutboxJob
-from server.models.loans import ApprovalStep, LedgerEntry, Loan
+from server.models.loans import ApprovalStep, LedgerEntry, Loan, WriteOffProposal
 from server.models.offboarding import Offboarding
 from server.models.org import BusinessRecord, Department, Employee, Position, Region
 from server.models.reimbursements import ExpenseLine, Reimbursement, ReimbursementOffset
@@ -17,4 +17,5 @@ __all__ = [
     "CompanySetting",
     "Department", "Employee", "ExpenseLine", "Job", "LedgerEntry", "Loan", "LoginCounter", "Notification",
     "Offboarding", "OutboxJob", "Position", "Region", "Reimbursement", "ReimbursementOffset", "Sequence", "Session", "User",
+    "WriteOffProposal",
 ]

@@ -26,7 +26,8 @@ class Loan(Model):
 
 
 class LedgerEntry(Model):
-    """Append-only. delta_fen: + for the disbursement, - for offsets and settlements."""
+    """Append-only (only ever inserted). delta_fen: + for the disbursement, - for offsets and
+    settlements; a REVERSAL carries the negation of the entry it points at (at most one each)."""
 
     id = fields.IntField(primary_key=True)
     loan = fields.ForeignKeyField("models.Loan", related_name="ledger", on_delete=fields.RESTRICT)
@@ -40,9 +41,41 @@ class LedgerEntry(Model):
     recorded_by = fields.ForeignKeyField("models.User", related_name="ledger_entries", null=True,
                                          on_delete=fields.SET_NULL)
     recorded_at = fields.DatetimeField()
+    # At most one reversal per entry: checked under the loan's employee lock (services/corrections.py).
+    reverses = fields.ForeignKeyField("models.LedgerEntry", related_name="reversals", null=True,
+                                      on_delete=fields.RESTRICT)
 
     class Meta:
         table = "ledger_entry"
+
+
+class WriteOffProposal(Model):
+    """A write-off (or the reversal of one) waiting for a second person: FINANCE proposes, an ADMIN
+    decides. The ledger is written only on approval. One PENDING proposal per loan at a time."""
+
+    id = fields.IntField(primary_key=True)
+    loan = fields.ForeignKeyField("models.Loan", related_name="write_off_proposals", on_delete=fields.RESTRICT)
+    # WRITE_OFF: take amount off the loan; REVERSAL: undo the write-off entry `reverses`.
+    kind = fields.CharField(max_length=20)
+    reverses = fields.ForeignKeyField("models.LedgerEntry", related_name="reversal_proposals", null=True,
+                                      on_delete=fields.RESTRICT)
+    amount_fen = fields.BigIntField()
+    reason = fields.TextField()
+    status = fields.CharField(max_length=12, db_index=True)  # PENDING, APPROVED, REJECTED
+    proposed_by = fields.ForeignKeyField("models.User", related_name="write_off_proposals", null=True,
+                                         on_delete=fields.SET_NULL)
+    proposer_employee = fields.ForeignKeyField("models.Employee", related_name="write_off_proposals",
+                                               null=True, on_delete=fields.SET_NULL)
+    proposed_at = fields.DatetimeField()
+    decided_by = fields.ForeignKeyField("models.User", related_name="write_off_decisions", null=True,
+                                        on_delete=fields.SET_NULL)
+    decided_at = fields.DatetimeField(null=True)
+    comment = fields.TextField(null=True)
+    entry = fields.ForeignKeyField("models.LedgerEntry", related_name="write_off_approvals", null=True,
+                                   on_delete=fields.RESTRICT)
+
+    class Meta:
+        table = "write_off_proposal"
 
 
 class ApprovalStep(Model):

@@ -12,6 +12,7 @@ from tortoise.expressions import Q
 from tortoise.functions import Sum
 
 from server.domain import approvals as A
+from server.domain import corrections as C
 from server.domain import duties as D
 from server.domain import ledger as L
 from server.domain import roles as R
@@ -390,19 +391,29 @@ async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
     return loan
 
 
-SETTLE_ROLES = {L.CASH_RETURN: (R.FINANCE,), L.SALARY_DEDUCTION: (R.FINANCE,), L.WRITE_OFF: (R.ADMIN,)}
+# Who may call settleLoan at all, per method, from the role matrix; the finer rules (own money, the
+# write-off's second person) are server/domain/corrections.py's.
+SETTLE_ROLES = {
+    L.CASH_RETURN: tuple(D.roles_for(D.SETTLE_CASH)),
+    L.SALARY_DEDUCTION: tuple(D.roles_for(D.SETTLE_SALARY)),
+    L.WRITE_OFF: tuple(D.roles_for(D.PROPOSE_WRITE_OFF) | D.roles_for(D.APPROVE_WRITE_OFF)),
+}
+
+
+def as_domain_entries(entries: Iterable[LedgerEntry]) -> list[L.Entry]:
+    return [L.Entry(e.kind, from_fen(e.delta_fen), e.id, e.reverses_id) for e in entries]  # type: ignore[attr-defined]
 
 
 async def append_reduction(
     viewer: Viewer, loan: Loan, kind: str, amount: Decimal, *, note: str | None = None,
-    reimbursement_id: int | None = None,
+    reimbursement_id: int | None = None, audit_extra: dict[str, Any] | None = None,
 ) -> LedgerEntry:
     """Take `amount` off a loan, inside the caller's transaction with the employee locked.
 
     The one place a balance goes down: settlements here, offsets from reimbursements.
     """
     entries = await ledger_entries(loan.id)
-    domain_entries = [L.Entry(e.kind, from_fen(e.delta_fen)) for e in entries]
+    domain_entries = as_domain_entries(entries)
     outstanding = L.balance(domain_entries)
     L.check_reduction(kind, amount, outstanding, loan.status)
     now = utcnow()
@@ -419,7 +430,7 @@ async def append_reduction(
     await loan.save(update_fields=["status", "settled_at"])
     await audit.record(viewer, f"loan.{kind.lower()}", "loan", loan.id, before, {
         "status": loan.status, "outstanding": outstanding - amount, "amount": amount, "note": note,
-        "reimbursementId": reimbursement_id, "ledgerEntryId": entry.id,
+        "reimbursementId": reimbursement_id, "ledgerEntryId": entry.id, **(audit_extra or {}),
     })
     return entry
 
@@ -432,12 +443,14 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
     require_role(viewer, *SETTLE_ROLES[method])
     value = parse_money(amount)
     note = V.clean_text(note, "note", V.NOTE)
-    if method == L.WRITE_OFF and not note:
-        raise ValidationFailed("核销必须填写原因 (a write-off needs the reason in note)", field="note")
-    if note and len(note) > 500:
-        raise ValidationFailed("note is longer than 500 characters", field="note")
+    if method == L.WRITE_OFF:
+        # Two people: FINANCE's call is a proposal, an ADMIN's the approval (services/corrections.py).
+        from server.services import corrections
+
+        return await corrections.write_off_via_settle(viewer, loan_id, value, note)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
+        C.check(C.settle_refusal(_actor(viewer), loan.employee_id, method))  # type: ignore[attr-defined]
         # The note is the receipt, payroll or approval reference the settlement was made against.
         await append_reduction(viewer, loan, method, value, note=note)
     return loan

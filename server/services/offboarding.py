@@ -4,7 +4,8 @@ The flow:
   start (HR, or the employee for their own resignation)  -> CLEARANCE_PENDING, employee OFFBOARDING,
       loans not yet paid out are cancelled, and an OFFBOARDING_OUTSTANDING alert goes out at once
       when anything is owed;
-  money comes in through loans.settle_loan (cash return, final-pay deduction, ADMIN write-off) and
+  money comes in through loans.settle_loan (cash return, final-pay deduction, a write-off proposed by
+      FINANCE and approved by a different ADMIN) and
       through reimbursement offsets; the clearance is recomputed from the ledger on every read;
   confirm (FINANCE)  -> CLEARED, refused with CLEARANCE_BLOCKED while any loan has a balance or a
       pending reimbursement still reserves an offset;
@@ -436,8 +437,12 @@ async def clearance_certificate(viewer: Viewer, offboarding_id: Any) -> Certific
     for loan in loans:
         mine = per_loan.get(loan.id, [])
 
-        def total(kind: str, mine: list[LedgerEntry] = mine) -> Decimal:
-            return sum((from_fen(-e.delta_fen) for e in mine if e.kind == kind), ZERO)
+        # A reversed settlement is counted with its reversal: the two cancel out.
+        kinds = {e.id: e.kind for e in mine}
+
+        def total(kind: str, mine: list[LedgerEntry] = mine, kinds: dict[int, str] = kinds) -> Decimal:
+            return sum((from_fen(-e.delta_fen) for e in mine
+                        if (e.kind if e.kind != L.REVERSAL else kinds.get(e.reverses_id)) == kind), ZERO)  # type: ignore[attr-defined]
 
         rows.append(CertificateLoan(
             number=loan.number, amount=from_fen(loan.amount_fen),
@@ -471,3 +476,27 @@ async def clearance_certificate(viewer: Viewer, offboarding_id: Any) -> Certific
         cleared_on=local_date(offboarding.cleared_at), completed_at=offboarding.completed_at.astimezone(get_settings().tz) if offboarding.completed_at else None,
         issued_on=today(),
     )
+
+
+# ---------------------------------------------------------------- corrections
+
+
+async def reopen_clearance_if_owed(viewer: Viewer, employee_id: int) -> Offboarding | None:
+    """Inside the caller's transaction, after a reversal: a CLEARED clearance whose employee owes
+    again goes back to CLEARANCE_PENDING, so that finance must confirm it again before HR completes."""
+    offboarding = await Offboarding.filter(employee_id=employee_id, status="CLEARED").first()
+    if offboarding is None:
+        return None
+    c = await clearance_for(employee_id)
+    if c.clear:
+        return None
+    before = {**_snapshot(offboarding), "clearedAt": offboarding.cleared_at}
+    offboarding.status, offboarding.cleared_at = "CLEARANCE_PENDING", None
+    offboarding.cleared_by_id = None  # type: ignore[attr-defined]
+    offboarding.cleared_by_user_id = None  # type: ignore[attr-defined]
+    await offboarding.save(update_fields=["status", "cleared_at", "cleared_by_id", "cleared_by_user_id"])
+    await audit.record(viewer, "offboarding.reopen_clearance", "offboarding", offboarding.id, before, {
+        **_snapshot(offboarding), "outstanding": c.outstanding,
+        "note": "冲销后员工仍有欠款，清款须重新确认 (owed again after a reversal; clearance to be confirmed again)",
+    })
+    return offboarding

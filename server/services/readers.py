@@ -24,6 +24,7 @@ from server.models import (
     Region,
     Reimbursement,
     ReimbursementOffset,
+    WriteOffProposal,
 )
 from server.services.loans import outstanding_by_loan
 
@@ -74,6 +75,10 @@ async def reimbursement_approvals(ids: Sequence[int]) -> list[list[ApprovalStep]
 
 async def loan_ledgers(ids: Sequence[int]) -> list[list[LedgerEntry]]:
     return await _grouped(LedgerEntry, "loan_id", ids, ("recorded_at", "id"))
+
+
+async def loan_write_off_proposals(ids: Sequence[int]) -> list[list[WriteOffProposal]]:
+    return await _grouped(WriteOffProposal, "loan_id", ids, ("proposed_at", "id"))
 
 
 async def loan_attachments(ids: Sequence[int]) -> list[list[Attachment]]:

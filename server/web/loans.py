@@ -130,13 +130,22 @@ query($id: ID!) {
     daysOverdue createdAt disbursedAt settledAt
     employee { id name employeeNo position { name } department { name } }
     approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
-    ledger { id kind delta note recordedAt }
+    ledger { id kind delta note recordedAt reversesId }
+    settlements { id method amount viewerCanReverse reversedBy { id } }
+    pendingWriteOff { id kind amount reason proposedBy proposedAt viewerCanDecide reverses { id method amount } }
+    writeOffProposals { id kind status amount reason proposedBy proposedAt decidedBy decidedAt comment }
     offsets { amount state reimbursement { id number } }
     attachments { id filename contentType size url }
   }
 }
 """
 CANCEL = "mutation($id: ID!) { cancelLoan(loanId: $id) { id status } }"
+REVERSE = """
+mutation($id: ID!, $reason: String!) { reverseSettlement(settlementId: $id, reason: $reason) { id status } }
+"""
+APPROVE_WRITE_OFF = "mutation($id: ID!, $comment: String) { approveWriteOff(loanId: $id, comment: $comment) { id } }"
+REJECT_WRITE_OFF = "mutation($id: ID!, $comment: String!) { rejectWriteOff(loanId: $id, comment: $comment) { id } }"
+LOAN_DONE = ("reversed", "reversal_proposed", "write_off_approved", "write_off_rejected")
 
 
 async def my_loans(page: Page) -> Response:
@@ -154,12 +163,52 @@ async def _loan(page: Page, loan_id: str) -> dict[str, Any]:
     return data["loan"]
 
 
-async def loan_page(page: Page, loan_id: str, error: str | None = None, status: int = 200) -> Response:
+async def loan_page(page: Page, loan_id: str, error: str | None = None, status: int = 200,
+                    errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Response:
     loan = await _loan(page, loan_id)
+    done = page.request.query_params.get("done")
     return await page.render("loans/detail.html", {
         "loan": loan, "applied": page.request.query_params.get("applied") == "1", "error": error,
         "own": loan["employee"]["id"] == str(page.viewer.employee_id or ""),
+        "settlements": {s["id"]: s for s in loan["settlements"]},
+        "done": done if done in LOAN_DONE else None, "errors": errors or {}, "values": values or {},
     }, status=status)
+
+
+async def _correction(page: Page, loan_id: str, query: str, variables: dict[str, Any], done: str,
+                      field: str, key: str) -> Response:
+    """Run one correction (reverse, approve or reject a write-off) and come back to the loan's page;
+    a refusal is shown beside the form it came from (`key`)."""
+    result = await page.gql(query, variables)
+    if result.ok:
+        return page.redirect(f"/loans/{loan_id}?done={done}")
+    refuse_if_forbidden_unless_finance(page, result)
+    # A message about the form's own field goes beside it; a refusal (FORBIDDEN, CONFLICT) on top.
+    message = result.field_errors({field}).get(field)
+    return await loan_page(page, loan_id, status=422, errors={key: message} if message else {},
+                           values={key: variables.get(field) or ""},
+                           error=None if message else result.errors[0].message)
+
+
+async def reverse(page: Page, loan_id: str, settlement_id: str) -> Response:
+    reason = page.value("reason")
+    loan = await _loan(page, loan_id)
+    settlement = next((s for s in loan["settlements"] if s["id"] == settlement_id), None)
+    if settlement is None:
+        raise PageError(404)
+    done = "reversal_proposed" if settlement["method"] == "WRITE_OFF" else "reversed"
+    return await _correction(page, loan_id, REVERSE, {"id": settlement_id, "reason": reason}, done, "reason",
+                             f"reverse-{settlement_id}")
+
+
+async def approve_write_off(page: Page, loan_id: str) -> Response:
+    return await _correction(page, loan_id, APPROVE_WRITE_OFF, {"id": loan_id, "comment": page.value("comment") or None},
+                             "write_off_approved", "comment", "approve")
+
+
+async def reject_write_off(page: Page, loan_id: str) -> Response:
+    return await _correction(page, loan_id, REJECT_WRITE_OFF, {"id": loan_id, "comment": page.value("comment")},
+                             "write_off_rejected", "comment", "reject")
 
 
 async def cancel(page: Page, loan_id: str) -> Response:
@@ -303,14 +352,21 @@ query($approved: [LoanStatus!], $open: [LoanStatus!]) {
   open: loans(status: $open, first: 200) {
     totalCount
     edges { node { id number amount outstanding daysOverdue expectedSettleDate status
+                   pendingWriteOff { kind amount reason proposedBy viewerCanDecide }
                    employee { name employeeNo department { name } } } }
+  }
+  pendingWriteOffs {
+    id number status employee { name employeeNo }
+    pendingWriteOff { kind amount reason proposedBy proposedAt viewerCanDecide }
   }
 }
 """
 DISBURSE = "mutation($id: ID!) { disburseLoan(loanId: $id) { id number status } }"
 SETTLE = """
 mutation($id: ID!, $method: SettlementMethod!, $amount: Decimal!, $note: String) {
-  settleLoan(loanId: $id, method: $method, amount: $amount, note: $note) { id number status outstanding }
+  settleLoan(loanId: $id, method: $method, amount: $amount, note: $note) {
+    id number status outstanding pendingWriteOff { id }
+  }
 }
 """
 METHODS = ["CASH_RETURN", "SALARY_DEDUCTION", "WRITE_OFF"]
@@ -327,6 +383,7 @@ async def _finance(page: Page, errors: dict[str, dict[str, str]] | None = None,
         "open_loans": open_loans, "open_total": data["open"]["totalCount"], "errors": errors or {},
         "values": values or {}, "done": page.request.query_params.get("done"),
         "number": page.request.query_params.get("number"), "methods": METHODS,
+        "pending_write_offs": data["pendingWriteOffs"],
     }
     if block_for is not None and page.htmx:
         loan = next((n for n in to_disburse + open_loans if n["id"] == block_for), None)
@@ -363,7 +420,8 @@ async def settle(page: Page, loan_id: str) -> Response:
                                          "note": values["note"] or None})
         if result.ok:
             loan = result.data["settleLoan"]
-            return page.redirect(f"/finance?done={values['method'].lower()}&number={loan['number']}")
+            done = "write_off_proposed" if loan["pendingWriteOff"] else values["method"].lower()
+            return page.redirect(f"/finance?done={done}&number={loan['number']}")
         refuse_if_forbidden_unless_finance(page, result)
         errors = result.field_errors({"amount", "note", "method"})
         general = result.general_errors({"amount", "note", "method"})

@@ -220,14 +220,17 @@ query($id: ID!, $history: [LoanStatus!]) {
       id name employeeNo status hireDate department { name } position { name } supervisor { name }
       loans(status: $history) { id number ledger { id kind delta note recordedAt } }
     }
-    openLoans { id number amount outstanding status purpose disbursedAt expectedSettleDate daysOverdue }
+    openLoans { id number amount outstanding status purpose disbursedAt expectedSettleDate daysOverdue
+                pendingWriteOff { amount reason proposedBy viewerCanDecide } }
     pendingReimbursements { id number status total offsetTotal createdAt offsets { amount state loan { number } } }
   }
 }
 """
 SETTLE = """
 mutation($id: ID!, $method: SettlementMethod!, $amount: Decimal!, $note: String) {
-  settleLoan(loanId: $id, method: $method, amount: $amount, note: $note) { id number status outstanding }
+  settleLoan(loanId: $id, method: $method, amount: $amount, note: $note) {
+    id number status outstanding pendingWriteOff { id }
+  }
 }
 """
 ACTIONS = {
@@ -289,9 +292,11 @@ async def settle(page: Page, offboarding_id: str, loan_id: str) -> Response:
         result = await page.gql(SETTLE, {"id": loan_id, "method": values["method"], "amount": amount,
                                          "note": values["note"] or None})
         if result.ok:
+            # FINANCE's write-off is a proposal until a different ADMIN approves it.
+            done = "write_off_proposed" if result.data["settleLoan"]["pendingWriteOff"] else values["method"].lower()
             if page.htmx:
-                return await clearance_page(page, offboarding_id, done=values["method"].lower())
-            return page.redirect(f"/offboarding/{offboarding_id}?done={values['method'].lower()}")
+                return await clearance_page(page, offboarding_id, done=done)
+            return page.redirect(f"/offboarding/{offboarding_id}?done={done}")
         refuse_if_forbidden(result)
         errors = result.field_errors(SETTLE_FIELDS)
         general = result.general_errors(SETTLE_FIELDS)

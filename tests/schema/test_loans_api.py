@@ -110,13 +110,15 @@ async def test_full_lifecycle_on_one_ledger(flow):
     r = (await flow.gql.ok(SETTLE, {"id": loan["id"], "m": "SALARY_DEDUCTION", "a": "2999.99", "n": "PAY-2026-11"},
                            fin))["settleLoan"]
     assert r["outstanding"] == "1000.01"
-    err = await flow.gql.error(SETTLE, {"id": loan["id"], "m": "WRITE_OFF", "a": "1000.01", "n": "无法追回"}, fin)
-    assert err["extensions"]["code"] == "FORBIDDEN"  # only an admin writes off
+    err = await flow.gql.error(SETTLE, {"id": loan["id"], "m": "WRITE_OFF", "a": "1000.01"}, fin)
+    assert err["extensions"]["code"] == "VALIDATION"  # a write-off proposal needs its reason
     admin = await flow.token("admin")
-    err = await flow.gql.error(SETTLE, {"id": loan["id"], "m": "WRITE_OFF", "a": "1000.01"}, admin)
-    assert err["extensions"]["code"] == "VALIDATION"  # a reason is required
+    err = await flow.gql.error(SETTLE, {"id": loan["id"], "m": "WRITE_OFF", "a": "1000.01", "n": "无法追回"}, admin)
+    assert err["extensions"]["code"] == "CONFLICT"  # nothing proposed yet: an admin alone writes nothing off
     r = (await flow.gql.ok(SETTLE, {"id": loan["id"], "m": "WRITE_OFF", "a": "1000.01", "n": "无法追回"},
-                           admin))["settleLoan"]
+                           fin))["settleLoan"]
+    assert r["status"] == "PARTIALLY_SETTLED" and r["outstanding"] == "1000.01"  # a proposal only
+    r = (await flow.gql.ok(SETTLE, {"id": loan["id"], "m": "WRITE_OFF", "a": "1000.01"}, admin))["settleLoan"]
     assert r["status"] == "WRITTEN_OFF" and r["outstanding"] == "0.00" and r["settledAt"]
     assert [(s["method"], s["amount"]) for s in r["settlements"]] == [
         ("CASH_RETURN", "1000.00"), ("SALARY_DEDUCTION", "2999.99"), ("WRITE_OFF", "1000.01")]

@@ -105,12 +105,16 @@ async def test_seed_case_regional_manager_owing_30000_resigns(gql, db):
     view = (await gql.ok(OFFBOARDING, {"id": off["id"]}, await token("hr")))["offboarding"]
     assert view["outstanding"] == "12000.00"
     assert view["openLoans"] == [{"number": second.number, "outstanding": "12000.00"}]
-    err = await gql.error(SETTLE, {"id": str(second.id), "m": "WRITE_OFF", "a": "12000.00", "n": "核销"}, fin)
-    assert err["extensions"]["code"] == "FORBIDDEN"  # a write-off is an ADMIN's
-    err = await gql.error(SETTLE, {"id": str(second.id), "m": "WRITE_OFF", "a": "12000.00"}, await token("admin"))
-    assert err["extensions"]["code"] == "VALIDATION"  # with a reason
-    written = (await gql.ok(SETTLE, {"id": str(second.id), "m": "WRITE_OFF", "a": "12000.00",
-                                     "n": "员工已无力偿还，经总经理批准核销"}, await token("admin")))["settleLoan"]
+    err = await gql.error(SETTLE, {"id": str(second.id), "m": "WRITE_OFF", "a": "12000.00"}, fin)
+    assert err["extensions"]["code"] == "VALIDATION"  # a proposal needs its reason
+    err = await gql.error(SETTLE, {"id": str(second.id), "m": "WRITE_OFF", "a": "12000.00", "n": "核销"},
+                          await token("admin"))
+    assert err["extensions"]["code"] == "CONFLICT"  # an ADMIN approves what finance proposed, nothing else
+    proposed = (await gql.ok(SETTLE, {"id": str(second.id), "m": "WRITE_OFF", "a": "12000.00",
+                                      "n": "员工已无力偿还，经总经理批准核销"}, fin))["settleLoan"]
+    assert proposed == {"status": "DISBURSED", "outstanding": "12000.00"}
+    written = (await gql.ok(SETTLE, {"id": str(second.id), "m": "WRITE_OFF", "a": "12000.00"},
+                            await token("admin")))["settleLoan"]
     assert written == {"status": "WRITTEN_OFF", "outstanding": "0.00"}
 
     view = (await gql.ok(OFFBOARDING, {"id": off["id"]}, await token("hr")))["offboarding"]

@@ -1,9 +1,10 @@
 from datetime import timedelta
 
 from server import auth
+from server.demo import history
 from server.domain.errors import DomainError
 from server.models import AuditEntry, LedgerEntry, User
-from server.services import history, loans
+from server.services import loans
 from server.services.base import SYSTEM
 from tests.factories import make_org
 

@@ -14,7 +14,7 @@ from server import auth
 from server.domain.errors import DomainError
 from server.domain.money import from_fen
 from server.models import LedgerEntry, Loan, User
-from server.services import loans
+from server.services import corrections, loans
 from tests.factories import make_org
 
 
@@ -24,7 +24,8 @@ async def loop(database):
 
 
 cents = st.integers(min_value=1, max_value=600_000)
-steps = st.lists(st.tuples(st.sampled_from(["CASH_RETURN", "SALARY_DEDUCTION", "WRITE_OFF"]), cents), max_size=6)
+steps = st.lists(st.tuples(st.sampled_from(["CASH_RETURN", "SALARY_DEDUCTION", "WRITE_OFF", "REVERSAL"]), cents),
+                 max_size=7)
 
 
 async def _run(amount_fen: int, plan: list[tuple[str, int]]) -> None:
@@ -37,11 +38,20 @@ async def _run(amount_fen: int, plan: list[tuple[str, int]]) -> None:
     await loans.disburse_loan(viewers["finance"], loan.id)
     amount = from_fen(amount_fen)
     for method, value in plan:
-        who = "admin" if method == "WRITE_OFF" else "finance"
         try:
-            await loans.settle_loan(viewers[who], loan.id, method, from_fen(value), "测试")
+            if method == "REVERSAL":  # the value picks which entry to reverse (any kind: some are refused)
+                ids = await LedgerEntry.filter(loan_id=loan.id).order_by("id").values_list("id", flat=True)
+                await corrections.reverse_settlement(viewers["finance"], ids[value % len(ids)], "更正")
+                if await corrections.pending_proposal(loan.id) is not None:  # a write-off's: a second person
+                    await corrections.approve_write_off(viewers["admin"], loan.id)
+            elif method == "WRITE_OFF":  # two people: finance proposes, the admin approves
+                await loans.settle_loan(viewers["finance"], loan.id, method, from_fen(value), "测试")
+                await loans.settle_loan(viewers["admin"], loan.id, method, from_fen(value))
+            else:
+                await loans.settle_loan(viewers["finance"], loan.id, method, from_fen(value), "测试")
         except DomainError as exc:
             assert exc.code == "CONFLICT"
+            assert await corrections.pending_proposal(loan.id) is None
         row = await Loan.get(id=loan.id)
         deltas = await LedgerEntry.filter(loan_id=loan.id).values_list("delta_fen", flat=True)
         outstanding = from_fen(sum(deltas))
@@ -53,6 +63,13 @@ async def _run(amount_fen: int, plan: list[tuple[str, int]]) -> None:
         else:
             assert row.status in ("SETTLED", "WRITTEN_OFF") and row.settled_at is not None
         assert -sum(deltas[1:]) == amount_fen - int(outstanding * 100)
+        # A reversal points at an entry of the same loan, carries its negation, and at most one per entry.
+        reversals = await LedgerEntry.filter(loan_id=loan.id, kind="REVERSAL").values("reverses_id", "delta_fen")
+        assert len({r["reverses_id"] for r in reversals}) == len(reversals)
+        for r in reversals:
+            original = await LedgerEntry.get(id=r["reverses_id"], loan_id=loan.id)
+            assert original.kind in ("CASH_RETURN", "SALARY_DEDUCTION", "WRITE_OFF")
+            assert r["delta_fen"] == -original.delta_fen
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -79,3 +79,43 @@ async def test_concurrent_double_approval_records_one_decision(db):
     assert outcomes.count("ok") == 1
     assert set(outcomes) - {"ok"} <= {"FORBIDDEN", "CONFLICT"}
     assert SYSTEM.username == "system"
+
+
+async def _outcome(work) -> str:
+    try:
+        await work
+        return "ok"
+    except DomainError as exc:
+        return exc.code
+
+
+async def test_concurrent_reversals_write_one_reversal(db):
+    from server.services import corrections
+
+    await make_org(limit="10000.00")
+    loan = await _disbursed("2000.00")
+    finance = await _viewer("finance")
+    await loans.settle_loan(finance, loan.id, "CASH_RETURN", "2000.00", "收据")
+    entry = await LedgerEntry.get(loan_id=loan.id, kind="CASH_RETURN")
+    outcomes = await asyncio.gather(*(_outcome(corrections.reverse_settlement(finance, entry.id, "更正"))
+                                      for _ in range(4)))
+    assert sorted(outcomes) == ["CONFLICT", "CONFLICT", "CONFLICT", "ok"]
+    assert await LedgerEntry.filter(loan_id=loan.id, kind="REVERSAL").count() == 1
+    assert (await Loan.get(id=loan.id)).status == "DISBURSED"
+
+
+async def test_concurrent_proposals_and_approvals_write_off_once(db):
+    from server.models import WriteOffProposal
+    from server.services import corrections
+
+    await make_org(limit="10000.00")
+    loan = await _disbursed("1000.00")
+    finance, admin = await _viewer("finance"), await _viewer("admin")
+    outcomes = await asyncio.gather(*(_outcome(loans.settle_loan(finance, loan.id, "WRITE_OFF", "1000.00", "核销"))
+                                      for _ in range(4)))
+    assert sorted(outcomes) == ["CONFLICT", "CONFLICT", "CONFLICT", "ok"]
+    assert await WriteOffProposal.filter(loan_id=loan.id).count() == 1  # one pending proposal per loan
+    outcomes = await asyncio.gather(*(_outcome(corrections.approve_write_off(admin, loan.id)) for _ in range(4)))
+    assert sorted(outcomes) == ["CONFLICT", "CONFLICT", "CONFLICT", "ok"]
+    assert await LedgerEntry.filter(loan_id=loan.id, kind="WRITE_OFF").count() == 1
+    assert (await Loan.get(id=loan.id)).status == "WRITTEN_OFF"

@@ -213,7 +213,9 @@ async def test_gate_blocks_until_settled_then_completes_and_locks_the_account(db
         await offboarding.confirm_clearance(fin, off.id)
     assert first.number not in blocked.value.message and second.number in blocked.value.message
     admin = auth.viewer_for(await User.get(username="admin"))
-    await loans.settle_loan(admin, second.id, "WRITE_OFF", "12000.00", "经总经理批准核销")
+    await loans.settle_loan(fin, second.id, "WRITE_OFF", "12000.00", "经总经理批准核销")  # proposed
+    assert not (await offboarding.clearance_for(rsm)).clear
+    await loans.settle_loan(admin, second.id, "WRITE_OFF", "12000.00")  # approved by a second person
     assert (await offboarding.clearance_for(rsm)).clear
 
     with pytest.raises(ClearanceBlocked):  # HR still waits for finance
@@ -385,8 +387,8 @@ async def test_certificate_states_nothing_owed_and_who_confirmed(db):
         await offboarding.clearance_certificate(hr, off.id)
     await loans.settle_loan(fin, first.id, "CASH_RETURN", "10000.00", "收据 SJ-101")
     await loans.settle_loan(fin, first.id, "SALARY_DEDUCTION", "8000.00", "工资单 PR-2026-11-R1")
-    await loans.settle_loan(auth.viewer_for(await User.get(username="admin")), second.id, "WRITE_OFF", "12000.00",
-                            "经总经理批准核销")
+    await loans.settle_loan(fin, second.id, "WRITE_OFF", "12000.00", "经总经理批准核销")
+    await loans.settle_loan(auth.viewer_for(await User.get(username="admin")), second.id, "WRITE_OFF", "12000.00")
     await offboarding.confirm_clearance(fin, off.id)
     await offboarding.complete_offboarding(hr, off.id)
     cert = await offboarding.clearance_certificate(hr, off.id)

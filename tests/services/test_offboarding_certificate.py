@@ -24,8 +24,8 @@ async def test_certificate_page_states_nothing_owed_who_confirmed_and_when(db):
     off = await offboarding.start_offboarding(hr, rsm, today() + timedelta(days=3), "个人原因")
     await loans.settle_loan(fin, first.id, "CASH_RETURN", "10000.00", "收据 SJ-101")
     await loans.settle_loan(fin, first.id, "SALARY_DEDUCTION", "8000.00", "工资单 PR-2026-11-R1")
-    await loans.settle_loan(auth.viewer_for(await User.get(username="admin")), second.id, "WRITE_OFF", "12000.00",
-                            "经总经理批准核销 <b>")
+    await loans.settle_loan(fin, second.id, "WRITE_OFF", "12000.00", "经总经理批准核销 <b>")
+    await loans.settle_loan(auth.viewer_for(await User.get(username="admin")), second.id, "WRITE_OFF", "12000.00")
     await offboarding.confirm_clearance(fin, off.id)
     cert = await offboarding.clearance_certificate(hr, off.id)
     html = render(cert)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from server import auth
-from server.models import ApprovalStep, Attachment, Loan, User
+from server.models import ApprovalStep, Attachment, LedgerEntry, Loan, User
 from server.services import alerts as alert_service
 from server.services import loans as loan_service
 from server.services import org
@@ -369,15 +369,16 @@ async def test_finance_disburses_and_records_repayments(browser, db):
     assert await loan_service.loan_outstanding(await Loan.get(id=loan.id)) == 1500
     write_off = await browser.post(f"/finance/{loan.id}/settle", {"method": "WRITE_OFF", "amount": "1500.00",
                                                                  "note": "无法收回"})
-    assert write_off.status_code == 422 and "需要以下角色之一：ADMIN" in text_of(write_off.text)
+    assert write_off.status_code == 303 and "done=write_off_proposed" in write_off.headers["location"]
+    assert await loan_service.loan_outstanding(await Loan.get(id=loan.id)) == 1500  # only proposed
 
 
-async def test_admin_writes_off_with_a_reason(browser, db):
+async def test_finance_proposes_a_write_off_and_a_different_admin_approves_it(browser, db):
     await make_org()
     loan = await disbursed_loan("1000.00")
-    await browser.login("admin")
+    await browser.login("finance")
     page = await browser.get("/finance")
-    assert 'value="WRITE_OFF"' in page.text
+    assert 'value="WRITE_OFF"' in page.text and "提议核销" in text_of(page.text)
     no_reason = await browser.post(f"/finance/{loan.id}/settle", {"method": "WRITE_OFF", "amount": "1000.00"})
     assert re.search(rf'id="e-note-{loan.id}">核销必须填写原因', no_reason.text)
     fragment = await browser.client.post(
@@ -387,6 +388,24 @@ async def test_admin_writes_off_with_a_reason(browser, db):
     response = await browser.post(f"/finance/{loan.id}/settle",
                                   {"method": "WRITE_OFF", "amount": "1000.00", "note": "员工失联，无法收回"})
     assert response.status_code == 303
+    assert (await Loan.get(id=loan.id)).status == "DISBURSED"
+    page = await browser.get(f"/loans/{loan.id}")
+    assert 'id="pending-write-off"' in page.text and "员工失联，无法收回" in text_of(page.text)
+    assert "/write-off/approve" not in page.text  # the proposer does not approve
+    await browser.post("/logout")
+
+    await browser.login("admin")
+    page = await browser.get("/finance")
+    assert f'id="m-{loan.id}"' not in page.text  # no cash-return form for an ADMIN without FINANCE
+    assert f'href="/loans/{loan.id}#pending-write-off"' in page.text
+    queue = text_of(re.search(r'<section class="card" id="pending-write-offs">(.*?)</section>', page.text, re.S).group(1))
+    assert loan.number in queue and "员工失联，无法收回" in queue and "赵财务" in queue
+    page = await browser.get(f"/loans/{loan.id}")
+    assert f'action="/loans/{loan.id}/write-off/approve"' in page.text
+    response = await browser.post(f"/loans/{loan.id}/write-off/approve", {"comment": "同意"})
+    assert response.status_code == 303
+    page = await browser.get(response.headers["location"])
+    assert "已批准，账目已登记。" in text_of(page.text) and 'id="pending-write-off"' not in page.text
     assert (await Loan.get(id=loan.id)).status == "WRITTEN_OFF"
 
 
@@ -414,3 +433,60 @@ async def test_voucher_download_follows_the_reimbursement(browser, second_browse
     assert download.status_code == 200 and download.content == PDF
     await second_browser.login("other")
     assert (await second_browser.get(f"/files/{voucher.id}/{voucher.filename}")).status_code == 404
+
+
+async def test_finance_reverses_a_settlement_on_the_loan_page_and_the_timeline_shows_it(browser, db):
+    await make_org()
+    loan = await disbursed_loan("1000.00")
+    await loan_service.settle_loan(await viewer("finance"), loan.id, "CASH_RETURN", "1000.00", "收据 SJ-5")
+    entry = await LedgerEntry.get(loan_id=loan.id, kind="CASH_RETURN")
+    await browser.login("admin")
+    page = await browser.get(f"/loans/{loan.id}")
+    assert f"/settlements/{entry.id}/reverse" not in page.text  # money is FINANCE's
+    refused = await browser.post(f"/loans/{loan.id}/settlements/{entry.id}/reverse", {"reason": "录错"})
+    assert refused.status_code == 422 and "需要 FINANCE" in text_of(refused.text)
+    await browser.post("/logout")
+
+    await browser.login("finance")
+    page = await browser.get(f"/loans/{loan.id}")
+    assert f'action="/loans/{loan.id}/settlements/{entry.id}/reverse"' in page.text
+    no_reason = await browser.post(f"/loans/{loan.id}/settlements/{entry.id}/reverse", {"reason": ""})
+    assert no_reason.status_code == 422
+    assert re.search(rf'id="e-reverse-{entry.id}">必须填写原因', no_reason.text)
+    assert await LedgerEntry.filter(loan_id=loan.id).count() == 2
+    done = await browser.post(f"/loans/{loan.id}/settlements/{entry.id}/reverse", {"reason": "收据作废，款未到账"})
+    assert done.status_code == 303 and done.headers["location"] == f"/loans/{loan.id}?done=reversed"
+    page = await browser.get(done.headers["location"])
+    text = text_of(page.text)
+    assert "已冲销，余额和状态已按账目重新计算。" in text and "收据作废，款未到账" in text
+    assert f"冲销第 {entry.id} 号记录" in text and "已冲销" in text
+    assert f"/settlements/{entry.id}/reverse" not in page.text  # reversed once
+    loan = await Loan.get(id=loan.id)
+    assert loan.status == "DISBURSED" and await loan_service.loan_outstanding(loan) == 1000
+
+
+async def test_a_write_off_reversal_is_proposed_on_the_page_and_approved_by_another_admin(browser, db):
+    from server.services import corrections
+
+    await make_org()
+    loan = await disbursed_loan("600.00")
+    await loan_service.settle_loan(await viewer("finance"), loan.id, "WRITE_OFF", "600.00", "员工失联")
+    await corrections.approve_write_off(await viewer("admin"), loan.id)
+    entry = await LedgerEntry.get(loan_id=loan.id, kind="WRITE_OFF")
+    await browser.login("finance")
+    page = await browser.get(f"/loans/{loan.id}")
+    assert "提议冲销" in text_of(page.text)
+    done = await browser.post(f"/loans/{loan.id}/settlements/{entry.id}/reverse", {"reason": "员工已联系上"})
+    assert done.headers["location"] == f"/loans/{loan.id}?done=reversal_proposed"
+    page = await browser.get(done.headers["location"])
+    assert "待审批的核销冲销" in text_of(page.text) and "/write-off/approve" not in page.text
+    assert (await Loan.get(id=loan.id)).status == "WRITTEN_OFF"
+    await browser.post("/logout")
+
+    await browser.login("admin")
+    rejected = await browser.post(f"/loans/{loan.id}/write-off/reject", {"comment": ""})
+    assert rejected.status_code == 422 and re.search(r'id="e-reject">驳回须填写理由', rejected.text)
+    approved = await browser.post(f"/loans/{loan.id}/write-off/approve", {"comment": ""})
+    assert approved.status_code == 303
+    loan = await Loan.get(id=loan.id)
+    assert loan.status == "DISBURSED" and await loan_service.loan_outstanding(loan) == 600

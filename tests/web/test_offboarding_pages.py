@@ -54,9 +54,9 @@ async def test_seed_case_blocked_then_settled_confirmed_completed_and_certified(
     assert re.search(r'<button class="primary" id="confirm-button" disabled aria-describedby="why-confirm">', page.text)
     assert "暂不能确认" in text
     assert 'id="complete-button"' not in page.text  # finance does not complete exits
-    # Finance may register cash returns and deductions, not write-offs (ADMIN).
+    # Finance registers cash returns and deductions, and proposes write-offs (an ADMIN approves them).
     assert f'id="a-{first.id}-cash_return"' in page.text and f'id="n-{first.id}-salary_deduction"' in page.text
-    assert "write_off" not in page.text
+    assert f'id="n-{first.id}-write_off"' in page.text and "提交核销提议" in text_of(page.text)
 
     # Posting confirm anyway: refused with the blocking loans named, and nothing changes.
     before = await state(off_id, rsm)
@@ -92,19 +92,25 @@ async def test_seed_case_blocked_then_settled_confirmed_completed_and_certified(
     assert response.status_code in (409, 422)
     assert re.search(rf'id="e-a-{second.id}-cash_return">[^<]+<', response.text), response.text
 
-    # The write-off needs ADMIN and a reason.
+    # The write-off takes two people: finance proposes it with a reason, a different ADMIN approves.
+    no_reason = await fin.post(f"/offboarding/{off_id}/loans/{second.id}/settle", {
+        "method": "WRITE_OFF", "amount": "12000.00", "note": ""})
+    assert no_reason.status_code == 422
+    assert re.search(rf'id="e-n-{second.id}-write_off">核销必须填写原因', no_reason.text)
+    proposed = await fin.post(f"/offboarding/{off_id}/loans/{second.id}/settle", {
+        "method": "WRITE_OFF", "amount": "12000.00", "note": "经总经理批准核销"})
+    assert proposed.status_code == 303 and proposed.headers["location"].endswith("?done=write_off_proposed")
+    page = await fin.get(proposed.headers["location"])
+    assert "已提交核销提议" in text_of(page.text) and "待审批的核销 12,000.00：经总经理批准核销" in text_of(page.text)
+    assert (await loans.loan_outstanding(second)) == 12000  # a proposal writes nothing off
     await fin.post("/logout")
     admin = fin
     await admin.login("admin")
     page = await admin.get(f"/offboarding/{off_id}")
-    assert f'id="n-{second.id}-write_off"' in page.text and f'id="a-{second.id}-cash_return"' not in page.text
-    no_reason = await admin.post(f"/offboarding/{off_id}/loans/{second.id}/settle", {
-        "method": "WRITE_OFF", "amount": "12000.00", "note": ""})
-    assert no_reason.status_code == 422
-    assert re.search(rf'id="e-n-{second.id}-write_off">核销必须填写原因', no_reason.text)
-    done = await admin.post(f"/offboarding/{off_id}/loans/{second.id}/settle", {
-        "method": "WRITE_OFF", "amount": "12000.00", "note": "经总经理批准核销"})
-    assert done.status_code == 303
+    assert f'id="a-{second.id}-cash_return"' not in page.text  # money is FINANCE's, not ADMIN's
+    assert f'href="/loans/{second.id}#pending-write-off"' in page.text
+    done = await admin.post(f"/loans/{second.id}/write-off/approve", {"comment": "同意"})
+    assert done.status_code == 303 and done.headers["location"] == f"/loans/{second.id}?done=write_off_approved"
     await admin.post("/logout")
 
     # Nothing owed: finance's button is enabled, the settlements are listed, and confirm works.
@@ -319,7 +325,8 @@ async def test_clearance_certificate_query_behind_the_page(gql, db):
     assert err["extensions"]["code"] == "CONFLICT"
     fin = await viewer("finance")
     await loans.settle_loan(fin, first.id, "CASH_RETURN", "18000.00", "收据 SJ-9")
-    await loans.settle_loan(await viewer("admin"), second.id, "WRITE_OFF", "12000.00", "总经理批准")
+    await loans.settle_loan(fin, second.id, "WRITE_OFF", "12000.00", "总经理批准")
+    await loans.settle_loan(await viewer("admin"), second.id, "WRITE_OFF", "12000.00")
     await offboarding.confirm_clearance(fin, off.id)
     err = await gql.error(CERTIFICATE, {"id": str(off.id)}, await gql.login("sales"))
     assert err["extensions"]["code"] == "FORBIDDEN"

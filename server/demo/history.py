@@ -1,7 +1,8 @@
-"""Moving a loan's history back in time: for the demo company and migrated historical data.
+"""Moving a loan's history back in time, for the demo company's story (overdue loans and the like).
 
-Everything else in the system takes the clock as it is; this is the one place dates are rewritten,
-only by an ADMIN (or the system), and every use is in the audit log.
+It lives with the demo loader, not among the production services: nothing a user or an API
+client can reach rewrites history. Only an ADMIN (or the system) may run it, and every use is
+in the audit log.
 """
 
 from __future__ import annotations

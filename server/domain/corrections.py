@@ -1,0 +1,94 @@
+"""Who may move money on a loan's ledger: settle, propose or approve a write-off, reverse an entry.
+
+Plain data in, a refusal out: each `*_refusal` returns None when the actor may act, else the
+FORBIDDEN message. The services raise it before writing anything. Rules:
+- cash returns and salary deductions (and their reversals) are FINANCE's only; an ADMIN without
+  FINANCE does none of it;
+- a write-off (and a write-off's reversal) takes two people: FINANCE proposes with a reason, a
+  different person holding ADMIN approves or rejects;
+- nobody acts on their own money: not on their own loan, not on a proposal they made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.domain import duties as D
+from server.domain import ledger as L
+from server.domain.approvals import Actor
+from server.domain.errors import Forbidden
+
+OWN_MONEY = "不能处理自己的借款 (nobody acts on their own money)"
+NEEDS_FINANCE = "需要 FINANCE 角色 (requires FINANCE)"
+NEEDS_ADMIN = "需要 ADMIN 角色 (requires ADMIN)"
+OWN_PROPOSAL = "核销须由提议人以外的另一人审批 (a write-off is approved by someone other than its proposer)"
+
+
+@dataclass(frozen=True)
+class Proposer:
+    user_id: int | None
+    employee_id: int | None
+
+
+def _own(actor: Actor, owner_id: int | None) -> bool:
+    return D.own_money(actor.employee_id, owner_id)
+
+
+def _same_person(actor: Actor, proposer: Proposer) -> bool:
+    same_user = bool(actor.user_id) and actor.user_id == proposer.user_id
+    same_employee = actor.employee_id is not None and actor.employee_id == proposer.employee_id
+    return same_user or same_employee
+
+
+# The role each correction needs comes from the one role matrix (server/domain/duties.py).
+SETTLE_ACTIONS = {L.CASH_RETURN: D.SETTLE_CASH, L.SALARY_DEDUCTION: D.SETTLE_SALARY}
+
+
+def settle_refusal(actor: Actor, owner_id: int | None, method: str = L.CASH_RETURN) -> str | None:
+    """Recording (or reversing) a cash return or a salary deduction."""
+    if not D.may(actor.roles, SETTLE_ACTIONS.get(method, D.SETTLE_CASH)):
+        return NEEDS_FINANCE
+    if _own(actor, owner_id):
+        return OWN_MONEY
+    return None
+
+
+def propose_refusal(actor: Actor, owner_id: int | None) -> str | None:
+    """Proposing a write-off, or the reversal of one."""
+    if not D.may(actor.roles, D.PROPOSE_WRITE_OFF):
+        return NEEDS_FINANCE
+    if _own(actor, owner_id):
+        return OWN_MONEY
+    return None
+
+
+def decide_refusal(actor: Actor, owner_id: int | None, proposer: Proposer) -> str | None:
+    """Approving or rejecting a proposal: ADMIN, a second person, not the loan's owner."""
+    if not D.may(actor.roles, D.APPROVE_WRITE_OFF):
+        return NEEDS_ADMIN
+    if _own(actor, owner_id):
+        return OWN_MONEY
+    if _same_person(actor, proposer):
+        return OWN_PROPOSAL
+    return None
+
+
+def needs_second_person(kind: str) -> bool:
+    """True when undoing an entry of `kind` is a proposal that an ADMIN must approve."""
+    return kind == L.WRITE_OFF
+
+
+def reverse_refusal(actor: Actor, owner_id: int | None, kind: str) -> str | None:
+    """Reversing (or, for a write-off, proposing to reverse) an entry of `kind`.
+
+    Whether the entry may be reversed at all (offsets, reversals, twice) is ledger.check_reversal's
+    question, asked after this one so that a refusal never tells an outsider about the ledger.
+    """
+    if needs_second_person(kind):
+        return propose_refusal(actor, owner_id)
+    return settle_refusal(actor, owner_id, kind)
+
+
+def check(refusal: str | None) -> None:
+    if refusal is not None:
+        raise Forbidden(refusal)
