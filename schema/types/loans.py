@@ -11,7 +11,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from schema.loaders import load
-from schema.types.common import PageInfo, connection, decode_cursor, page_size, viewer
+from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, viewer
 from schema.types.enums import Decision, LoanPurpose, LoanStatus, Role, SettlementMethod
 from schema.types.org import Employee, LoanQuota
 from server.domain import ledger as L
@@ -260,10 +260,9 @@ class LoanEdge:
 
 
 @strawberry.type
-class LoanConnection:
+class LoanConnection(Counted):
     edges: list[LoanEdge]
     page_info: PageInfo
-    total_count: int
 
 
 @strawberry.type(description="What the application form shows while the amount is typed.")
@@ -296,9 +295,9 @@ class LoanQuery:
         self, info: Info, employee_id: strawberry.ID | None = None, status: list[LoanStatus] | None = None,
         first: int | None = 50, after: str | None = None,
     ) -> LoanConnection:
-        offset = decode_cursor(after)
+        position = decode_cursor(after)
         page = await loan_service.list_loans(
-            viewer(info), employee_id, [s.value for s in status or []], page_size(first), offset
+            viewer(info), employee_id, [s.value for s in status or []], page_size(first), position
         )
         return connection(page, Loan, LoanEdge, LoanConnection)
 

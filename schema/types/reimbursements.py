@@ -11,7 +11,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from schema.loaders import load
-from schema.types.common import PageInfo, connection, decode_cursor, page_size, viewer
+from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, viewer
 from schema.types.enums import Decision, LoanPurpose, ReimbursementStatus
 from schema.types.loans import ApprovalStep, Attachment, Loan, LoanOffset
 from schema.types.org import Employee
@@ -169,10 +169,9 @@ class ReimbursementEdge:
 
 
 @strawberry.type
-class ReimbursementConnection:
+class ReimbursementConnection(Counted):
     edges: list[ReimbursementEdge]
     page_info: PageInfo
-    total_count: int
 
 
 @strawberry.type(description="One offset the server would make (oldest first).")
@@ -247,9 +246,9 @@ class ReimbursementQuery:
         self, info: Info, employee_id: strawberry.ID | None = None, status: list[ReimbursementStatus] | None = None,
         first: int | None = 50, after: str | None = None,
     ) -> ReimbursementConnection:
-        offset = decode_cursor(after)
+        position = decode_cursor(after)
         page = await service.list_reimbursements(
-            viewer(info), employee_id, [s.value for s in status or []], page_size(first), offset
+            viewer(info), employee_id, [s.value for s in status or []], page_size(first), position
         )
         return connection(page, Reimbursement, ReimbursementEdge, ReimbursementConnection)
 

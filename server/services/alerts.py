@@ -281,7 +281,7 @@ async def get_alert(viewer: Viewer, alert_id: Any) -> Alert | None:
 
 async def list_alerts(
     viewer: Viewer, kind: str | None = None, employee_id: Any = None, unresolved_only: bool = True,
-    first: int = 50, offset: int = 0,
+    first: int = 50, after: list[Any] | None = None,
 ) -> Page:
     require_login(viewer)
     qs = Alert.filter(visible_alerts_q(viewer))
@@ -293,7 +293,7 @@ async def list_alerts(
         qs = qs.filter(employee_id=parse_id(employee_id, "employee"))
     if unresolved_only:
         qs = qs.filter(resolved_at__isnull=True)
-    return await paginate(qs, first, offset)
+    return await paginate(qs, first, after)
 
 
 async def recipients_of(alert_ids: Sequence[int]) -> list[list[Employee]]:
@@ -356,12 +356,12 @@ async def resolve_by_key(viewer: Viewer, dedupe_key: str, note: str) -> Alert | 
 # ---------------------------------------------------------------- notifications (the viewer's own)
 
 
-async def list_notifications(viewer: Viewer, unread_only: bool = False, first: int = 50, offset: int = 0) -> Page:
+async def list_notifications(viewer: Viewer, unread_only: bool = False, first: int = 50, after: list[Any] | None = None) -> Page:
     require_login(viewer)
     qs = Notification.filter(user_id=viewer.user_id or -1)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
-    return await paginate(qs, first, offset)
+    return await paginate(qs, first, after)
 
 
 async def unread_count(viewer: Viewer) -> int:

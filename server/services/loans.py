@@ -147,9 +147,9 @@ async def _get_loan_for_update(loan_id: Any) -> Loan:
 
 
 async def list_loans(
-    viewer: Viewer, employee_id: Any = None, statuses: list[str] | None = None, first: int = 50, offset: int = 0,
+    viewer: Viewer, employee_id: Any = None, statuses: list[str] | None = None, first: int = 50, after: list[Any] | None = None,
 ) -> Page:
-    return await visible_page(viewer, Loan, employee_id, statuses, first, offset)
+    return await visible_page(viewer, Loan, employee_id, statuses, first, after)
 
 
 async def employee_loans(viewer: Viewer, employee: Employee, statuses: list[str] | None = None) -> list[Loan]:

@@ -262,9 +262,9 @@ async def get_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
 
 
 async def list_reimbursements(
-    viewer: Viewer, employee_id: Any = None, statuses: list[str] | None = None, first: int = 50, offset: int = 0,
+    viewer: Viewer, employee_id: Any = None, statuses: list[str] | None = None, first: int = 50, after: list[Any] | None = None,
 ) -> Page:
-    return await visible_page(viewer, Reimbursement, employee_id, statuses, first, offset)
+    return await visible_page(viewer, Reimbursement, employee_id, statuses, first, after)
 
 
 async def pending_reimbursement_approvals(viewer: Viewer) -> list[Reimbursement]:
