@@ -5,10 +5,14 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from typing import Any
 
 from strawberry.types import Info
 
+from server.services import alerts as alert_service
+from server.services import loans as loan_service
 from server.services import readers
 
 BATCHES = {
@@ -33,5 +37,29 @@ BATCHES = {
 }
 
 
+# Batches that answer for the viewer (they authorize each key in the service): name -> fn(viewer, keys).
+VIEWER_BATCHES = {
+    "employee_loans": loan_service.employees_loans,
+    "employee_alerts": alert_service.unresolved_by_employee,
+}
+
+
+async def _quotas(employees: Sequence[Any]) -> list[Any]:
+    quotas = await loan_service.quotas_for(list({e.id: e for e in employees}.values()))
+    return [quotas[e.id] for e in employees]
+
+
+async def _employee_outstanding(ids: Sequence[int]) -> list[Any]:
+    owed = await loan_service.employee_outstanding(ids)
+    return [owed[i] for i in ids]
+
+
+BATCHES["quotas"] = _quotas
+BATCHES["employee_outstanding"] = _employee_outstanding
+
+
 async def load(info: Info, name: str, key: Any) -> Any:
+    if name in VIEWER_BATCHES:
+        batch = functools.partial(VIEWER_BATCHES[name], info.context.viewer)
+        return await info.context.loader(name, batch).load(key)
     return await info.context.loader(name, BATCHES[name]).load(key)

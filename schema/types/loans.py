@@ -264,6 +264,22 @@ class LoanConnection(Counted):
     edges: list[LoanEdge]
     page_info: PageInfo
 
+    @strawberry.field(description="Sum of amount over every loan of the list (not the page); computed only when asked.")
+    async def total_amount(self) -> Decimal:
+        return await loan_service.sum_amount(self.page.query)
+
+    @strawberry.field(description="Sum of outstanding over every loan of the list; computed only when asked.")
+    async def total_outstanding(self) -> Decimal:
+        return await loan_service.sum_outstanding(self.page.query)
+
+    @strawberry.field(description="Loans of the list that are open and past their expected settle date.")
+    async def overdue_count(self) -> int:
+        return await loan_service.count_overdue(self.page.query)
+
+    @strawberry.field(description="Outstanding on the list's overdue loans.")
+    async def overdue_outstanding(self) -> Decimal:
+        return await loan_service.sum_overdue(self.page.query)
+
 
 @strawberry.type(description="What the application form shows while the amount is typed.")
 class LoanPreview:
@@ -304,6 +320,18 @@ class LoanQuery:
     @strawberry.field(description="Loans and reimbursements waiting for the viewer's decision.")
     async def pending_loan_approvals(self, info: Info) -> list[Loan]:
         return [Loan(model=r) for r in await loan_service.pending_loan_approvals(viewer(info))]
+
+    @strawberry.field(description="pendingLoanApprovals paged (keyset, oldest first): the approval inbox.")
+    async def loan_approval_inbox(self, info: Info, first: int | None = 50, after: str | None = None) -> LoanConnection:
+        page = await loan_service.loan_approval_inbox(viewer(info), page_size(first), decode_cursor(after))
+        return connection(page, Loan, LoanEdge, LoanConnection)
+
+    @strawberry.field(description="Disbursed loans not yet settled, most overdue first over all of them (finance).")
+    async def open_loans_by_overdue(
+        self, info: Info, first: int | None = 50, after: str | None = None,
+    ) -> LoanConnection:
+        page = await loan_service.open_loans_by_overdue(viewer(info), page_size(first), decode_cursor(after))
+        return connection(page, Loan, LoanEdge, LoanConnection)
 
     @strawberry.field(description="The viewer's quota and what an amount would leave (application form).")
     async def loan_preview(self, info: Info, amount: str | None = None) -> LoanPreview:

@@ -241,6 +241,13 @@ class ReimbursementQuery:
     async def pending_reimbursement_approvals(self, info: Info) -> list[Reimbursement]:
         return [Reimbursement(model=r) for r in await service.pending_reimbursement_approvals(viewer(info))]
 
+    @strawberry.field(description="pendingReimbursementApprovals paged (keyset, oldest first): the approvers' queue.")
+    async def reimbursement_approval_inbox(
+        self, info: Info, first: int | None = 50, after: str | None = None,
+    ) -> ReimbursementConnection:
+        page = await service.reimbursement_approval_inbox(viewer(info), page_size(first), decode_cursor(after))
+        return connection(page, Reimbursement, ReimbursementEdge, ReimbursementConnection)
+
     @strawberry.field(description="Reimbursements the viewer may see, newest first.")
     async def reimbursements(
         self, info: Info, employee_id: strawberry.ID | None = None, status: list[ReimbursementStatus] | None = None,

@@ -296,6 +296,20 @@ async def list_alerts(
     return await paginate(qs, first, after)
 
 
+async def unresolved_by_employee(viewer: Viewer, employee_ids: Sequence[int]) -> list[list[Alert]]:
+    """Batch: each employee's unresolved alerts the viewer may see, newest first, in one statement for
+    any number of employees (the approval inbox shows them beside every applicant)."""
+    require_login(viewer)
+    ids = list(set(employee_ids))
+    groups: dict[int, list[Alert]] = {i: [] for i in ids}
+    if ids:
+        rows = await Alert.filter(visible_alerts_q(viewer), employee_id__in=ids, resolved_at__isnull=True).order_by(
+            "-created_at", "-id")
+        for row in rows:
+            groups[row.employee_id].append(row)  # type: ignore[attr-defined]
+    return [groups[i] for i in employee_ids]
+
+
 async def recipients_of(alert_ids: Sequence[int]) -> list[list[Employee]]:
     """Batch reader: each alert's recipient employees, in the order they were added."""
     links = await AlertRecipient.filter(alert_id__in=list(set(alert_ids))).order_by("id").values(

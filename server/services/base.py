@@ -17,7 +17,6 @@ from server.domain.errors import Forbidden, NotFound, Unauthenticated, Validatio
 from server.models import Employee, Sequence
 from server.settings import get_settings
 
-
 NEWEST_FIRST: tuple[str, ...] = ("-created_at", "-id")
 
 
@@ -33,6 +32,8 @@ class Page:
     has_next: bool
     keys: Callable[[Any], list[Any]]
     count: Callable[[], Awaitable[int]]
+    # The list's rows unpaged (filters and authorization applied): for sums a client selects.
+    query: Any = None
 
     @property
     def total(self) -> Awaitable[int]:
@@ -108,7 +109,7 @@ async def paginate(qs: Any, first: int, after: list[Any] | None = None,
     def keys(row: Any) -> list[Any]:
         return [_json_key(getattr(row, n)) for n in names]
 
-    return Page(list(rows[:first]), has_next, keys, qs.count)
+    return Page(list(rows[:first]), has_next, keys, qs.count, qs)
 
 
 @dataclass(frozen=True)
