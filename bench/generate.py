@@ -40,7 +40,7 @@ CHUNK_EMPLOYEES = 1000
 PASSWORD = "demo1234"
 OPEN = ("DISBURSED", "PARTIALLY_SETTLED")
 PURPOSES = ("CLIENT_VISIT", "MARKETING", "TRAVEL", "PROCUREMENT", "OTHER")
-CATEGORIES = ("TRAVEL", "MEAL", "HOTEL", "TRANSPORT", "OTHER")
+CATEGORIES = PURPOSES  # an expense line is classified like the loan it settles
 
 # Table -> the columns written, in order. Named explicitly: a COPY must not depend on column order.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -166,8 +166,16 @@ def build_org(n_employees: int, rnd: random.Random, ids: Ids, today: date, passw
     return Company(positions, employees, user_of, finance), rows
 
 
+@dataclass(frozen=True)
+class Mix:
+    """How the open work is shaped (tests ask for queues longer than a page)."""
+
+    open_weights: tuple[int, int, int, int] = (40, 20, 25, 15)  # DISBURSED, PARTIALLY_SETTLED, PENDING, APPROVED
+    claim_share: float = 0.03  # people owing nothing who have a claim waiting for approval
+
+
 def build_loans(company: Company, employees: list[dict[str, Any]], loans_per_employee: float, rnd: random.Random,
-                ids: Ids, today: date, numbers: dict[str, int]) -> dict[str, list[tuple]]:
+                ids: Ids, today: date, numbers: dict[str, int], mix: Mix = Mix()) -> dict[str, list[tuple]]:
     """Loans (and what hangs off them) for a chunk of employees."""
     rows: dict[str, list[tuple]] = {t: [] for t in ORDER}
     history_days = 3 * 365
@@ -213,8 +221,9 @@ def build_loans(company: Company, employees: list[dict[str, Any]], loans_per_emp
                                       at, decided, paid))
         rows["expense_line"].append((ids.next("expense_line"), rid, 1, rnd.choice(CATEGORIES), total_fen, at.date(),
                                      f"INV{rid:09d}", "差旅费用"))
+        waiting = "PENDING2" if rnd.random() < 0.5 or employee["supervisor_id"] is None else "PENDING1"
         chain_steps((None, rid), employee, ["SUPERVISOR", "FINANCE"],
-                    {"PAID": "APPROVED", "APPROVED": "APPROVED", "REJECTED": "REJECTED"}.get(status, "PENDING1"), at)
+                    {"PAID": "APPROVED", "APPROVED": "APPROVED", "REJECTED": "REJECTED"}.get(status, waiting), at)
         return rid
 
     def ledger(loan_id: int, kind: str, delta: int, at: datetime, by: int | None, rid: int | None = None) -> None:
@@ -236,7 +245,7 @@ def build_loans(company: Company, employees: list[dict[str, Any]], loans_per_emp
             if is_open:
                 created = _at(today - timedelta(days=rnd.randrange(1, 60)), rnd)
                 status = rnd.choices(("DISBURSED", "PARTIALLY_SETTLED", "PENDING_APPROVAL", "APPROVED"),
-                                     (40, 20, 25, 15))[0]
+                                     mix.open_weights)[0]
             else:
                 created = _at(today - timedelta(days=60 + rnd.randrange(history_days)), rnd)
                 status = rnd.choices(("SETTLED", "REJECTED", "AUTO_REJECTED", "CANCELLED", "WRITTEN_OFF"),
@@ -296,7 +305,7 @@ def build_loans(company: Company, employees: list[dict[str, Any]], loans_per_emp
             if status in OPEN:
                 pending_claim_ok = False
                 expected = on + timedelta(days=position["settle_days"])
-                if expected < today and rnd.random() < 0.5:
+                if expected < today:  # the OVERDUE rule flags every overdue loan
                     aid = ids.next("alert")
                     rows["alert"].append((aid, "OVERDUE", "WARNING", f"借款逾期 {(today - expected).days} 天",
                                           employee["id"], loan_id, None, f"overdue:{loan_id}",
@@ -310,7 +319,7 @@ def build_loans(company: Company, employees: list[dict[str, Any]], loans_per_emp
                 expected, db_status, reason, on, created, decided, disbursed, settled, cancelled,
             ))
         # A few claims waiting for approval, from people who owe nothing (offsets are mandatory).
-        if pending_claim_ok and employee["status"] == "ACTIVE" and rnd.random() < 0.03:
+        if pending_claim_ok and employee["status"] == "ACTIVE" and rnd.random() < mix.claim_share:
             reimbursement(employee, (50 + rnd.randrange(2000)) * 100, "PENDING_APPROVAL",
                           _at(today - timedelta(days=rnd.randrange(1, 20)), rnd))
         if employee["status"] == "LEFT":
@@ -323,7 +332,7 @@ def build_loans(company: Company, employees: list[dict[str, Any]], loans_per_emp
 
 
 def generate(n_employees: int, n_loans: int, seed: int = 20261201, today: date | None = None,
-             password_hash: str = "") -> Iterator[dict[str, list[tuple]]]:
+             password_hash: str = "", mix: Mix = Mix()) -> Iterator[dict[str, list[tuple]]]:
     """The company in batches of rows per table (org first, then loans by chunks of employees)."""
     rnd = random.Random(seed)
     today = today or datetime.now(UTC).date()
@@ -334,7 +343,7 @@ def generate(n_employees: int, n_loans: int, seed: int = 20261201, today: date |
     per_employee = n_loans / max(1, n_employees)
     for start in range(0, len(company.employees), CHUNK_EMPLOYEES):
         yield build_loans(company, company.employees[start:start + CHUNK_EMPLOYEES], per_employee, rnd, ids,
-                          today, numbers)
+                          today, numbers, mix)
     yield {"number_sequence": [(i, name, value) for i, (name, value) in enumerate(sorted(numbers.items()), 1)]}
 
 
@@ -377,13 +386,13 @@ async def write_orm(batch: dict[str, list[tuple]]) -> None:
 
 
 async def load_into_tortoise(n_employees: int, n_loans: int, seed: int = 20261201, today: date | None = None,
-                             password_hash: str | None = None) -> dict[str, int]:
+                             password_hash: str | None = None, mix: Mix = Mix()) -> dict[str, int]:
     """Load into the database Tortoise has open (the tests): COPY on PostgreSQL, the ORM on SQLite.
     Returns the violations found by `check()`."""
     from tortoise import Tortoise
 
     conn = Tortoise.get_connection("default")
-    batches = generate(n_employees, n_loans, seed, today, password_hash or _password_hash())
+    batches = generate(n_employees, n_loans, seed, today, password_hash or _password_hash(), mix)
     if conn.capabilities.dialect == "postgres":
         async with conn.acquire_connection() as raw:
             for batch in batches:

@@ -116,15 +116,16 @@ async def quotas_for(
     missing = {e.position_id for e in employees if e.id not in known}  # type: ignore[attr-defined]
     by_position = {p.id: p for p in await Position.filter(id__in=list(missing))} if missing else {}
     ids = [e.id for e in employees]
+    # One statement: the loans that count, each with its ledger balance (a grouped left join).
     loans = await Loan.filter(employee_id__in=ids).filter(
         Q(status__in=["PENDING_APPROVAL", "APPROVED", "DISBURSED", "PARTIALLY_SETTLED"])
         | Q(applied_on__gte=month_start)
-    ).values("id", "employee_id", "amount_fen", "status", "applied_on") if ids else []
-    balances = await outstanding_by_loan(r["id"] for r in loans if r["status"] in L.LEDGER_STATUSES)
+    ).annotate(owed=Sum("ledger__delta_fen")).group_by("id", "employee_id", "amount_fen", "status", "applied_on").values(
+        "id", "employee_id", "amount_fen", "status", "applied_on", "owed") if ids else []
     snapshots: dict[int, list[LoanSnapshot]] = {i: [] for i in ids}
     for r in loans:
-        snapshots[r["employee_id"]].append(
-            LoanSnapshot(from_fen(r["amount_fen"]), r["status"], balances.get(r["id"], ZERO), r["applied_on"]))
+        owed = from_fen(int(r["owed"] or 0)) if r["status"] in L.LEDGER_STATUSES else ZERO
+        snapshots[r["employee_id"]].append(LoanSnapshot(from_fen(r["amount_fen"]), r["status"], owed, r["applied_on"]))
     out = {}
     for e in employees:
         position = known.get(e.id) or by_position[e.position_id]  # type: ignore[attr-defined]
