@@ -31,6 +31,10 @@ class Migration(migrations.Migration):
             index=Index(fields=['created_at', 'id']),
         ),
         ops.AddIndex(
+            model_name='Alert',
+            index=Index(fields=['resolved_at', 'created_at', 'id']),
+        ),
+        ops.AddIndex(
             model_name='AlertRecipient',
             index=Index(fields=['employee_id']),
         ),

@@ -28,6 +28,7 @@ class Alert(Model):
             Index(fields=('position_id',)),
             Index(fields=('resolved_by_id',)),
             Index(fields=('created_at', 'id')),
+            Index(fields=('resolved_at', 'created_at', 'id')),  # unresolved, newest first
         )
 
 
