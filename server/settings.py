@@ -72,6 +72,11 @@ class Settings:
     # Redis key of the ARQ queue: change it when several deployments (or test runs) share one Redis.
     job_queue: str = "arq:queue"
     extra: dict[str, str] = field(default_factory=dict)
+    # PostgreSQL connections per process (asyncpg pool maxsize); several uvicorn workers each open one.
+    db_pool_size: int = 10
+    # gc.freeze() once started: the objects alive after start-up (schema, models, templates) leave the
+    # collector's generations, which removes the long gen-2 pauses under load (BENCHMARKS.md).
+    gc_freeze: bool = True
 
     @property
     def tz(self) -> ZoneInfo:
@@ -90,7 +95,7 @@ class Settings:
         return self.data_dir / "uploads"
 
     def tortoise_config(self) -> dict:
-        return tortoise_config(self.database_url)
+        return tortoise_config(_with_pool_size(self.database_url, self.db_pool_size))
 
 
 MODELS = ["server.models"]
@@ -109,6 +114,13 @@ def tortoise_config(database_url: str) -> dict:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _with_pool_size(url: str, size: int) -> str:
+    """asyncpg's pool bounds from DB_POOL_SIZE, unless the URL already names them."""
+    if not url.startswith(("postgres", "asyncpg")) or "maxsize=" in url:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}minsize=1&maxsize={size}"
 
 
 def _database_url(env: dict[str, str], data_dir: Path) -> str:
@@ -187,6 +199,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         demo=_bool(env, "DEMO_DATA", True),
         password_hash_cost=_choice(env, "PASSWORD_HASH_COST", ("default", "test"), "default"),
         job_queue=_job_queue(env),
+        db_pool_size=_int(env, "DB_POOL_SIZE", 10),
+        gc_freeze=_bool(env, "GC_FREEZE", True),
     )
 
 

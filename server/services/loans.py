@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -341,20 +342,33 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
         settle_date = application.expected_settle_date or on + timedelta(days=position.settle_days)
         quota = await quota_for(employee, position, on)
         reason = rejection_reason(quota, amount)
-        number = f"JK-{on.year}-{await next_sequence(f'loan-{on.year}'):06d}"
+        # The loan number's counter row is the one lock every application shares: take it last, after
+        # the rows of this loan are written, and hold it for two statements (and the audit entries).
         loan = await Loan.create(
-            number=number, employee_id=employee.id, amount_fen=to_fen(amount), purpose=purpose,
-            description=description, expected_settle_date=settle_date,
+            number=f"tmp-{uuid.uuid4().hex[:24]}", employee_id=employee.id, amount_fen=to_fen(amount),
+            purpose=purpose, description=description, expected_settle_date=settle_date,
             status="REJECTED" if reason else "PENDING_APPROVAL", rejection_reason=reason,
             applied_on=on, created_at=now, decided_at=now if reason else None,
         )
         for f in files:
             await Attachment.create(sha256=f.sha256, filename=f.filename, content_type=f.content_type,
                                     size=f.size, uploaded_by_id=viewer.user_id, loan=loan)
+        steps: list[A.Step] = []
+        if not reason:
+            supervisor_id = employee.supervisor_id  # type: ignore[attr-defined]
+            steps = A.build_chain(list(position.approval_chain), supervisor_id)
+            await _save_new_chain(steps, loan=loan)
+        auto_approved = not reason and A.chain_outcome(steps) == "APPROVED"  # every step skipped
+        number = f"JK-{on.year}-{await next_sequence(f'loan-{on.year}'):06d}"
+        loan.number = number
+        if auto_approved:
+            loan.status, loan.decided_at = "APPROVED", now
+        await Loan.filter(id=loan.id).update(number=number, status=loan.status, decided_at=loan.decided_at)
         after = {
             "number": number, "amount": amount, "purpose": purpose, "expectedSettleDate": settle_date,
-            "status": loan.status, "quota": {"limit": quota.limit, "committed": quota.committed,
-                                             "available": quota.available, "monthlyUsed": quota.monthly_used},
+            "status": "REJECTED" if reason else "PENDING_APPROVAL",
+            "quota": {"limit": quota.limit, "committed": quota.committed,
+                      "available": quota.available, "monthlyUsed": quota.monthly_used},
             "attachments": [f.sha256 for f in files],
         }
         if reason:
@@ -362,12 +376,7 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
             await audit.record(viewer, "loan.auto_reject", "loan", loan.id, None, after)
             return loan
         await audit.record(viewer, "loan.apply", "loan", loan.id, None, after)
-        supervisor_id = employee.supervisor_id  # type: ignore[attr-defined]
-        steps = A.build_chain(list(position.approval_chain), supervisor_id)
-        await _save_new_chain(steps, loan=loan)
-        if A.chain_outcome(steps) == "APPROVED":  # every step skipped: nobody left to ask
-            loan.status, loan.decided_at = "APPROVED", now
-            await loan.save(update_fields=["status", "decided_at"])
+        if auto_approved:  # nobody left to ask
             await audit.record(viewer, "loan.approve", "loan", loan.id, {"status": "PENDING_APPROVAL"},
                                {"status": "APPROVED", "note": "审批链无可用审批人，自动通过"})
     return loan
