@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from schema.loaders import load
+from schema.loaders import load, now_or_later
 from schema.types.common import page_size, viewer
 from schema.types.enums import EmployeeStatus, LoanStatus, Role
 from server import auth
@@ -131,16 +131,16 @@ class Employee:
         return self.model.name
 
     @strawberry.field
-    async def department(self, info: Info) -> Department:
-        return Department(model=await load(info, "departments", self.model.department_id))
+    def department(self, info: Info) -> Department:
+        return now_or_later(info, "departments", self.model.department_id, lambda r: Department(model=r))
 
     @strawberry.field
     async def region(self, info: Info) -> Region:
         return Region(model=await load(info, "regions", self.model.region_id))
 
     @strawberry.field
-    async def position(self, info: Info) -> Position:
-        return Position(model=await load(info, "positions", self.model.position_id))
+    def position(self, info: Info) -> Position:
+        return now_or_later(info, "positions", self.model.position_id, lambda r: Position(model=r))
 
     @strawberry.field
     async def supervisor(self, info: Info) -> Employee | None:
