@@ -384,11 +384,13 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
 
 async def _save_new_chain(steps: list[A.Step], **owner: Any) -> None:
     current = A.current_step(steps)
-    for step in steps:
-        await ApprovalStep.create(
-            order=step.order, role=step.role, approver_id=step.approver_employee_id, skipped=step.skipped,
-            comment=step.comment, is_current=current is not None and step.order == current.order, **owner,
-        )
+    if not steps:
+        return
+    # One INSERT for the whole chain (a write holds the applicant's lock meanwhile).
+    await ApprovalStep.bulk_create([ApprovalStep(
+        order=step.order, role=step.role, approver_id=step.approver_employee_id, skipped=step.skipped,
+        comment=step.comment, is_current=current is not None and step.order == current.order, **owner,
+    ) for step in steps])
 
 
 async def decide_chain(
