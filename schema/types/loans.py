@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
-from schema.loaders import load, now_or_later, prime, selected_names
+from schema.loaders import BATCHES, load, now_or_later, prime, selected_names
 from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, viewer
 from schema.types.enums import Decision, LoanPurpose, LoanStatus, Role, SettlementMethod
 from schema.types.org import Employee, LoanQuota
@@ -258,29 +258,35 @@ async def prime_loans(info: Info, rows: list[LoanModel]) -> None:
     answer synchronously (see schema/loaders.py)."""
     names = selected_names(info)
     ids = [r.id for r in rows]
-    first = []
+    wants_ledger = "settlements" in names or "ledger" in names
+    wants_balance = "outstanding" in names or "daysOverdue" in names
+    first: dict[str, Any] = {}
     if "employee" in names:
-        first.append(prime(info, "employees", [r.employee_id for r in rows]))
+        first["employees"] = prime(info, "employees", [r.employee_id for r in rows])
     if "approvals" in names:
-        first.append(prime(info, "loan_approvals", ids))
-    if "settlements" in names or "ledger" in names:
-        first.append(prime(info, "loan_ledgers", ids))
-    if "outstanding" in names or "daysOverdue" in names:
-        first.append(prime(info, "outstanding", ids))
+        first["loan_approvals"] = prime(info, "loan_approvals", ids)
+    if wants_ledger:
+        first["loan_ledgers"] = prime(info, "loan_ledgers", ids)
+    elif wants_balance:
+        first["outstanding"] = prime(info, "outstanding", ids)
     if "attachments" in names:
-        first.append(prime(info, "loan_attachments", ids))
+        first["loan_attachments"] = prime(info, "loan_attachments", ids)
     if not first:
         return
-    await asyncio.gather(*first)
+    done = dict(zip(first, await asyncio.gather(*first.values()), strict=True))
+    if wants_ledger and wants_balance:
+        # The balance is the sum of the entries just read: no second statement over the same rows.
+        balances = {i: L.balance([L.Entry(e.kind, from_fen(e.delta_fen)) for e in entries])
+                    for i, entries in zip(ids, done["loan_ledgers"], strict=True)}
+        info.context.loader("outstanding", BATCHES["outstanding"]).prime_many(balances)
     second = []
-    employees = [e for e in (await prime(info, "employees", [r.employee_id for r in rows]) if "employee" in names
-                             else []) if e is not None]
+    employees = [e for e in done.get("employees", []) if e is not None]
     if "position" in names and employees:
         second.append(prime(info, "positions", [e.position_id for e in employees]))
     if "department" in names and employees:
         second.append(prime(info, "departments", [e.department_id for e in employees]))
-    if "approver" in names and "approvals" in names:
-        steps = [s for group in await prime(info, "loan_approvals", ids) for s in group]
+    if "approver" in names and "loan_approvals" in done:
+        steps = [s for group in done["loan_approvals"] for s in group]
         second.append(prime(info, "employees", [s.approver_id for s in steps if s.approver_id is not None]))
     await asyncio.gather(*second)
 
