@@ -80,6 +80,11 @@ class Settings:
     # (key id, secret) for the audit log's HMAC: the last one seals new entries, every one verifies.
     audit_keys: tuple[tuple[str, bytes], ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
+    # PostgreSQL connections per process (asyncpg pool maxsize); several uvicorn workers each open one.
+    db_pool_size: int = 10
+    # gc.freeze() once started: the objects alive after start-up (schema, models, templates) leave the
+    # collector's generations, which removes the long gen-2 pauses under load (BENCHMARKS.md).
+    gc_freeze: bool = True
 
     @property
     def tz(self) -> ZoneInfo:
@@ -98,7 +103,7 @@ class Settings:
         return self.data_dir / "uploads"
 
     def tortoise_config(self) -> dict:
-        return tortoise_config(self.database_url)
+        return tortoise_config(_with_pool_size(self.database_url, self.db_pool_size))
 
 
 MODELS = ["server.models"]
@@ -117,6 +122,13 @@ def tortoise_config(database_url: str) -> dict:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _with_pool_size(url: str, size: int) -> str:
+    """asyncpg's pool bounds from DB_POOL_SIZE, unless the URL already names them."""
+    if not url.startswith(("postgres", "asyncpg")) or "maxsize=" in url:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}minsize=1&maxsize={size}"
 
 
 def _database_url(env: dict[str, str], data_dir: Path) -> str:
@@ -275,6 +287,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         token_days=_int(env, "TOKEN_DAYS", 30),
         trusted_proxies=_trusted_proxies(env),
         audit_keys=_audit_keys(env, data_dir),
+        db_pool_size=_int(env, "DB_POOL_SIZE", 10),
+        gc_freeze=_bool(env, "GC_FREEZE", True),
     )
 
 

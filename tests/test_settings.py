@@ -42,6 +42,7 @@ def test_good_values(tmp_path: Path):
         tmp_path, DATABASE_URL="postgresql://qk:pw@db:5432/qingkuan", REDIS_URL="redis://cache:6379/2",
         ADMIN_USERNAME="root", ADMIN_PASSWORD="long-enough", TIMEZONE="Europe/Berlin", DEBUG="yes",
         DEMO_DATA="off", MAX_UPLOAD_MB="3", SESSION_DAYS="30", JOB_QUEUE="qingkuan:jobs",
+        DB_POOL_SIZE="4", GC_FREEZE="0",
     ))
     assert s.database_url == "postgres://qk:pw@db:5432/qingkuan" and not s.is_sqlite
     assert s.redis_url == "redis://cache:6379/2" and not s.embedded_redis
@@ -51,7 +52,9 @@ def test_good_values(tmp_path: Path):
     assert s.max_upload_bytes == 3 * 1024 * 1024
     assert s.session_days == 30
     assert s.job_queue == "qingkuan:jobs"
-    assert s.tortoise_config()["connections"]["default"] == s.database_url
+    # DB_POOL_SIZE bounds the asyncpg pool of each process.
+    assert s.db_pool_size == 4 and s.gc_freeze is False
+    assert s.tortoise_config()["connections"]["default"] == s.database_url + "?minsize=1&maxsize=4"
 
 
 def test_sqlite_url_is_kept(tmp_path: Path):
@@ -80,6 +83,8 @@ def test_sqlite_url_is_kept(tmp_path: Path):
     ("AUDIT_KEY", "too-short-for-an-audit-key"),
     ("AUDIT_KEY", "a" * 40),
     ("AUDIT_OLD_KEYS", "short"),
+    ("DB_POOL_SIZE", "0"),
+    ("GC_FREEZE", "perhaps"),
 ])
 def test_bad_value_names_its_variable(tmp_path: Path, var: str, value: str):
     with pytest.raises(SettingsError) as raised:

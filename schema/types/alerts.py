@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from schema.loaders import load
-from schema.types.common import PageInfo, connection, decode_cursor, page_size, viewer
+from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, viewer
 from schema.types.enums import AlertKind, Severity
 from schema.types.org import Employee, Position
 from server.models import Alert as AlertModel
@@ -87,10 +87,9 @@ class AlertEdge:
 
 
 @strawberry.type
-class AlertConnection:
+class AlertConnection(Counted):
     edges: list[AlertEdge]
     page_info: PageInfo
-    total_count: int
 
 
 @strawberry.type
@@ -133,10 +132,9 @@ class NotificationEdge:
 
 
 @strawberry.type
-class NotificationConnection:
+class NotificationConnection(Counted):
     edges: list[NotificationEdge]
     page_info: PageInfo
-    total_count: int
 
 
 @strawberry.type
@@ -146,10 +144,10 @@ class AlertQuery:
         self, info: Info, kind: AlertKind | None = None, employee_id: strawberry.ID | None = None,
         unresolved_only: bool | None = True, first: int | None = 50, after: str | None = None,
     ) -> AlertConnection:
-        offset = decode_cursor(after)
+        position = decode_cursor(after)
         page = await alert_service.list_alerts(
             viewer(info), kind.value if kind else None, employee_id, unresolved_only is not False,
-            page_size(first), offset,
+            page_size(first), position,
         )
         return connection(page, Alert, AlertEdge, AlertConnection)
 
@@ -157,8 +155,8 @@ class AlertQuery:
     async def notifications(
         self, info: Info, unread_only: bool | None = False, first: int | None = 50, after: str | None = None,
     ) -> NotificationConnection:
-        offset = decode_cursor(after)
-        page = await alert_service.list_notifications(viewer(info), bool(unread_only), page_size(first), offset)
+        position = decode_cursor(after)
+        page = await alert_service.list_notifications(viewer(info), bool(unread_only), page_size(first), position)
         return connection(page, Notification, NotificationEdge, NotificationConnection)
 
     @strawberry.field(description="The viewer's unread notifications (the badge in the page header).")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import binascii
+import json
 from typing import Any
 
 import strawberry
@@ -29,22 +31,25 @@ def viewer(info: Info) -> Viewer:
     return info.context.viewer
 
 
-def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+def encode_cursor(keys: list[Any]) -> str:
+    """Opaque to clients: the row's sort key and id, so the next page starts right after it."""
+    text = "k:" + json.dumps(keys, separators=(",", ":"), ensure_ascii=True)
+    return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> int:
+def decode_cursor(cursor: str | None) -> list[Any] | None:
+    """The position a cursor names (checked against the list's sort key by the service's paginate)."""
     if not cursor:
-        return 0
+        return None
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if not text.startswith("o:"):
+        if not text.startswith("k:"):
             raise ValueError
-        value = int(text[2:])
-        if value < 0:
+        keys = json.loads(text[2:])
+        if not isinstance(keys, list) or not keys or not all(isinstance(k, (str, int)) for k in keys):
             raise ValueError
-        return value
-    except (ValueError, UnicodeDecodeError):
+        return keys
+    except (ValueError, UnicodeDecodeError, binascii.Error):
         raise ValidationFailed("after is not a valid cursor", field="after") from None
 
 
@@ -56,8 +61,19 @@ def page_size(first: int | None) -> int:
     return first
 
 
+@strawberry.type
+class Counted:
+    """Base of every connection: totalCount runs its COUNT only when a client selects it."""
+
+    page: strawberry.Private[Any]
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        return await self.page.count()
+
+
 def connection(page: Any, node: Any, edge: Any, conn: Any) -> Any:
-    """A contract connection (edges, pageInfo, totalCount) from a service's Page."""
-    edges = [edge(node=node(model=r), cursor=encode_cursor(page.offset + i + 1)) for i, r in enumerate(page.rows)]
-    return conn(edges=edges, total_count=page.total,
+    """A contract connection (edges, pageInfo, totalCount on demand) from a service's Page."""
+    edges = [edge(node=node(model=r), cursor=encode_cursor(page.keys(r))) for r in page.rows]
+    return conn(edges=edges, page=page,
                 page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))

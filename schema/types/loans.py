@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
-from schema.loaders import load
-from schema.types.common import PageInfo, connection, decode_cursor, page_size, viewer
+from schema.loaders import BATCHES, load, now_or_later, prime, selected_names
+from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, viewer
 from schema.types.enums import (
     Decision,
     LoanPurpose,
@@ -79,11 +80,10 @@ class ApprovalStep:
         return Role(self.model.role)
 
     @strawberry.field
-    async def approver(self, info: Info) -> Employee | None:
+    def approver(self, info: Info) -> Employee | None:
         if self.model.approver_id is None:
             return None
-        row = await load(info, "employees", self.model.approver_id)
-        return Employee(model=row) if row else None
+        return now_or_later(info, "employees", self.model.approver_id, lambda r: Employee(model=r) if r else None)
 
     @strawberry.field
     def decision(self) -> Decision | None:
@@ -307,8 +307,8 @@ class Loan:
         return self.model.number
 
     @strawberry.field
-    async def employee(self, info: Info) -> Employee:
-        return Employee(model=await load(info, "employees", self.model.employee_id))
+    def employee(self, info: Info) -> Employee:
+        return now_or_later(info, "employees", self.model.employee_id, lambda r: Employee(model=r))
 
     @strawberry.field
     def amount(self) -> Decimal:
@@ -342,12 +342,12 @@ class Loan:
         return await load(info, "loan_blocked", self.model.id)
 
     @strawberry.field(description="amount less offsets and settlements, once disbursed; 0 before.")
-    async def outstanding(self, info: Info) -> Decimal:
-        return await load(info, "outstanding", self.model.id)
+    def outstanding(self, info: Info) -> Decimal:
+        return now_or_later(info, "outstanding", self.model.id, lambda v: v)
 
     @strawberry.field
-    async def days_overdue(self, info: Info) -> int:
-        return loan_service.overdue_days(self.model, await load(info, "outstanding", self.model.id))
+    def days_overdue(self, info: Info) -> int:
+        return now_or_later(info, "outstanding", self.model.id, lambda v: loan_service.overdue_days(self.model, v))
 
     @strawberry.field
     def created_at(self) -> datetime.datetime:
@@ -362,17 +362,17 @@ class Loan:
         return self.model.settled_at
 
     @strawberry.field
-    async def approvals(self, info: Info) -> list[ApprovalStep]:
-        return [ApprovalStep(model=r) for r in await load(info, "loan_approvals", self.model.id)]
+    def approvals(self, info: Info) -> list[ApprovalStep]:
+        return now_or_later(info, "loan_approvals", self.model.id, lambda rows: [ApprovalStep(model=r) for r in rows])
 
     @strawberry.field
     async def offsets(self, info: Info) -> list[LoanOffset]:
         return [LoanOffset(model=r) for r in await load(info, "loan_offsets", self.model.id)]
 
     @strawberry.field
-    async def settlements(self, info: Info) -> list[Settlement]:
-        entries = await load(info, "loan_ledgers", self.model.id)
-        return [Settlement(model=e) for e in entries if e.kind in L.SETTLEMENT_KINDS]
+    def settlements(self, info: Info) -> list[Settlement]:
+        return now_or_later(info, "loan_ledgers", self.model.id,
+                            lambda entries: [Settlement(model=e) for e in entries if e.kind in L.SETTLEMENT_KINDS])
 
     @strawberry.field(description="Corrections: reversals of settlements, oldest first.")
     async def reversals(self, info: Info) -> list[SettlementReversal]:
@@ -403,8 +403,46 @@ class Loan:
         return [LedgerEntry(model=e) for e in await load(info, "loan_ledgers", self.model.id)]
 
     @strawberry.field
-    async def attachments(self, info: Info) -> list[Attachment]:
-        return [Attachment(model=a) for a in await load(info, "loan_attachments", self.model.id)]
+    def attachments(self, info: Info) -> list[Attachment]:
+        return now_or_later(info, "loan_attachments", self.model.id, lambda rows: [Attachment(model=a) for a in rows])
+
+
+async def prime_loans(info: Info, rows: list[LoanModel]) -> None:
+    """Load what the selection asks about a page of loans in two rounds of batches, so the fields
+    answer synchronously (see schema/loaders.py)."""
+    names = selected_names(info)
+    ids = [r.id for r in rows]
+    wants_ledger = "settlements" in names or "ledger" in names
+    wants_balance = "outstanding" in names or "daysOverdue" in names
+    first: dict[str, Any] = {}
+    if "employee" in names:
+        first["employees"] = prime(info, "employees", [r.employee_id for r in rows])
+    if "approvals" in names:
+        first["loan_approvals"] = prime(info, "loan_approvals", ids)
+    if wants_ledger:
+        first["loan_ledgers"] = prime(info, "loan_ledgers", ids)
+    elif wants_balance:
+        first["outstanding"] = prime(info, "outstanding", ids)
+    if "attachments" in names:
+        first["loan_attachments"] = prime(info, "loan_attachments", ids)
+    if not first:
+        return
+    done = dict(zip(first, await asyncio.gather(*first.values()), strict=True))
+    if wants_ledger and wants_balance:
+        # The balance is the sum of the entries just read: no second statement over the same rows.
+        balances = {i: L.balance([L.Entry(e.kind, from_fen(e.delta_fen)) for e in entries])
+                    for i, entries in zip(ids, done["loan_ledgers"], strict=True)}
+        info.context.loader("outstanding", BATCHES["outstanding"]).prime_many(balances)
+    second = []
+    employees = [e for e in done.get("employees", []) if e is not None]
+    if "position" in names and employees:
+        second.append(prime(info, "positions", [e.position_id for e in employees]))
+    if "department" in names and employees:
+        second.append(prime(info, "departments", [e.department_id for e in employees]))
+    if "approver" in names and "loan_approvals" in done:
+        steps = [s for group in done["loan_approvals"] for s in group]
+        second.append(prime(info, "employees", [s.approver_id for s in steps if s.approver_id is not None]))
+    await asyncio.gather(*second)
 
 
 @strawberry.type
@@ -414,10 +452,25 @@ class LoanEdge:
 
 
 @strawberry.type
-class LoanConnection:
+class LoanConnection(Counted):
     edges: list[LoanEdge]
     page_info: PageInfo
-    total_count: int
+
+    @strawberry.field(description="Sum of amount over every loan of the list (not the page); computed only when asked.")
+    async def total_amount(self) -> Decimal:
+        return await loan_service.sum_amount(self.page.query)
+
+    @strawberry.field(description="Sum of outstanding over every loan of the list; computed only when asked.")
+    async def total_outstanding(self) -> Decimal:
+        return await loan_service.sum_outstanding(self.page.query)
+
+    @strawberry.field(description="Loans of the list that are open and past their expected settle date.")
+    async def overdue_count(self) -> int:
+        return await loan_service.count_overdue(self.page.query)
+
+    @strawberry.field(description="Outstanding on the list's overdue loans.")
+    async def overdue_outstanding(self) -> Decimal:
+        return await loan_service.sum_overdue(self.page.query)
 
 
 @strawberry.type(description="What the application form shows while the amount is typed.")
@@ -450,15 +503,32 @@ class LoanQuery:
         self, info: Info, employee_id: strawberry.ID | None = None, status: list[LoanStatus] | None = None,
         first: int | None = 50, after: str | None = None,
     ) -> LoanConnection:
-        offset = decode_cursor(after)
+        position = decode_cursor(after)
         page = await loan_service.list_loans(
-            viewer(info), employee_id, [s.value for s in status or []], page_size(first), offset
+            viewer(info), employee_id, [s.value for s in status or []], page_size(first), position
         )
+        await prime_loans(info, page.rows)
         return connection(page, Loan, LoanEdge, LoanConnection)
 
     @strawberry.field(description="Loans and reimbursements waiting for the viewer's decision.")
     async def pending_loan_approvals(self, info: Info) -> list[Loan]:
-        return [Loan(model=r) for r in await loan_service.pending_loan_approvals(viewer(info))]
+        rows = await loan_service.pending_loan_approvals(viewer(info))
+        await prime_loans(info, rows)
+        return [Loan(model=r) for r in rows]
+
+    @strawberry.field(description="pendingLoanApprovals paged (keyset, oldest first): the approval inbox.")
+    async def loan_approval_inbox(self, info: Info, first: int | None = 50, after: str | None = None) -> LoanConnection:
+        page = await loan_service.loan_approval_inbox(viewer(info), page_size(first), decode_cursor(after))
+        await prime_loans(info, page.rows)
+        return connection(page, Loan, LoanEdge, LoanConnection)
+
+    @strawberry.field(description="Disbursed loans not yet settled, most overdue first over all of them (finance).")
+    async def open_loans_by_overdue(
+        self, info: Info, first: int | None = 50, after: str | None = None,
+    ) -> LoanConnection:
+        page = await loan_service.open_loans_by_overdue(viewer(info), page_size(first), decode_cursor(after))
+        await prime_loans(info, page.rows)
+        return connection(page, Loan, LoanEdge, LoanConnection)
 
     @strawberry.field(description="The viewer's quota and what an amount would leave (application form).")
     async def loan_preview(self, info: Info, amount: str | None = None) -> LoanPreview:

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from schema.loaders import load
-from schema.types.common import PageInfo, connection, decode_cursor, page_size, viewer
+from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, viewer
 from schema.types.enums import OffboardingStatus
 from schema.types.org import Employee
 from server.models import Offboarding as OffboardingModel
@@ -165,10 +165,9 @@ class OffboardingEdge:
 
 
 @strawberry.type
-class OffboardingConnection:
+class OffboardingConnection(Counted):
     edges: list[OffboardingEdge]
     page_info: PageInfo
-    total_count: int
 
 
 @strawberry.type
@@ -187,9 +186,9 @@ class OffboardingQuery:
         self, info: Info, status: list[OffboardingStatus] | None = None, first: int | None = 50,
         after: str | None = None,
     ) -> OffboardingConnection:
-        offset = decode_cursor(after)
+        position = decode_cursor(after)
         page = await offboarding_service.list_offboardings(
-            viewer(info), [s.value for s in status or []], page_size(first), offset)
+            viewer(info), [s.value for s in status or []], page_size(first), position)
         return connection(page, Offboarding, OffboardingEdge, OffboardingConnection)
 
 

@@ -10,8 +10,8 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from schema.loaders import load
-from schema.types.common import viewer
+from schema.loaders import load, now_or_later
+from schema.types.common import page_size, viewer
 from schema.types.enums import EmployeeStatus, LoanStatus, Role
 from server import auth
 from server.domain.errors import Forbidden
@@ -21,11 +21,11 @@ from server.models import Employee as EmployeeModel
 from server.models import Position as PositionModel
 from server.models import Region as RegionModel
 from server.services import duties as duty_service
-from server.services import loans as loan_service
 from server.services import org as org_service
 from server.services.base import require_login
 
 if TYPE_CHECKING:
+    from schema.types.alerts import Alert
     from schema.types.loans import Loan
 
 
@@ -161,16 +161,16 @@ class Employee:
         return self.model.name
 
     @strawberry.field
-    async def department(self, info: Info) -> Department:
-        return Department(model=await load(info, "departments", self.model.department_id))
+    def department(self, info: Info) -> Department:
+        return now_or_later(info, "departments", self.model.department_id, lambda r: Department(model=r))
 
     @strawberry.field
     async def region(self, info: Info) -> Region:
         return Region(model=await load(info, "regions", self.model.region_id))
 
     @strawberry.field
-    async def position(self, info: Info) -> Position:
-        return Position(model=await load(info, "positions", self.model.position_id))
+    def position(self, info: Info) -> Position:
+        return now_or_later(info, "positions", self.model.position_id, lambda r: Position(model=r))
 
     @strawberry.field
     async def supervisor(self, info: Info) -> Employee | None:
@@ -200,14 +200,27 @@ class Employee:
     @strawberry.field(description="Owed now on disbursed loans.")
     async def outstanding(self, info: Info) -> Decimal:
         await _guard(info, self.model)
-        return (await loan_service.employee_outstanding([self.model.id]))[self.model.id]
+        return await load(info, "employee_outstanding", self.model.id)
 
     @strawberry.field
     async def quota(self, info: Info) -> LoanQuota:
         await _guard(info, self.model)
-        q = await loan_service.quota_for(self.model)
+        q = await load(info, "quotas", self.model)
         return LoanQuota(limit=q.limit, committed=q.committed, available=q.available,
                          monthly_limit=q.monthly_limit, monthly_used=q.monthly_used)
+
+    @strawberry.field(description="The employee's unresolved alerts the viewer may see, newest first (batched per page).")
+    async def unresolved_alerts(
+        self, info: Info, first: int | None = 5,
+    ) -> list[Annotated[Alert, strawberry.lazy("schema.types.alerts")]]:
+        from schema.types.alerts import Alert
+
+        rows = await load(info, "employee_alerts", self.model.id)
+        return [Alert(model=r) for r in rows[: page_size(first)]]
+
+    @strawberry.field(description="How many unresolved alerts the viewer may see on this employee.")
+    async def unresolved_alert_count(self, info: Info) -> int:
+        return len(await load(info, "employee_alerts", self.model.id))
 
     @strawberry.field
     async def loans(
@@ -215,7 +228,7 @@ class Employee:
     ) -> list[Annotated[Loan, strawberry.lazy("schema.types.loans")]]:
         from schema.types.loans import Loan
 
-        rows = await loan_service.employee_loans(viewer(info), self.model, [s.value for s in status or []])
+        rows = await load(info, "employee_loans", (self.model, tuple(s.value for s in status or [])))
         return [Loan(model=r) for r in rows]
 
 

@@ -11,7 +11,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from schema.loaders import load
-from schema.types.common import PageInfo, connection, decode_cursor, page_size, viewer
+from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, viewer
 from schema.types.enums import Decision, LoanPurpose, ReimbursementStatus
 from schema.types.loans import ApprovalStep, Attachment, Loan, LoanOffset
 from schema.types.org import Employee
@@ -175,10 +175,9 @@ class ReimbursementEdge:
 
 
 @strawberry.type
-class ReimbursementConnection:
+class ReimbursementConnection(Counted):
     edges: list[ReimbursementEdge]
     page_info: PageInfo
-    total_count: int
 
 
 @strawberry.type(description="One offset the server would make (oldest first).")
@@ -248,14 +247,21 @@ class ReimbursementQuery:
     async def pending_reimbursement_approvals(self, info: Info) -> list[Reimbursement]:
         return [Reimbursement(model=r) for r in await service.pending_reimbursement_approvals(viewer(info))]
 
+    @strawberry.field(description="pendingReimbursementApprovals paged (keyset, oldest first): the approvers' queue.")
+    async def reimbursement_approval_inbox(
+        self, info: Info, first: int | None = 50, after: str | None = None,
+    ) -> ReimbursementConnection:
+        page = await service.reimbursement_approval_inbox(viewer(info), page_size(first), decode_cursor(after))
+        return connection(page, Reimbursement, ReimbursementEdge, ReimbursementConnection)
+
     @strawberry.field(description="Reimbursements the viewer may see, newest first.")
     async def reimbursements(
         self, info: Info, employee_id: strawberry.ID | None = None, status: list[ReimbursementStatus] | None = None,
         first: int | None = 50, after: str | None = None,
     ) -> ReimbursementConnection:
-        offset = decode_cursor(after)
+        position = decode_cursor(after)
         page = await service.list_reimbursements(
-            viewer(info), employee_id, [s.value for s in status or []], page_size(first), offset
+            viewer(info), employee_id, [s.value for s in status or []], page_size(first), position
         )
         return connection(page, Reimbursement, ReimbursementEdge, ReimbursementConnection)
 

@@ -1,4 +1,5 @@
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 
@@ -20,6 +21,15 @@ class Alert(Model):
 
     class Meta:
         table = "alert"
+        # Every foreign key and every list's order and filters (issue 9; tests/scale/test_explain.py).
+        indexes = (
+            Index(fields=('employee_id', 'created_at', 'id')),
+            Index(fields=('loan_id',)),
+            Index(fields=('position_id',)),
+            Index(fields=('resolved_by_id',)),
+            Index(fields=('created_at', 'id')),
+            Index(fields=('resolved_at', 'created_at', 'id')),  # unresolved, newest first
+        )
 
 
 class AlertRecipient(Model):
@@ -29,6 +39,10 @@ class AlertRecipient(Model):
 
     class Meta:
         table = "alert_recipient"
+        # Every foreign key and every list's order and filters (issue 9; tests/scale/test_explain.py).
+        indexes = (
+            Index(fields=('employee_id',)),
+        )
         unique_together = (("alert", "employee"),)
 
 
@@ -43,3 +57,8 @@ class Notification(Model):
 
     class Meta:
         table = "notification"
+        # Every foreign key and every list's order and filters (issue 9; tests/scale/test_explain.py).
+        indexes = (
+            Index(fields=('user_id', 'created_at', 'id')),
+            Index(fields=('alert_id',)),
+        )

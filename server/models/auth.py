@@ -1,4 +1,5 @@
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 
@@ -33,6 +34,10 @@ class Session(Model):
 
     class Meta:
         table = "session"
+        # Every foreign key and every list's order and filters (issue 9; tests/scale/test_explain.py).
+        indexes = (
+            Index(fields=('user_id',)),
+        )
 
 
 class ApiToken(Model):
@@ -50,6 +55,10 @@ class ApiToken(Model):
 
     class Meta:
         table = "api_token"
+        # Every foreign key and every list's order and filters (issue 9; tests/scale/test_explain.py).
+        indexes = (
+            Index(fields=('user_id',)),
+        )
 
 
 class LoginCounter(Model):

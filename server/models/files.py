@@ -1,4 +1,5 @@
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 
@@ -19,3 +20,9 @@ class Attachment(Model):
 
     class Meta:
         table = "attachment"
+        # Every foreign key and every list's order and filters (issue 9; tests/scale/test_explain.py).
+        indexes = (
+            Index(fields=('loan_id',)),
+            Index(fields=('expense_line_id',)),
+            Index(fields=('uploaded_by_id',)),
+        )

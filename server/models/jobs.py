@@ -1,4 +1,5 @@
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 
@@ -17,6 +18,10 @@ class Job(Model):
 
     class Meta:
         table = "job"
+        # Every foreign key and every list's order and filters (issue 9; tests/scale/test_explain.py).
+        indexes = (
+            Index(fields=('created_by_id',)),
+        )
 
 
 class OutboxJob(Model):

@@ -1,4 +1,5 @@
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 
@@ -23,6 +24,13 @@ class Loan(Model):
 
     class Meta:
         table = "loan"
+        # Every foreign key and every list's order and filters (issue 9; tests/scale/test_explain.py).
+        indexes = (
+            Index(fields=('created_at', 'id')),
+            Index(fields=('employee_id', 'created_at', 'id')),
+            Index(fields=('status', 'created_at', 'id')),
+            Index(fields=('status', 'expected_settle_date', 'id')),
+        )
 
 
 class LedgerEntry(Model):
@@ -47,6 +55,12 @@ class LedgerEntry(Model):
 
     class Meta:
         table = "ledger_entry"
+        # Every foreign key and every list's order and filters (issue 9; tests/scale/test_explain.py).
+        indexes = (
+            Index(fields=('loan_id', 'recorded_at', 'id')),
+            Index(fields=('reimbursement_id',)),
+            Index(fields=('recorded_by_id',)),
+        )
 
 
 class WriteOffProposal(Model):
@@ -100,3 +114,11 @@ class ApprovalStep(Model):
 
     class Meta:
         table = "approval_step"
+        # Every foreign key and every list's order and filters (issue 9; tests/scale/test_explain.py).
+        indexes = (
+            Index(fields=('loan_id', 'order')),
+            Index(fields=('reimbursement_id', 'order')),
+            Index(fields=('approver_id',)),
+            Index(fields=('decided_by_id',)),
+            Index(fields=('is_current', 'role')),
+        )

@@ -1,4 +1,5 @@
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 
@@ -21,3 +22,12 @@ class Offboarding(Model):
 
     class Meta:
         table = "offboarding"
+        # Every foreign key and every list's order and filters (issue 9; tests/scale/test_explain.py).
+        indexes = (
+            Index(fields=('employee_id',)),
+            Index(fields=('created_at', 'id')),
+            Index(fields=('status', 'created_at', 'id')),
+            Index(fields=('started_by_id',)),
+            Index(fields=('cleared_by_id',)),
+            Index(fields=('cleared_by_user_id',)),
+        )

@@ -1,4 +1,5 @@
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 
@@ -56,6 +57,13 @@ class Employee(Model):
 
     class Meta:
         table = "employee"
+        # Every foreign key and every list's order and filters (issue 9; tests/scale/test_explain.py).
+        indexes = (
+            Index(fields=('supervisor_id',)),
+            Index(fields=('department_id',)),
+            Index(fields=('region_id',)),
+            Index(fields=('position_id',)),
+        )
 
 
 class BusinessRecord(Model):

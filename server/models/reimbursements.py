@@ -1,4 +1,5 @@
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 
@@ -14,6 +15,12 @@ class Reimbursement(Model):
 
     class Meta:
         table = "reimbursement"
+        # Every foreign key and every list's order and filters (issue 9; tests/scale/test_explain.py).
+        indexes = (
+            Index(fields=('created_at', 'id')),
+            Index(fields=('employee_id', 'created_at', 'id')),
+            Index(fields=('status', 'created_at', 'id')),
+        )
 
 
 class ExpenseLine(Model):
@@ -28,6 +35,10 @@ class ExpenseLine(Model):
 
     class Meta:
         table = "expense_line"
+        # Every foreign key and every list's order and filters (issue 9; tests/scale/test_explain.py).
+        indexes = (
+            Index(fields=('reimbursement_id', 'order', 'id')),
+        )
 
 
 class ReimbursementOffset(Model):
@@ -41,3 +52,8 @@ class ReimbursementOffset(Model):
 
     class Meta:
         table = "reimbursement_offset"
+        # Every foreign key and every list's order and filters (issue 9; tests/scale/test_explain.py).
+        indexes = (
+            Index(fields=('reimbursement_id',)),
+            Index(fields=('loan_id',)),
+        )

@@ -283,7 +283,7 @@ async def get_alert(viewer: Viewer, alert_id: Any) -> Alert | None:
 
 async def list_alerts(
     viewer: Viewer, kind: str | None = None, employee_id: Any = None, unresolved_only: bool = True,
-    first: int = 50, offset: int = 0,
+    first: int = 50, after: list[Any] | None = None,
 ) -> Page:
     require_login(viewer)
     qs = Alert.filter(visible_alerts_q(viewer))
@@ -295,7 +295,21 @@ async def list_alerts(
         qs = qs.filter(employee_id=parse_id(employee_id, "employee"))
     if unresolved_only:
         qs = qs.filter(resolved_at__isnull=True)
-    return await paginate(qs, first, offset)
+    return await paginate(qs, first, after)
+
+
+async def unresolved_by_employee(viewer: Viewer, employee_ids: Sequence[int]) -> list[list[Alert]]:
+    """Batch: each employee's unresolved alerts the viewer may see, newest first, in one statement for
+    any number of employees (the approval inbox shows them beside every applicant)."""
+    require_login(viewer)
+    ids = list(set(employee_ids))
+    groups: dict[int, list[Alert]] = {i: [] for i in ids}
+    if ids:
+        rows = await Alert.filter(visible_alerts_q(viewer), employee_id__in=ids, resolved_at__isnull=True).order_by(
+            "-created_at", "-id")
+        for row in rows:
+            groups[row.employee_id].append(row)  # type: ignore[attr-defined]
+    return [groups[i] for i in employee_ids]
 
 
 async def recipients_of(alert_ids: Sequence[int]) -> list[list[Employee]]:
@@ -360,12 +374,12 @@ async def resolve_by_key(viewer: Viewer, dedupe_key: str, note: str) -> Alert | 
 # ---------------------------------------------------------------- notifications (the viewer's own)
 
 
-async def list_notifications(viewer: Viewer, unread_only: bool = False, first: int = 50, offset: int = 0) -> Page:
+async def list_notifications(viewer: Viewer, unread_only: bool = False, first: int = 50, after: list[Any] | None = None) -> Page:
     require_login(viewer)
     qs = Notification.filter(user_id=viewer.user_id or -1)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
-    return await paginate(qs, first, offset)
+    return await paginate(qs, first, after)
 
 
 async def notify_roles(

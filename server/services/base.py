@@ -9,29 +9,103 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from server.domain import roles as R
-from server.domain.errors import Forbidden, NotFound, Unauthenticated
+from server.domain.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from server.models import Employee, Sequence
 from server.settings import get_settings
+
+NEWEST_FIRST: tuple[str, ...] = ("-created_at", "-id")
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a list, newest first, with what a connection needs."""
+    """One page of a list in keyset order, with what a connection needs.
+
+    `keys(row)` is the row's position (its sort key and id) for its cursor; `count()` runs the
+    COUNT only when a client asks for totalCount.
+    """
 
     rows: list[Any]
-    total: int
-    offset: int
     has_next: bool
+    keys: Callable[[Any], list[Any]]
+    count: Callable[[], Awaitable[int]]
+    # The list's rows unpaged (filters and authorization applied): for sums a client selects.
+    query: Any = None
 
 
-async def paginate(qs: Any, first: int, offset: int) -> Page:
-    total = await qs.count()
-    rows = await qs.order_by("-created_at", "-id").offset(offset).limit(first)
-    return Page(rows, total, offset, offset + len(rows) < total)
+def _key_value(model: Any, name: str, raw: Any) -> Any:
+    """A cursor's raw JSON value back to the sort field's Python type (ValueError when it does not fit)."""
+    from tortoise import fields as tf
+
+    field_ = model._meta.fields_map[name]
+    if isinstance(field_, tf.DatetimeField):
+        value = datetime.fromisoformat(str(raw))
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value
+    if isinstance(field_, tf.DateField):
+        return date.fromisoformat(str(raw))
+    if isinstance(field_, (tf.IntField, tf.BigIntField, tf.SmallIntField)):
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ValueError("not an integer")
+        return raw
+    if isinstance(raw, (str, int)):
+        return raw
+    raise ValueError("unsupported key")
+
+
+def _json_key(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (datetime, date)) else value
+
+
+def _after_q(model: Any, order: tuple[str, ...], after: list[Any]) -> Q:
+    """Rows strictly after the cursor in `order`: (k1, k2, id) > (c1, c2, cid) spelled with AND/OR so that
+    every database uses the (k1, k2, id) index for the range (row-value comparison is not portable)."""
+    if len(after) != len(order):
+        raise ValueError("cursor does not match this list")
+    names = [o.lstrip("-") for o in order]
+    values = [_key_value(model, n, raw) for n, raw in zip(names, after, strict=True)]
+    result: Q | None = None
+    for i in range(len(order) - 1, -1, -1):
+        op = "lt" if order[i].startswith("-") else "gt"
+        strict = Q(**{f"{names[i]}__{op}": values[i]})
+        if result is None:
+            result = strict
+        else:
+            # (k_i > c_i) OR (k_i = c_i AND rest > rest), with k_i >= c_i in front for the index.
+            result = Q(**{f"{names[i]}__{op}e": values[i]}) & (strict | result)
+    assert result is not None
+    return result
+
+
+async def paginate(qs: Any, first: int, after: list[Any] | None = None,
+                   order: tuple[str, ...] = NEWEST_FIRST) -> Page:
+    """A keyset page: the `first` rows after the cursor position `after` (decoded sort key and id).
+
+    Page 1,000 costs what page 1 costs, and a row inserted between two requests is neither repeated
+    nor skipped. `order` must end with the id so that positions are unique.
+    """
+    model = qs.model
+    page_qs = qs
+    if after:
+        try:
+            page_qs = qs.filter(_after_q(model, order, list(after)))
+        except (ValueError, TypeError, KeyError):
+            raise ValidationFailed("after is not a valid cursor", field="after") from None
+    names = [o.lstrip("-") for o in order]
+    rows = await page_qs.order_by(*order).limit(first + 1) if first > 0 else []
+    has_next = len(rows) > first
+    if first == 0:
+        # first: 0 asks for totals only; whether a row exists is a cheap indexed probe.
+        has_next = await qs.exists() if after is None else await page_qs.exists()
+
+    def keys(row: Any) -> list[Any]:
+        return [_json_key(getattr(row, n)) for n in names]
+
+    return Page(list(rows[:first]), has_next, keys, qs.count, qs)
 
 
 @dataclass(frozen=True)
@@ -137,10 +211,18 @@ async def next_sequence(name: str, by: int = 1) -> int:
     `by` > 1 reserves that many numbers at once and returns the last of them.
     """
     for _ in range(3):
-        updated = await Sequence.filter(name=name).update(value=F("value") + by)
-        if updated:
-            seq = await Sequence.get(name=name)
-            return int(seq.value)
+        # One statement (UPDATE ... RETURNING): the row lock it takes is held until commit, so the
+        # fewer statements that follow it, the less other writers wait (callers take it last).
+        db = Sequence._choose_db(True)
+        if db.capabilities.dialect == "postgres":  # its client returns rows for a SELECT/WITH only
+            sql = "WITH s AS (UPDATE number_sequence SET value = value + $2 WHERE name = $1 RETURNING value) " \
+                  "SELECT value FROM s"
+        else:
+            sql = "UPDATE number_sequence SET value = value + ? WHERE name = ? RETURNING value"
+        params = [name, by] if db.capabilities.dialect == "postgres" else [by, name]
+        _, rows = await db.execute_query(sql, params)
+        if rows:
+            return int(rows[0]["value"])
         try:
             async with in_transaction():  # a savepoint: a concurrent creator may win the insert
                 await Sequence.create(name=name, value=0)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Sum
 
 from server.domain import approvals as A
@@ -30,13 +31,14 @@ from server.services.base import (
     lock_employee,
     lookup_id,
     next_sequence,
+    paginate,
     require_login,
     require_role,
     today,
     utcnow,
 )
 from server.services.duties import check_four_eyes
-from server.services.org import can_see_employee, visible_page
+from server.services.org import can_see_employee, visible_employees_q, visible_page
 from server.storage import DOCUMENT_TYPES, StoredFile, store_uploads
 
 PURPOSES = ("CLIENT_VISIT", "MARKETING", "TRAVEL", "PROCUREMENT", "OTHER")
@@ -61,6 +63,36 @@ async def outstanding_by_loan(loan_ids: Iterable[int]) -> dict[int, Decimal]:
     return out
 
 
+# Sums over every loan of a list (its unpaged query, authorization applied), in SQL. Each is asked
+# only when a page selects it, so a page without figures pays nothing for them.
+
+
+async def _sum(qs: Any, column: str) -> Decimal:
+    rows = await qs.annotate(total=Sum(column)).values_list("total", flat=True)
+    return from_fen(int((rows or [0])[0] or 0))
+
+
+async def sum_amount(loans: Any) -> Decimal:
+    return await _sum(loans, "amount_fen")
+
+
+async def sum_outstanding(loans: Any) -> Decimal:
+    """Owed now on the list's loans: their ledger entries summed in one statement."""
+    return await _sum(LedgerEntry.filter(loan_id__in=Subquery(loans.values("id"))), "delta_fen")
+
+
+def _overdue(loans: Any, on: date | None) -> Any:
+    return loans.filter(status__in=sorted(L.OPEN_STATUSES), expected_settle_date__lt=on or today())
+
+
+async def count_overdue(loans: Any, on: date | None = None) -> int:
+    return int(await _overdue(loans, on).count())
+
+
+async def sum_overdue(loans: Any, on: date | None = None) -> Decimal:
+    return await sum_outstanding(_overdue(loans, on))
+
+
 async def ledger_entries(loan_id: int) -> list[LedgerEntry]:
     return await LedgerEntry.filter(loan_id=loan_id).order_by("recorded_at", "id")
 
@@ -75,21 +107,36 @@ async def loan_outstanding(loan: Loan) -> Decimal:
 
 async def quota_for(employee: Employee, position: Position | None = None, on: date | None = None) -> Quota:
     """The employee's quota now: committed = owed on disbursed loans + pending/approved amounts."""
-    if position is None:
-        position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
+    return (await quotas_for([employee], {employee.id: position} if position else None, on))[employee.id]
+
+
+async def quotas_for(
+    employees: Sequence[Employee], positions: dict[int, Position] | None = None, on: date | None = None,
+) -> dict[int, Quota]:
+    """Quotas of many employees in three statements (positions, their loans, those loans' balances),
+    whatever their number: the approval inbox asks for every applicant's quota at once."""
     on = on or today()
     month_start = on.replace(day=1)
-    loans = await Loan.filter(employee_id=employee.id).filter(
+    known = dict(positions or {})
+    missing = {e.position_id for e in employees if e.id not in known}  # type: ignore[attr-defined]
+    by_position = {p.id: p for p in await Position.filter(id__in=list(missing))} if missing else {}
+    ids = [e.id for e in employees]
+    # One statement: the loans that count, each with its ledger balance (a grouped left join).
+    loans = await Loan.filter(employee_id__in=ids).filter(
         Q(status__in=["PENDING_APPROVAL", "APPROVED", "DISBURSED", "PARTIALLY_SETTLED"])
         | Q(applied_on__gte=month_start)
-    ).values("id", "amount_fen", "status", "applied_on")
-    balances = await outstanding_by_loan(r["id"] for r in loans if r["status"] in L.LEDGER_STATUSES)
-    snapshots = [
-        LoanSnapshot(from_fen(r["amount_fen"]), r["status"], balances.get(r["id"], ZERO), r["applied_on"])
-        for r in loans
-    ]
-    monthly = None if position.monthly_limit_fen is None else from_fen(position.monthly_limit_fen)
-    return compute_quota(from_fen(position.loan_limit_fen), monthly, snapshots, on)
+    ).annotate(owed=Sum("ledger__delta_fen")).group_by("id", "employee_id", "amount_fen", "status", "applied_on").values(
+        "id", "employee_id", "amount_fen", "status", "applied_on", "owed") if ids else []
+    snapshots: dict[int, list[LoanSnapshot]] = {i: [] for i in ids}
+    for r in loans:
+        owed = from_fen(int(r["owed"] or 0)) if r["status"] in L.LEDGER_STATUSES else ZERO
+        snapshots[r["employee_id"]].append(LoanSnapshot(from_fen(r["amount_fen"]), r["status"], owed, r["applied_on"]))
+    out = {}
+    for e in employees:
+        position = known.get(e.id) or by_position[e.position_id]  # type: ignore[attr-defined]
+        monthly = None if position.monthly_limit_fen is None else from_fen(position.monthly_limit_fen)
+        out[e.id] = compute_quota(from_fen(position.loan_limit_fen), monthly, snapshots[e.id], on)
+    return out
 
 
 async def employee_outstanding(employee_ids: Sequence[int]) -> dict[int, Decimal]:
@@ -152,9 +199,9 @@ async def _get_loan_for_update(loan_id: Any) -> Loan:
 
 
 async def list_loans(
-    viewer: Viewer, employee_id: Any = None, statuses: list[str] | None = None, first: int = 50, offset: int = 0,
+    viewer: Viewer, employee_id: Any = None, statuses: list[str] | None = None, first: int = 50, after: list[Any] | None = None,
 ) -> Page:
-    return await visible_page(viewer, Loan, employee_id, statuses, first, offset)
+    return await visible_page(viewer, Loan, employee_id, statuses, first, after)
 
 
 async def employee_loans(viewer: Viewer, employee: Employee, statuses: list[str] | None = None) -> list[Loan]:
@@ -166,31 +213,83 @@ async def employee_loans(viewer: Viewer, employee: Employee, statuses: list[str]
     return await qs.order_by("-created_at", "-id")
 
 
-async def waiting_for(viewer: Viewer, model: Any, owner: str) -> list[Any]:
+async def employees_loans(
+    viewer: Viewer, keys: Sequence[tuple[Employee, tuple[str, ...]]],
+) -> list[list[Loan] | Forbidden]:
+    """Batch of `employee_loans`: each (employee, statuses) key's loans, newest first, one statement
+    per distinct status filter (the inbox asks the same filter for every applicant)."""
+    out: list[list[Loan] | Forbidden] = []
+    wanted: dict[tuple[str, ...], set[int]] = {}
+    allowed = [await can_see_employee(viewer, e) for e, _ in keys]
+    for (employee, statuses), ok in zip(keys, allowed, strict=True):
+        if ok:
+            wanted.setdefault(statuses, set()).add(employee.id)
+    found: dict[tuple[tuple[str, ...], int], list[Loan]] = {}
+    for statuses, ids in wanted.items():
+        qs = Loan.filter(employee_id__in=list(ids))
+        if statuses:
+            qs = qs.filter(status__in=list(statuses))
+        for row in await qs.order_by("-created_at", "-id"):
+            found.setdefault((statuses, row.employee_id), []).append(row)  # type: ignore[attr-defined]
+    for (employee, statuses), ok in zip(keys, allowed, strict=True):
+        out.append(found.get((statuses, employee.id), []) if ok else
+                   Forbidden("无权查看该员工的借款 (you may not see this employee's loans)"))
+    return out
+
+
+OLDEST_FIRST = ("created_at", "id")
+
+
+def _waiting_qs(viewer: Viewer, model: Any, owner: str) -> Any:
     """Rows of `model` (Loan or Reimbursement, linked from ApprovalStep by `owner`) whose current
-    approval step is the viewer's to decide; never the viewer's own."""
+    approval step is the viewer's to decide; never the viewer's own. One statement (a subquery over
+    the current steps), so the inbox costs the same for 5 and 500 waiting items."""
     require_login(viewer)
     step_q = Q(role__in=[r for r in viewer.roles if r != R.SUPERVISOR])
     if viewer.employee_id is not None:
         step_q |= Q(role=R.SUPERVISOR, approver_id=viewer.employee_id)
-    steps = await ApprovalStep.filter(step_q, is_current=True, **{f"{owner}__not_isnull": True}).values(owner)
-    ids = [s[owner] for s in steps]
-    if not ids:
-        return []
+    steps = ApprovalStep.filter(step_q, is_current=True, **{f"{owner}__not_isnull": True}).values(owner)
+    qs = model.filter(id__in=Subquery(steps), status="PENDING_APPROVAL")
     if viewer.user_id is not None:
         # One person, one step: a chain the viewer already decided a step of waits for someone else.
-        done = set(await ApprovalStep.filter(
-            decided_by_id=viewer.user_id, **{f"{owner}__in": ids}).values_list(owner, flat=True))
-        ids = [i for i in ids if i not in done]
-    qs = model.filter(id__in=ids, status="PENDING_APPROVAL")
+        decided = ApprovalStep.filter(decided_by_id=viewer.user_id, **{f"{owner}__not_isnull": True}).values(owner)
+        qs = qs.exclude(id__in=Subquery(decided))
     if viewer.employee_id is not None:
         qs = qs.exclude(employee_id=viewer.employee_id)
-    return await qs.order_by("created_at", "id")
+    return qs
+
+
+async def waiting_for(viewer: Viewer, model: Any, owner: str) -> list[Any]:
+    """Everything waiting for the viewer, oldest first (the contract's unpaged lists)."""
+    return await _waiting_qs(viewer, model, owner).order_by(*OLDEST_FIRST)
+
+
+async def waiting_page(viewer: Viewer, model: Any, owner: str, first: int = 50,
+                       after: list[Any] | None = None) -> Page:
+    """The same, paged by keyset (the inbox pages)."""
+    return await paginate(_waiting_qs(viewer, model, owner), first, after, OLDEST_FIRST)
 
 
 async def pending_loan_approvals(viewer: Viewer) -> list[Loan]:
     """Loans whose current approval step is the viewer's to decide."""
     return await waiting_for(viewer, Loan, "loan_id")
+
+
+async def loan_approval_inbox(viewer: Viewer, first: int = 50, after: list[Any] | None = None) -> Page:
+    return await waiting_page(viewer, Loan, "loan_id", first, after)
+
+
+OVERDUE_FIRST = ("expected_settle_date", "id")
+
+
+async def open_loans_by_overdue(viewer: Viewer, first: int = 50, after: list[Any] | None = None) -> Page:
+    """Finance's work queue: every disbursed loan not yet settled, most overdue first, over all open
+    loans in SQL. An open loan always owes something (its status derives from its ledger), so days
+    overdue grow with the distance to the expected settle date: that date orders the queue."""
+    require_login(viewer)
+    # The same visibility as `loans` (finance sees all; others their own and their reports').
+    qs = Loan.filter(visible_employees_q(viewer, "employee__"), status__in=sorted(L.OPEN_STATUSES))
+    return await paginate(qs, first, after, OVERDUE_FIRST)
 
 
 # ---------------------------------------------------------------- applying
@@ -252,20 +351,33 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
         settle_date = application.expected_settle_date or on + timedelta(days=position.settle_days)
         quota = await quota_for(employee, position, on)
         reason = rejection_reason(quota, amount)
-        number = f"JK-{on.year}-{await next_sequence(f'loan-{on.year}'):06d}"
+        # The loan number's counter row is the one lock every application shares: take it last, after
+        # the rows of this loan are written, and hold it for two statements (and the audit entries).
         loan = await Loan.create(
-            number=number, employee_id=employee.id, amount_fen=to_fen(amount), purpose=purpose,
-            description=description, expected_settle_date=settle_date,
+            number=f"tmp-{uuid.uuid4().hex[:24]}", employee_id=employee.id, amount_fen=to_fen(amount),
+            purpose=purpose, description=description, expected_settle_date=settle_date,
             status="REJECTED" if reason else "PENDING_APPROVAL", rejection_reason=reason,
             applied_on=on, created_at=now, decided_at=now if reason else None,
         )
         for f in files:
             await Attachment.create(sha256=f.sha256, filename=f.filename, content_type=f.content_type,
                                     size=f.size, uploaded_by_id=viewer.user_id, loan=loan)
+        steps: list[A.Step] = []
+        if not reason:
+            supervisor_id = employee.supervisor_id  # type: ignore[attr-defined]
+            steps = A.build_chain(list(position.approval_chain), supervisor_id)
+            await _save_new_chain(steps, loan=loan)
+        auto_approved = not reason and A.chain_outcome(steps) == "APPROVED"  # every step skipped
+        number = f"JK-{on.year}-{await next_sequence(f'loan-{on.year}'):06d}"
+        loan.number = number
+        if auto_approved:
+            loan.status, loan.decided_at = "APPROVED", now
+        await Loan.filter(id=loan.id).update(number=number, status=loan.status, decided_at=loan.decided_at)
         after = {
             "number": number, "amount": amount, "purpose": purpose, "expectedSettleDate": settle_date,
-            "status": loan.status, "quota": {"limit": quota.limit, "committed": quota.committed,
-                                             "available": quota.available, "monthlyUsed": quota.monthly_used},
+            "status": "REJECTED" if reason else "PENDING_APPROVAL",
+            "quota": {"limit": quota.limit, "committed": quota.committed,
+                      "available": quota.available, "monthlyUsed": quota.monthly_used},
             "attachments": [f.sha256 for f in files],
         }
         if reason:
@@ -273,12 +385,7 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
             await audit.record(viewer, "loan.auto_reject", "loan", loan.id, None, after)
             return loan
         await audit.record(viewer, "loan.apply", "loan", loan.id, None, after)
-        supervisor_id = employee.supervisor_id  # type: ignore[attr-defined]
-        steps = A.build_chain(list(position.approval_chain), supervisor_id)
-        await _save_new_chain(steps, loan=loan)
-        if A.chain_outcome(steps) == "APPROVED":  # every step skipped: nobody left to ask
-            loan.status, loan.decided_at = "APPROVED", now
-            await loan.save(update_fields=["status", "decided_at"])
+        if auto_approved:  # nobody left to ask
             await audit.record(viewer, "loan.approve", "loan", loan.id, {"status": "PENDING_APPROVAL"},
                                {"status": "APPROVED", "note": "审批链无可用审批人，自动通过"})
     return loan
@@ -286,11 +393,13 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
 
 async def _save_new_chain(steps: list[A.Step], **owner: Any) -> None:
     current = A.current_step(steps)
-    for step in steps:
-        await ApprovalStep.create(
-            order=step.order, role=step.role, approver_id=step.approver_employee_id, skipped=step.skipped,
-            comment=step.comment, is_current=current is not None and step.order == current.order, **owner,
-        )
+    if not steps:
+        return
+    # One INSERT for the whole chain (a write holds the applicant's lock meanwhile).
+    await ApprovalStep.bulk_create([ApprovalStep(
+        order=step.order, role=step.role, approver_id=step.approver_employee_id, skipped=step.skipped,
+        comment=step.comment, is_current=current is not None and step.order == current.order, **owner,
+    ) for step in steps])
 
 
 async def decide_chain(

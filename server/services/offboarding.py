@@ -174,7 +174,7 @@ async def get_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding | 
 
 
 async def list_offboardings(
-    viewer: Viewer, statuses: list[str] | None = None, first: int = 50, offset: int = 0,
+    viewer: Viewer, statuses: list[str] | None = None, first: int = 50, after: list[Any] | None = None,
 ) -> Page:
     """Offboardings of employees the viewer may see, newest first; `statuses` narrows the list."""
     require_login(viewer)
@@ -184,7 +184,7 @@ async def list_offboardings(
     qs = Offboarding.filter(await visible_employees_q(viewer, "employee__"))
     if statuses:
         qs = qs.filter(status__in=list(statuses))
-    return await paginate(qs, first, offset)
+    return await paginate(qs, first, after)
 
 
 async def _for_update(offboarding_id: Any) -> Offboarding:

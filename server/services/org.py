@@ -120,7 +120,7 @@ async def visible_employees_q(viewer: Viewer, prefix: str = "") -> Q:
 
 async def visible_page(
     viewer: Viewer, model: Any, employee_id: Any = None, statuses: list[str] | None = None,
-    first: int = 50, offset: int = 0,
+    first: int = 50, after: list[Any] | None = None,
 ) -> Page:
     """A page of an employee-owned model (loans, reimbursements …) the viewer may see, newest first."""
     require_login(viewer)
@@ -129,7 +129,7 @@ async def visible_page(
         qs = qs.filter(employee_id=parse_id(employee_id, "employee"))
     if statuses:
         qs = qs.filter(status__in=list(statuses))
-    return await paginate(qs, first, offset)
+    return await paginate(qs, first, after)
 
 
 async def get_employee(viewer: Viewer, employee_id: object) -> Employee | None:

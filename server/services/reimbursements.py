@@ -56,6 +56,7 @@ from server.services.loans import (
     decide_chain,
     outstanding_by_loan,
     waiting_for,
+    waiting_page,
 )
 from server.services.org import can_see_employee, visible_page
 from server.storage import VOUCHER_TYPES, StoredFile, store_uploads
@@ -277,14 +278,19 @@ async def get_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
 
 
 async def list_reimbursements(
-    viewer: Viewer, employee_id: Any = None, statuses: list[str] | None = None, first: int = 50, offset: int = 0,
+    viewer: Viewer, employee_id: Any = None, statuses: list[str] | None = None, first: int = 50, after: list[Any] | None = None,
 ) -> Page:
-    return await visible_page(viewer, Reimbursement, employee_id, statuses, first, offset)
+    return await visible_page(viewer, Reimbursement, employee_id, statuses, first, after)
 
 
 async def pending_reimbursement_approvals(viewer: Viewer) -> list[Reimbursement]:
     """Reimbursements whose current approval step is the viewer's to decide."""
     return await waiting_for(viewer, Reimbursement, "reimbursement_id")
+
+
+async def reimbursement_approval_inbox(viewer: Viewer, first: int = 50, after: list[Any] | None = None) -> Page:
+    """The same, paged by keyset, oldest first (the approvers' queue page)."""
+    return await waiting_page(viewer, Reimbursement, "reimbursement_id", first, after)
 
 
 @dataclass(frozen=True)

@@ -221,6 +221,10 @@ async def cancel(page: Page, loan_id: str) -> Response:
 
 # ---------------------------------------------------------------- approvals inbox
 
+ALERTS_SHOWN = 5
+# The approver sees the applicant's unresolved alerts beside each loan (those the viewer may see: a
+# supervisor sees those they were notified about), batched for the whole page by the schema.
+APPLICANT_ALERTS = f"unresolvedAlerts(first: {ALERTS_SHOWN}) {{ id kind severity message createdAt }} unresolvedAlertCount"
 INBOX_FIELDS = """
   id number amount purpose description createdAt expectedSettleDate status
   attachments { id filename url }
@@ -229,9 +233,13 @@ INBOX_FIELDS = """
     id name employeeNo position { name } department { name }
     QUOTA
     loans(status: $open) { id number amount outstanding daysOverdue status }
+    ALERTS
   }
-""".replace("QUOTA", QUOTA)
-INBOX = "query($open: [LoanStatus!]) { pendingLoanApprovals { " + INBOX_FIELDS + " } }"
+""".replace("QUOTA", QUOTA).replace("ALERTS", APPLICANT_ALERTS)
+# The inbox is paged (keyset, oldest first): 500 waiting loans cost what 5 do, 50 at a time.
+INBOX_PAGE = 50
+INBOX = ("query($open: [LoanStatus!], $after: String) { loanApprovalInbox(first: PAGE_SIZE, after: $after) { "
+         "totalCount pageInfo { hasNextPage endCursor } edges { node { ").replace("PAGE_SIZE", str(INBOX_PAGE)) + INBOX_FIELDS + " } } } }"
 INBOX_ONE = "query($id: ID!, $open: [LoanStatus!]) { loan(id: $id) { " + INBOX_FIELDS + " } }"
 DECIDE = """
 mutation($id: ID!, $decision: Decision!, $comment: String) {
@@ -240,66 +248,45 @@ mutation($id: ID!, $decision: Decision!, $comment: String) {
 """
 
 
-INBOX_LIGHT = """
-query {
-  pendingLoanApprovals {
+INBOX_LIGHT = ("query($after: String) { loanApprovalInbox(first: PAGE_SIZE, after: $after) { "
+               "totalCount pageInfo { hasNextPage endCursor } edges { node { ").replace("PAGE_SIZE", str(INBOX_PAGE)) + """
     id number amount purpose description createdAt expectedSettleDate status
     attachments { id filename url }
     approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
-    employee { id name employeeNo position { name } department { name } }
-  }
-}
-"""
+    employee { id name employeeNo position { name } department { name } ALERTS }
+  } } } }
+""".replace("ALERTS", APPLICANT_ALERTS)
 
 
-# The approver sees the applicant's unresolved alerts beside each loan. One operation asks for every
-# applicant at once (one alias each; chunked under the schema's alias limit). Alerts the viewer may
-# not see are simply not returned (a supervisor sees those they were notified about), and a refusal
-# or an error leaves the alerts out: they inform the decision, they never stop the inbox.
-ALERTS_SHOWN = 5
-ALERTS_PER_OPERATION = 20
-
-
-def _alerts_operation(count: int) -> str:
-    variables = ", ".join(f"$e{i}: ID" for i in range(count))
-    fields = " ".join(
-        f"a{i}: alerts(employeeId: $e{i}, unresolvedOnly: true, first: {ALERTS_SHOWN}) "
-        "{ totalCount edges { node { id kind severity message createdAt } } }"
-        for i in range(count)
-    )
-    return f"query({variables}) {{ {fields} }}"
-
-
-async def _applicant_alerts(page: Page, loans: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _applicant_alerts(loans: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Employee id -> {"items": up to ALERTS_SHOWN unresolved alerts, "total": how many there are}."""
-    employee_ids = list(dict.fromkeys(str(loan["employee"]["id"]) for loan in loans if loan.get("employee")))
     found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(employee_ids), ALERTS_PER_OPERATION):
-        chunk = employee_ids[start:start + ALERTS_PER_OPERATION]
-        result = await page.gql(_alerts_operation(len(chunk)), {f"e{i}": eid for i, eid in enumerate(chunk)})
-        for i, eid in enumerate(chunk):
-            connection = result.data.get(f"a{i}")
-            if connection and connection["totalCount"]:
-                found[eid] = {"items": [edge["node"] for edge in connection["edges"]],
-                              "total": connection["totalCount"]}
+    for loan in loans:
+        employee = loan.get("employee") or {}
+        if employee.get("unresolvedAlertCount"):
+            found[str(employee["id"])] = {"items": employee["unresolvedAlerts"],
+                                          "total": employee["unresolvedAlertCount"]}
     return found
 
 
 async def _pending(page: Page) -> dict[str, Any]:
-    result = await page.gql(INBOX, {"open": UNSETTLED})
+    after = page.request.query_params.get("after") or None
+    result = await page.gql(INBOX, {"open": UNSETTLED, "after": after})
     if not result.ok and "FORBIDDEN" in result.codes:
         # An approver who may not see an applicant's quota (e.g. no longer their supervisor) still
         # gets the list, without the quota beside it.
-        result = await page.gql(INBOX_LIGHT)
-    return check_read(result)
+        result = await page.gql(INBOX_LIGHT, {"after": after})
+    data = check_read(result)["loanApprovalInbox"]
+    return {"loans": [e["node"] for e in data["edges"]], "total": data["totalCount"],
+            "next": data["pageInfo"]["endCursor"] if data["pageInfo"]["hasNextPage"] else None}
 
 
 async def inbox(page: Page) -> Response:
     data = await _pending(page)
-    loans = data["pendingLoanApprovals"]
+    loans = data["loans"]
     return await page.render("approvals/inbox.html", {
-        "loans": loans, "alerts": await _applicant_alerts(page, loans), "errors": {}, "values": {},
-        "decided": None,
+        "loans": loans, "alerts": _applicant_alerts(loans), "errors": {}, "values": {},
+        "decided": None, "total": data["total"], "next": data["next"],
     })
 
 
@@ -328,29 +315,32 @@ async def decide(page: Page, loan_id: str) -> Response:
                 "values": {},
             }, block="item")
         return await page.render("approvals/inbox.html", {
-            "loan": loan, "decided": None, "alerts": await _applicant_alerts(page, [loan]), "errors": errors,
+            "loan": loan, "decided": None, "alerts": _applicant_alerts([loan]), "errors": errors,
             "values": values,
         }, block="item")
     data = await _pending(page)
-    loans = data["pendingLoanApprovals"]
+    loans = data["loans"]
     return await page.render("approvals/inbox.html", {
-        "loans": loans, "alerts": await _applicant_alerts(page, loans), "errors": errors, "values": values,
-        "decided": None,
-        "general": [] if any(item["id"] == loan_id for item in data["pendingLoanApprovals"]) else [message],
+        "loans": loans, "alerts": _applicant_alerts(loans), "errors": errors, "values": values,
+        "decided": None, "total": data["total"], "next": data["next"],
+        "general": [] if any(item["id"] == loan_id for item in loans) else [message],
     }, status=422)
 
 
 # ---------------------------------------------------------------- finance
 
+FINANCE_PAGE = 50
+# Both queues paged by keyset; the open loans most overdue first over all of them (SQL order), and
+# the figures summed in SQL over every loan of each queue, not over the page.
 FINANCE = """
-query($approved: [LoanStatus!], $open: [LoanStatus!]) {
-  toDisburse: loans(status: $approved, first: 200) {
-    totalCount
+query($approved: [LoanStatus!], $afterDisburse: String, $afterOpen: String) {
+  toDisburse: loans(status: $approved, first: PAGE_SIZE, after: $afterDisburse) {
+    totalCount totalAmount pageInfo { hasNextPage endCursor }
     edges { node { id number amount purpose createdAt expectedSettleDate
                    employee { name employeeNo department { name } } } }
   }
-  open: loans(status: $open, first: 200) {
-    totalCount
+  open: openLoansByOverdue(first: PAGE_SIZE, after: $afterOpen) {
+    totalCount totalOutstanding overdueCount overdueOutstanding pageInfo { hasNextPage endCursor }
     edges { node { id number amount outstanding daysOverdue expectedSettleDate status
                    pendingWriteOff { kind amount reason proposedBy viewerCanDecide }
                    employee { name employeeNo department { name } } } }
@@ -360,7 +350,7 @@ query($approved: [LoanStatus!], $open: [LoanStatus!]) {
     pendingWriteOff { kind amount reason proposedBy proposedAt viewerCanDecide }
   }
 }
-"""
+""".replace("PAGE_SIZE", str(FINANCE_PAGE))
 DISBURSE = "mutation($id: ID!) { disburseLoan(loanId: $id) { id number status } }"
 SETTLE = """
 mutation($id: ID!, $method: SettlementMethod!, $amount: Decimal!, $note: String) {
@@ -375,11 +365,18 @@ METHODS = ["CASH_RETURN", "SALARY_DEDUCTION", "WRITE_OFF"]
 async def _finance(page: Page, errors: dict[str, dict[str, str]] | None = None,
                    values: dict[str, dict[str, str]] | None = None, status: int = 200,
                    block_for: str | None = None) -> Response:
-    data = check_read(await page.gql(FINANCE, {"approved": ["APPROVED"], "open": OPEN}))
+    params = page.request.query_params
+    data = check_read(await page.gql(FINANCE, {
+        "approved": ["APPROVED"], "afterDisburse": params.get("after_disburse") or None,
+        "afterOpen": params.get("after_open") or None,
+    }))
     to_disburse = [e["node"] for e in data["toDisburse"]["edges"]]
-    open_loans = sorted((e["node"] for e in data["open"]["edges"]), key=lambda n: -n["daysOverdue"])
+    open_loans = [e["node"] for e in data["open"]["edges"]]
     context = {
         "to_disburse": to_disburse, "to_disburse_total": data["toDisburse"]["totalCount"],
+        "disburse_sum": data["toDisburse"]["totalAmount"], "open_sum": data["open"]["totalOutstanding"],
+        "overdue_count": data["open"]["overdueCount"], "overdue_sum": data["open"]["overdueOutstanding"],
+        "next_disburse": _next(data["toDisburse"]), "next_open": _next(data["open"]),
         "open_loans": open_loans, "open_total": data["open"]["totalCount"], "errors": errors or {},
         "values": values or {}, "done": page.request.query_params.get("done"),
         "number": page.request.query_params.get("number"), "methods": METHODS,
@@ -391,6 +388,11 @@ async def _finance(page: Page, errors: dict[str, dict[str, str]] | None = None,
             block = "disburse_row" if loan in to_disburse else "open_row"
             return await page.render("finance/index.html", {**context, "loan": loan}, block=block)
     return await page.render("finance/index.html", context, status=status)
+
+
+def _next(connection: dict[str, Any]) -> str | None:
+    info = connection["pageInfo"]
+    return info["endCursor"] if info["hasNextPage"] else None
 
 
 async def finance_page(page: Page) -> Response:

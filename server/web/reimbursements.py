@@ -336,7 +336,10 @@ async def detail(page: Page, reimbursement_id: str, error: str | None = None, co
 
 # ---------------------------------------------------------------- approvals
 
-INBOX = "query { pendingReimbursementApprovals { " + DETAIL_FIELDS + " } }"
+INBOX_PAGE = 50
+# Paged by keyset, oldest first: the approvers' queue costs the same for 5 and 500 waiting claims.
+INBOX = ("query($after: String) { reimbursementApprovalInbox(first: PAGE_SIZE, after: $after) { "
+         "totalCount pageInfo { hasNextPage endCursor } edges { node { ").replace("PAGE_SIZE", str(INBOX_PAGE)) + DETAIL_FIELDS + " } } } }"
 ONE = "query($id: ID!) { reimbursement(id: $id) { " + DETAIL_FIELDS + " } }"
 DECIDE = """
 mutation($id: ID!, $decision: Decision!, $comment: String) {
@@ -349,12 +352,18 @@ mutation($id: ID!, $decision: Decision!, $comment: String) {
 
 async def _inbox(page: Page, errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
                  general: list[str] | None = None, status: int = 200) -> Response:
-    data = check_read(await page.gql(INBOX))
+    data = (await _queue(page))["reimbursementApprovalInbox"]
+    info = data["pageInfo"]
     return await _render(page, "reimbursements/inbox.html", {
-        "items": data["pendingReimbursementApprovals"], "errors": errors or {}, "values": values or {},
+        "items": [e["node"] for e in data["edges"]], "total": data["totalCount"],
+        "next": info["endCursor"] if info["hasNextPage"] else None, "errors": errors or {}, "values": values or {},
         "general": general or [], "decided": None, "embedded": page.htmx,
         "decided_number": page.request.query_params.get("decided"),
     }, block="section", status=status)
+
+
+async def _queue(page: Page) -> dict[str, Any]:
+    return check_read(await page.gql(INBOX, {"after": page.request.query_params.get("after") or None}))
 
 
 async def inbox(page: Page) -> Response:
@@ -392,8 +401,8 @@ async def decide(page: Page, reimbursement_id: str) -> Response:
             "item": item, "decided": None, "errors": {reimbursement_id: message},
             "values": {reimbursement_id: comment},
         }, block="item")
-    data = check_read(await page.gql(INBOX))
-    listed = any(i["id"] == reimbursement_id for i in data["pendingReimbursementApprovals"])
+    edges = (await _queue(page))["reimbursementApprovalInbox"]["edges"]
+    listed = any(e["node"]["id"] == reimbursement_id for e in edges)
     return await _inbox(page, errors={reimbursement_id: message}, values={reimbursement_id: comment},
                         general=[] if listed else [message], status=422)
 

@@ -174,15 +174,15 @@ async def test_visibility_of_alerts(db):
         assert (await alerts.get_alert(await _viewer(who), alert_id)).id == alert_id
     # The subject is not a recipient: an internal risk signal is not shown to them.
     sales = await _viewer("sales")
-    assert (await alerts.list_alerts(sales)).total == 0
+    assert await (await alerts.list_alerts(sales)).count() == 0
     with pytest.raises(Forbidden):
         await alerts.get_alert(sales, alert_id)
     assert await alerts.get_alert(sales, 999999) is None
     # Filters.
     fin = await _viewer("finance")
-    assert (await alerts.list_alerts(fin, kind="OFFBOARDING_OUTSTANDING")).total == 0
-    assert (await alerts.list_alerts(fin, employee_id=people.sales)).total == 1
-    assert (await alerts.list_alerts(fin, employee_id=people.manager)).total == 0
+    assert await (await alerts.list_alerts(fin, kind="OFFBOARDING_OUTSTANDING")).count() == 0
+    assert await (await alerts.list_alerts(fin, employee_id=people.sales)).count() == 1
+    assert await (await alerts.list_alerts(fin, employee_id=people.manager)).count() == 0
 
 
 async def test_who_may_resolve(db):
@@ -205,8 +205,8 @@ async def test_who_may_resolve(db):
     with pytest.raises(InvalidTransition):
         await alerts.resolve_alert(await _viewer("hr"), raised.alert.id)
     assert await AuditEntry.filter(action="alert.resolve").count() == 1
-    assert (await alerts.list_alerts(fin)).total == 0
-    assert (await alerts.list_alerts(fin, unresolved_only=False)).total == 1
+    assert await (await alerts.list_alerts(fin)).count() == 0
+    assert await (await alerts.list_alerts(fin, unresolved_only=False)).count() == 1
 
 
 async def test_concurrent_resolutions_record_one(db):
@@ -231,8 +231,8 @@ async def test_notifications_are_the_viewers_own(db):
     await _raise(people)
     await _raise(people, key="other", recipients=alerts.Recipients((people.finance,)))
     fin, mgr = await _viewer("finance"), await _viewer("manager")
-    assert (await alerts.list_notifications(fin)).total == 2
-    assert (await alerts.list_notifications(mgr)).total == 1
+    assert await (await alerts.list_notifications(fin)).count() == 2
+    assert await (await alerts.list_notifications(mgr)).count() == 1
     assert await alerts.unread_count(fin) == 2
     mine = (await alerts.list_notifications(fin)).rows[0]
     with pytest.raises(Forbidden):
@@ -250,7 +250,7 @@ async def test_notifications_are_the_viewers_own(db):
     assert await AuditEntry.filter(action="notification.read").count() == entries == 1
     assert await alerts.unread_count(fin) == 1
     assert mine.id not in [n.id for n in (await alerts.list_notifications(fin, unread_only=True)).rows]
-    assert (await alerts.list_notifications(fin, unread_only=True)).total == 1
+    assert await (await alerts.list_notifications(fin, unread_only=True)).count() == 1
     assert await alerts.unread_count(mgr) == 1
 
 

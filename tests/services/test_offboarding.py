@@ -372,9 +372,9 @@ async def test_visibility_and_listing(db):
         await offboarding.get_offboarding(await viewer("sales"), off.id)
     assert await offboarding.get_offboarding(await viewer("hr"), 999999) is None
     page = await offboarding.list_offboardings(await viewer("hr"))
-    assert page.total == 2 and {o.id for o in page.rows} == {off.id, other.id}
+    assert await page.count() == 2 and {o.id for o in page.rows} == {off.id, other.id}
     assert [o.id for o in (await offboarding.list_offboardings(await viewer("sales"))).rows] == [other.id]
-    assert (await offboarding.list_offboardings(await viewer("hr"), ["COMPLETED"])).total == 0
+    assert await (await offboarding.list_offboardings(await viewer("hr"), ["COMPLETED"])).count() == 0
     with pytest.raises(ValidationFailed):
         await offboarding.list_offboardings(await viewer("hr"), ["NOPE"])
 

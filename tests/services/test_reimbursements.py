@@ -308,9 +308,9 @@ async def test_authorization_in_the_service(db):
     assert [x.id for x in await svc.pending_reimbursement_approvals(finance)] == [r.id]
     # The FINANCE step's decider sees the record although they are not the employee's supervisor.
     assert (await svc.get_reimbursement(finance, r.id)) is not None
-    assert (await svc.list_reimbursements(other)).total == 0
-    assert (await svc.list_reimbursements(await viewer_of("hr"))).total == 1  # HR sees all
-    assert (await svc.list_reimbursements(await viewer_of("manager"), employee_id=people.sales)).total == 1
+    assert await (await svc.list_reimbursements(other)).count() == 0
+    assert await (await svc.list_reimbursements(await viewer_of("hr"))).count() == 1  # HR sees all
+    assert await (await svc.list_reimbursements(await viewer_of("manager"), employee_id=people.sales)).count() == 1
 
 
 async def test_left_employee_cannot_submit(db):
