@@ -337,7 +337,7 @@ class Loan:
     @strawberry.field(description="Why a PENDING_APPROVAL loan can be decided by nobody (no other holder of the "
                                   "waiting step's role: one person, one step; never the applicant); null otherwise.")
     async def blocked_reason(self, info: Info) -> str | None:
-        if self.model.status != "PENDING_APPROVAL":
+        if self.model.status != LoanStatus.PENDING_APPROVAL:
             return None
         return await load(info, "loan_blocked", self.model.id)
 

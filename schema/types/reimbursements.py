@@ -16,6 +16,7 @@ from schema.types.enums import Decision, LoanPurpose, ReimbursementStatus
 from schema.types.loans import ApprovalStep, Attachment, Loan, LoanOffset
 from schema.types.org import Employee
 from server.domain.money import ZERO, from_fen
+from server.domain.vocab import OffsetState
 from server.models import ExpenseLine as LineModel
 from server.models import Reimbursement as ReimbursementModel
 from server.services import reimbursements as service
@@ -123,7 +124,7 @@ class Reimbursement:
 
     @strawberry.field(description="Why a PENDING_APPROVAL reimbursement can be decided by nobody; null otherwise.")
     async def blocked_reason(self, info: Info) -> str | None:
-        if self.model.status != "PENDING_APPROVAL":
+        if self.model.status != ReimbursementStatus.PENDING_APPROVAL:
             return None
         return await load(info, "reimbursement_blocked", self.model.id)
 
@@ -133,7 +134,7 @@ class Reimbursement:
 
     async def _offset_total(self, info: Info):  # noqa: ANN202
         rows = await load(info, "reimbursement_offsets", self.model.id)
-        return sum((from_fen(r.amount_fen) for r in rows if r.state != "RELEASED"), ZERO)
+        return sum((from_fen(r.amount_fen) for r in rows if r.state != OffsetState.RELEASED), ZERO)
 
     @strawberry.field
     async def offset_total(self, info: Info) -> Decimal:

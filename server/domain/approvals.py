@@ -7,9 +7,10 @@ from datetime import datetime
 
 from server.domain.errors import Forbidden, InvalidTransition, ValidationFailed
 from server.domain.roles import ALL_ROLES, AUDITOR, EMPLOYEE, SUPERVISOR
+from server.domain.vocab import Decision, LoanStatus
 
-APPROVE = "APPROVE"
-REJECT = "REJECT"
+APPROVE = Decision.APPROVE
+REJECT = Decision.REJECT
 SKIPPED_NO_SUPERVISOR = "无直属上级，跳过此步 (no supervisor: step skipped)"
 
 
@@ -116,14 +117,14 @@ def decide(
     step.decided_at = now
     step.decided_by_user_id = actor.user_id or None
     if decision == REJECT:
-        return step, "REJECTED"
-    return step, ("APPROVED" if current_step(steps) is None else None)
+        return step, LoanStatus.REJECTED
+    return step, (LoanStatus.APPROVED if current_step(steps) is None else None)
 
 
 def chain_outcome(steps: list[Step]) -> str | None:
     """APPROVED when every non-skipped step approved (or none was needed), REJECTED, else None."""
     if any(s.decision == REJECT for s in steps):
-        return "REJECTED"
+        return LoanStatus.REJECTED
     if current_step(steps) is None:
-        return "APPROVED"
+        return LoanStatus.APPROVED
     return None

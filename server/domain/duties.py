@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from server.domain.errors import Forbidden
 from server.domain.roles import ADMIN, AUDITOR, EMPLOYEE, FINANCE, HR, SUPERVISOR
+from server.domain.vocab import BASIC_ROLES, PRIVILEGED_ROLES
 
 # ---------------------------------------------------------------- actions
 
@@ -56,8 +57,6 @@ MATRIX: dict[str, frozenset[str]] = {
 }
 ACTIONS = tuple(MATRIX)
 
-BASIC_ROLES = frozenset({EMPLOYEE, SUPERVISOR})
-PRIVILEGED_ROLES = frozenset({FINANCE, HR, AUDITOR, ADMIN})
 # Roles that may never be a step of an approval chain: an employee decides nothing,
 # an auditor only reads.
 NON_APPROVER_ROLES = frozenset({EMPLOYEE, AUDITOR})

@@ -38,6 +38,7 @@ from server.domain import duties as D
 from server.domain import roles as R
 from server.domain import validation as V
 from server.domain.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from server.domain.vocab import AlertKind, EmployeeStatus, Severity
 from server.models import Alert, AlertRecipient, Employee, Notification, User
 from server.services import audit
 from server.services.base import (
@@ -55,11 +56,8 @@ from server.services.base import (
 log = logging.getLogger("qingkuan.alerts")
 
 # The contract's AlertKind and Severity.
-KINDS = frozenset({
-    "LARGE_LOAN_NO_BUSINESS", "OVERDUE", "POSITION_OVERDUE_RATE", "FREQUENT_BORROWING",
-    "OFFBOARDING_OUTSTANDING", "MISSING_VOUCHERS",
-})
-SEVERITIES = ("INFO", "WARNING", "CRITICAL")
+KINDS = frozenset(AlertKind)
+SEVERITIES = tuple(Severity)
 SEVERITY_LABELS = {"INFO": "提示", "WARNING": "警告", "CRITICAL": "严重"}
 KIND_LABELS = {
     "LARGE_LOAN_NO_BUSINESS": "大额借款无业务记录",
@@ -109,7 +107,7 @@ async def role_recipients(*roles: str) -> Recipients:
             user_ids.append(row["id"])
     if employee_ids:
         # An employee who has left keeps no active account in practice; check the record anyway.
-        present = set(await Employee.filter(id__in=employee_ids).exclude(status="LEFT").values_list("id", flat=True))
+        present = set(await Employee.filter(id__in=employee_ids).exclude(status=EmployeeStatus.LEFT).values_list("id", flat=True))
         employee_ids = [e for e in employee_ids if e in present]
     return Recipients(tuple(dict.fromkeys(employee_ids)), tuple(user_ids))
 

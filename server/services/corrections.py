@@ -20,6 +20,7 @@ from server.domain import ledger as L
 from server.domain import roles as R
 from server.domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from server.domain.money import from_fen, parse_money, to_fen
+from server.domain.vocab import EmployeeStatus, WriteOffProposalStatus
 from server.models import Employee, LedgerEntry, Loan, WriteOffProposal
 from server.services import audit
 from server.services.base import Viewer, atomic, parse_id, require_login, utcnow
@@ -33,7 +34,7 @@ from server.services.loans import (
     loan_amount,
 )
 
-PENDING, APPROVED, REJECTED = "PENDING", "APPROVED", "REJECTED"
+PENDING, APPROVED, REJECTED = WriteOffProposalStatus
 MAX_REASON = 500
 
 
@@ -65,7 +66,7 @@ async def _forbid_outsiders(viewer: Viewer, loan: Loan, refusal: str | None) -> 
 
 async def _check_not_left(loan: Loan) -> None:
     employee = await Employee.get(id=loan.employee_id)  # type: ignore[attr-defined]
-    if employee.status == "LEFT":
+    if employee.status == EmployeeStatus.LEFT:
         raise Conflict("员工已办结离职，清款证明已出具，不能冲销 "
                        "(the employee has left and the clearance certificate stands)")
 

@@ -20,6 +20,7 @@ from server.domain import validation as V
 from server.domain.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from server.domain.money import ZERO, fmt, from_fen, parse_money, to_fen
 from server.domain.quota import LoanSnapshot, Quota, compute_quota, rejection_reason
+from server.domain.vocab import COMMITTING_STATUSES, EmployeeStatus, LoanPurpose, LoanStatus
 from server.models import ApprovalStep, Attachment, Employee, LedgerEntry, Loan, Position
 from server.services import audit
 from server.services.base import (
@@ -39,7 +40,7 @@ from server.services.duties import check_four_eyes
 from server.services.org import can_see_employee, visible_page
 from server.storage import DOCUMENT_TYPES, StoredFile, store_uploads
 
-PURPOSES = ("CLIENT_VISIT", "MARKETING", "TRAVEL", "PROCUREMENT", "OTHER")
+PURPOSES = tuple(LoanPurpose)
 MAX_DESCRIPTION = 2000
 
 
@@ -80,7 +81,7 @@ async def quota_for(employee: Employee, position: Position | None = None, on: da
     on = on or today()
     month_start = on.replace(day=1)
     loans = await Loan.filter(employee_id=employee.id).filter(
-        Q(status__in=["PENDING_APPROVAL", "APPROVED", "DISBURSED", "PARTIALLY_SETTLED"])
+        Q(status__in=sorted(COMMITTING_STATUSES))
         | Q(applied_on__gte=month_start)
     ).values("id", "amount_fen", "status", "applied_on")
     balances = await outstanding_by_loan(r["id"] for r in loans if r["status"] in L.LEDGER_STATUSES)
@@ -182,7 +183,7 @@ async def waiting_for(viewer: Viewer, model: Any, owner: str) -> list[Any]:
         done = set(await ApprovalStep.filter(
             decided_by_id=viewer.user_id, **{f"{owner}__in": ids}).values_list(owner, flat=True))
         ids = [i for i in ids if i not in done]
-    qs = model.filter(id__in=ids, status="PENDING_APPROVAL")
+    qs = model.filter(id__in=ids, status=LoanStatus.PENDING_APPROVAL)
     if viewer.employee_id is not None:
         qs = qs.exclude(employee_id=viewer.employee_id)
     return await qs.order_by("created_at", "id")
@@ -244,9 +245,9 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
     async with atomic():
         await lock_employee(viewer.employee_id)
         employee = await Employee.get(id=viewer.employee_id)
-        if employee.status == "OFFBOARDING":
+        if employee.status == EmployeeStatus.OFFBOARDING:
             raise Conflict("离职办理中，不能申请借款 (an offboarding is open; no new loans)")
-        if employee.status != "ACTIVE":
+        if employee.status != EmployeeStatus.ACTIVE:
             raise Forbidden("员工已离职 (the employee has left)")
         position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
         settle_date = application.expected_settle_date or on + timedelta(days=position.settle_days)
@@ -256,7 +257,7 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
         loan = await Loan.create(
             number=number, employee_id=employee.id, amount_fen=to_fen(amount), purpose=purpose,
             description=description, expected_settle_date=settle_date,
-            status="REJECTED" if reason else "PENDING_APPROVAL", rejection_reason=reason,
+            status=LoanStatus.REJECTED if reason else LoanStatus.PENDING_APPROVAL, rejection_reason=reason,
             applied_on=on, created_at=now, decided_at=now if reason else None,
         )
         for f in files:
@@ -276,11 +277,11 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
         supervisor_id = employee.supervisor_id  # type: ignore[attr-defined]
         steps = A.build_chain(list(position.approval_chain), supervisor_id)
         await _save_new_chain(steps, loan=loan)
-        if A.chain_outcome(steps) == "APPROVED":  # every step skipped: nobody left to ask
-            loan.status, loan.decided_at = "APPROVED", now
+        if A.chain_outcome(steps) == LoanStatus.APPROVED:  # every step skipped: nobody left to ask
+            loan.status, loan.decided_at = LoanStatus.APPROVED, now
             await loan.save(update_fields=["status", "decided_at"])
-            await audit.record(viewer, "loan.approve", "loan", loan.id, {"status": "PENDING_APPROVAL"},
-                               {"status": "APPROVED", "note": "审批链无可用审批人，自动通过"})
+            await audit.record(viewer, "loan.approve", "loan", loan.id, {"status": LoanStatus.PENDING_APPROVAL},
+                               {"status": LoanStatus.APPROVED, "note": "审批链无可用审批人，自动通过"})
     return loan
 
 
@@ -318,17 +319,17 @@ async def decide_loan(viewer: Viewer, loan_id: Any, decision: str, comment: str 
     decision, comment = str(getattr(decision, "value", decision)), V.clean_text(comment, "comment", V.TEXT)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
-        if loan.status != "PENDING_APPROVAL":
+        if loan.status != LoanStatus.PENDING_APPROVAL:
             if not await can_see_loan(viewer, loan):
                 raise Forbidden("无权审批该借款 (you may not decide this loan)")
             raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能审批 (loan is {loan.status})")
         rows = await ApprovalStep.filter(loan_id=loan.id).order_by("order")
         row, outcome = await decide_chain(viewer, rows, loan.employee_id, decision, comment)  # type: ignore[attr-defined]
         before = {"status": loan.status}
-        if outcome == "APPROVED":
-            loan.status, loan.decided_at = "APPROVED", utcnow()
-        elif outcome == "REJECTED":
-            loan.status, loan.decided_at = "REJECTED", utcnow()
+        if outcome == LoanStatus.APPROVED:
+            loan.status, loan.decided_at = LoanStatus.APPROVED, utcnow()
+        elif outcome == LoanStatus.REJECTED:
+            loan.status, loan.decided_at = LoanStatus.REJECTED, utcnow()
             loan.rejection_reason = f"审批驳回（{row.role}）：{row.comment}"
         await loan.save()
         await audit.record(viewer, f"loan.{decision.lower()}", "loan", loan.id, before, {
@@ -350,19 +351,19 @@ async def cancel_loan(viewer: Viewer, loan_id: Any) -> Loan:
 
 
 async def _cancel(viewer: Viewer, loan: Loan, action: str, note: str | None = None) -> None:
-    if loan.status not in ("PENDING_APPROVAL", "APPROVED"):
+    if loan.status not in (LoanStatus.PENDING_APPROVAL, LoanStatus.APPROVED):
         raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能撤销 (loan is {loan.status})")
     before = {"status": loan.status}
-    loan.status, loan.cancelled_at = "CANCELLED", utcnow()
+    loan.status, loan.cancelled_at = LoanStatus.CANCELLED, utcnow()
     await loan.save(update_fields=["status", "cancelled_at"])
     await ApprovalStep.filter(loan_id=loan.id, is_current=True).update(is_current=False)
-    await audit.record(viewer, action, "loan", loan.id, before, {"status": "CANCELLED", "note": note})
+    await audit.record(viewer, action, "loan", loan.id, before, {"status": LoanStatus.CANCELLED, "note": note})
 
 
 async def cancel_open_applications(viewer: Viewer, employee_id: int, note: str) -> list[str]:
     """Inside the caller's transaction: cancel loans not yet paid out (used when an offboarding starts)."""
     numbers = []
-    for loan in await Loan.filter(employee_id=employee_id, status__in=["PENDING_APPROVAL", "APPROVED"]):
+    for loan in await Loan.filter(employee_id=employee_id, status__in=[LoanStatus.PENDING_APPROVAL, LoanStatus.APPROVED]):
         await _cancel(viewer, loan, "loan.cancel_on_offboarding", note)
         numbers.append(loan.number)
     return numbers
@@ -373,21 +374,21 @@ async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
     D.require(viewer.roles, D.DISBURSE)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
-        if loan.status != "APPROVED":
+        if loan.status != LoanStatus.APPROVED:
             raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能放款 (only APPROVED loans)")
         if D.own_money(viewer.employee_id, loan.employee_id):  # type: ignore[attr-defined]
             raise Forbidden("不能给自己放款 (nobody disburses their own loan)")
         await check_four_eyes(viewer, "loan_id", loan.id)
         employee = await Employee.get(id=loan.employee_id)  # type: ignore[attr-defined]
-        if employee.status != "ACTIVE":
+        if employee.status != EmployeeStatus.ACTIVE:
             raise Conflict("员工离职办理中或已离职，不能放款 (the employee is leaving)")
         now = utcnow()
         await LedgerEntry.create(loan=loan, kind=L.DISBURSEMENT, delta_fen=loan.amount_fen,
                                  recorded_by_id=viewer.user_id, recorded_at=now)
-        loan.status, loan.disbursed_at = "DISBURSED", now
+        loan.status, loan.disbursed_at = LoanStatus.DISBURSED, now
         await loan.save(update_fields=["status", "disbursed_at"])
-        await audit.record(viewer, "loan.disburse", "loan", loan.id, {"status": "APPROVED"},
-                           {"status": "DISBURSED", "amount": loan_amount(loan)})
+        await audit.record(viewer, "loan.disburse", "loan", loan.id, {"status": LoanStatus.APPROVED},
+                           {"status": LoanStatus.DISBURSED, "amount": loan_amount(loan)})
     return loan
 
 
@@ -425,7 +426,7 @@ async def append_reduction(
     domain_entries.append(L.Entry(kind, -amount))
     before = {"status": loan.status, "outstanding": outstanding}
     loan.status = L.status_from_ledger(loan_amount(loan), domain_entries)
-    if loan.status in ("SETTLED", "WRITTEN_OFF"):
+    if loan.status in (LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF):
         loan.settled_at = now
     await loan.save(update_fields=["status", "settled_at"])
     await audit.record(viewer, f"loan.{kind.lower()}", "loan", loan.id, before, {

@@ -38,6 +38,14 @@ from server.domain.errors import (
     ValidationFailed,
 )
 from server.domain.money import ZERO, fmt, from_fen
+from server.domain.vocab import (
+    OPEN_OFFBOARDING_STATUSES,
+    EmployeeStatus,
+    LoanStatus,
+    OffboardingStatus,
+    OffsetState,
+    ReimbursementStatus,
+)
 from server.models import (
     Department,
     Employee,
@@ -68,8 +76,8 @@ from server.services.loans import cancel_open_applications, outstanding_by_loan
 from server.services.org import can_see_employee, visible_employees_q
 from server.settings import get_settings
 
-STATUSES = ("CLEARANCE_PENDING", "CLEARED", "COMPLETED", "CANCELLED")
-OPEN = ("CLEARANCE_PENDING", "CLEARED")
+STATUSES = tuple(OffboardingStatus)
+OPEN = tuple(sorted(OPEN_OFFBOARDING_STATUSES))
 MAX_REASON = 1000
 ALERT_KIND = "OFFBOARDING_OUTSTANDING"
 
@@ -136,7 +144,7 @@ async def clearances(employee_ids: Sequence[int]) -> list[Clearance]:
     loans = await Loan.filter(employee_id__in=ids, status__in=sorted(L.OPEN_STATUSES)).order_by("created_at", "id")
     balances = await outstanding_by_loan([loan.id for loan in loans])
     offsets = await ReimbursementOffset.filter(
-        state="RESERVED", reimbursement__status="PENDING_APPROVAL", reimbursement__employee_id__in=ids,
+        state=OffsetState.RESERVED, reimbursement__status=ReimbursementStatus.PENDING_APPROVAL, reimbursement__employee_id__in=ids,
     ).order_by("reimbursement_id", "id").values(
         "reimbursement_id", "reimbursement__number", "reimbursement__employee_id", "loan_id", "amount_fen")
     by_employee: dict[int, tuple[list[OpenLoan], list[PendingOffset]]] = {i: ([], []) for i in ids}
@@ -238,24 +246,24 @@ async def start_offboarding(
         if last_working_day < employee.hire_date:
             raise ValidationFailed("最后工作日早于入职日期 (lastWorkingDay is before the hire date)",
                                    field="lastWorkingDay")
-        if employee.status == "OFFBOARDING" or await Offboarding.filter(employee_id=eid, status__in=OPEN).exists():
+        if employee.status == EmployeeStatus.OFFBOARDING or await Offboarding.filter(employee_id=eid, status__in=OPEN).exists():
             raise Conflict("该员工已在离职办理中 (an offboarding is already open for this employee)")
-        if employee.status != "ACTIVE":
+        if employee.status != EmployeeStatus.ACTIVE:
             raise Conflict(f"员工状态为 {employee.status}，不能发起离职 (the employee is {employee.status})")
 
         now = utcnow()
         offboarding = await Offboarding.create(
-            employee_id=eid, status="CLEARANCE_PENDING", last_working_day=last_working_day, reason=reason,
+            employee_id=eid, status=OffboardingStatus.CLEARANCE_PENDING, last_working_day=last_working_day, reason=reason,
             started_by_id=viewer.user_id, created_at=now,
         )
         cancelled = await cancel_open_applications(
             viewer, eid, f"离职办理 #{offboarding.id} 开始，未放款的借款申请自动撤销 (cancelled: offboarding started)")
-        employee.status = "OFFBOARDING"
+        employee.status = EmployeeStatus.OFFBOARDING
         await employee.save(update_fields=["status"])
         c = await clearance_for(eid)
         await audit.record(viewer, "offboarding.start", "offboarding", offboarding.id, None, {
             **_snapshot(offboarding), "reason": reason, "selfService": is_self,
-            "employeeStatus": {"before": "ACTIVE", "after": "OFFBOARDING"}, "cancelledLoans": cancelled,
+            "employeeStatus": {"before": EmployeeStatus.ACTIVE, "after": EmployeeStatus.OFFBOARDING}, "cancelledLoans": cancelled,
             "outstanding": c.outstanding, "openLoans": [x.loan.number for x in c.loans],
         })
         if c.outstanding > 0:
@@ -284,7 +292,7 @@ async def confirm_clearance(viewer: Viewer, offboarding_id: Any) -> Offboarding:
         offboarding = await _for_update(offboarding_id)
         if offboarding.employee_id == viewer.employee_id:  # type: ignore[attr-defined]
             raise Forbidden("不能确认自己的离职清款 (nobody confirms their own clearance)")
-        if offboarding.status != "CLEARANCE_PENDING":
+        if offboarding.status != OffboardingStatus.CLEARANCE_PENDING:
             raise InvalidTransition(
                 f"离职办理状态为 {offboarding.status}，不能确认清款 (offboarding is {offboarding.status})")
         c = await clearance_for(offboarding.employee_id)  # type: ignore[attr-defined]
@@ -296,7 +304,7 @@ async def confirm_clearance(viewer: Viewer, offboarding_id: Any) -> Offboarding:
                                           for p in c.pending_reimbursements],
             })
         before = _snapshot(offboarding)
-        offboarding.status, offboarding.cleared_at = "CLEARED", utcnow()
+        offboarding.status, offboarding.cleared_at = OffboardingStatus.CLEARED, utcnow()
         offboarding.cleared_by_id = viewer.employee_id  # type: ignore[attr-defined]
         offboarding.cleared_by_user_id = viewer.user_id  # type: ignore[attr-defined]
         await offboarding.save(update_fields=["status", "cleared_at", "cleared_by_id", "cleared_by_user_id"])
@@ -316,12 +324,12 @@ async def complete_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboardi
         eid: int = offboarding.employee_id  # type: ignore[attr-defined]
         if eid == viewer.employee_id:
             raise Forbidden("不能办结自己的离职 (nobody completes their own exit)")
-        if offboarding.status == "CLEARANCE_PENDING":
+        if offboarding.status == OffboardingStatus.CLEARANCE_PENDING:
             c = await clearance_for(eid)
             detail = c.blocked_message() if not c.clear else "无欠款，待财务确认 (nothing owed; awaiting finance)"
             raise ClearanceBlocked(f"财务尚未确认离职清款，不能办结离职：{detail} "
                                    f"(clearance not confirmed by finance)")
-        if offboarding.status != "CLEARED":
+        if offboarding.status != OffboardingStatus.CLEARED:
             raise InvalidTransition(
                 f"离职办理状态为 {offboarding.status}，不能办结 (offboarding is {offboarding.status})")
         c = await clearance_for(eid)
@@ -329,13 +337,13 @@ async def complete_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboardi
             raise ClearanceBlocked(c.blocked_message())
         now = utcnow()
         before = _snapshot(offboarding)
-        offboarding.status, offboarding.completed_at = "COMPLETED", now
+        offboarding.status, offboarding.completed_at = OffboardingStatus.COMPLETED, now
         await offboarding.save(update_fields=["status", "completed_at"])
-        await Employee.filter(id=eid).update(status="LEFT")
+        await Employee.filter(id=eid).update(status=EmployeeStatus.LEFT)
         user = await User.filter(employee_id=eid).first()
         await audit.record(viewer, "offboarding.complete", "offboarding", offboarding.id, before, {
             **_snapshot(offboarding), "completedAt": now,
-            "employeeStatus": {"before": "OFFBOARDING", "after": "LEFT"},
+            "employeeStatus": {"before": EmployeeStatus.OFFBOARDING, "after": EmployeeStatus.LEFT},
         })
         if user is not None:
             was_active = user.is_active
@@ -359,11 +367,11 @@ async def cancel_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding
         if D.own_money(viewer.employee_id, eid):
             raise Forbidden("不能撤销自己的离职办理 (nobody cancels their own offboarding)")
         before = _snapshot(offboarding)
-        offboarding.status, offboarding.cancelled_at = "CANCELLED", utcnow()
+        offboarding.status, offboarding.cancelled_at = OffboardingStatus.CANCELLED, utcnow()
         await offboarding.save(update_fields=["status", "cancelled_at"])
-        await Employee.filter(id=eid, status="OFFBOARDING").update(status="ACTIVE")
+        await Employee.filter(id=eid, status=EmployeeStatus.OFFBOARDING).update(status=EmployeeStatus.ACTIVE)
         await audit.record(viewer, "offboarding.cancel", "offboarding", offboarding.id, before, {
-            **_snapshot(offboarding), "employeeStatus": {"before": "OFFBOARDING", "after": "ACTIVE"},
+            **_snapshot(offboarding), "employeeStatus": {"before": EmployeeStatus.OFFBOARDING, "after": EmployeeStatus.ACTIVE},
         })
         await alerts.resolve_by_key(viewer, alert_key(offboarding.id),
                                     "离职办理已撤销，员工留任 (offboarding cancelled; the employee stays)")
@@ -414,7 +422,7 @@ class Certificate:
     issued_on: date
 
 
-SETTLED_LABELS = {"SETTLED": "已结清", "WRITTEN_OFF": "已核销", "PARTIALLY_SETTLED": "部分结清", "DISBURSED": "未结清"}
+SETTLED_LABELS = {LoanStatus.SETTLED: "已结清", LoanStatus.WRITTEN_OFF: "已核销", LoanStatus.PARTIALLY_SETTLED: "部分结清", LoanStatus.DISBURSED: "未结清"}
 
 
 async def clearance_certificate(viewer: Viewer, offboarding_id: Any) -> Certificate:
@@ -422,7 +430,7 @@ async def clearance_certificate(viewer: Viewer, offboarding_id: Any) -> Certific
     offboarding = await get_offboarding(viewer, offboarding_id)
     if offboarding is None:
         raise NotFound(f"离职办理 {offboarding_id} 不存在 (offboarding not found)")
-    if offboarding.status not in ("CLEARED", "COMPLETED") or offboarding.cleared_at is None:
+    if offboarding.status not in (OffboardingStatus.CLEARED, OffboardingStatus.COMPLETED) or offboarding.cleared_at is None:
         raise Conflict("清款尚未经财务确认，不能出具离职清款证明 (clearance not confirmed yet)")
     eid: int = offboarding.employee_id  # type: ignore[attr-defined]
     employee = await Employee.get(id=eid)
@@ -484,14 +492,14 @@ async def clearance_certificate(viewer: Viewer, offboarding_id: Any) -> Certific
 async def reopen_clearance_if_owed(viewer: Viewer, employee_id: int) -> Offboarding | None:
     """Inside the caller's transaction, after a reversal: a CLEARED clearance whose employee owes
     again goes back to CLEARANCE_PENDING, so that finance must confirm it again before HR completes."""
-    offboarding = await Offboarding.filter(employee_id=employee_id, status="CLEARED").first()
+    offboarding = await Offboarding.filter(employee_id=employee_id, status=OffboardingStatus.CLEARED).first()
     if offboarding is None:
         return None
     c = await clearance_for(employee_id)
     if c.clear:
         return None
     before = {**_snapshot(offboarding), "clearedAt": offboarding.cleared_at}
-    offboarding.status, offboarding.cleared_at = "CLEARANCE_PENDING", None
+    offboarding.status, offboarding.cleared_at = OffboardingStatus.CLEARANCE_PENDING, None
     offboarding.cleared_by_id = None  # type: ignore[attr-defined]
     offboarding.cleared_by_user_id = None  # type: ignore[attr-defined]
     await offboarding.save(update_fields=["status", "cleared_at", "cleared_by_id", "cleared_by_user_id"])

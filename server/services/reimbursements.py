@@ -24,6 +24,7 @@ from server.domain import offsets as O
 from server.domain import validation as V
 from server.domain.errors import Forbidden, InvalidTransition, ValidationFailed
 from server.domain.money import MAX_AMOUNT, ZERO, from_fen, parse_money, to_fen
+from server.domain.vocab import EmployeeStatus, OffsetState, ReimbursementStatus
 from server.models import (
     ApprovalStep,
     Attachment,
@@ -60,8 +61,8 @@ from server.services.loans import (
 from server.services.org import can_see_employee, visible_page
 from server.storage import VOUCHER_TYPES, StoredFile, store_uploads
 
-STATUSES = ("PENDING_APPROVAL", "APPROVED", "PAID", "REJECTED")
-RESERVED, APPLIED, RELEASED = "RESERVED", "APPLIED", "RELEASED"
+STATUSES = tuple(ReimbursementStatus)
+RESERVED, APPLIED, RELEASED = OffsetState.RESERVED, OffsetState.APPLIED, OffsetState.RELEASED
 MAX_LINES = 50
 MAX_DESCRIPTION = 2000
 MAX_INVOICE_NO = 64
@@ -179,7 +180,7 @@ async def _check_duplicates_elsewhere(lines: list[_Line], employee_id: int | Non
     invoices = [line.invoice_no for line in lines if line.invoice_no]
     if invoices:
         row = await (
-            ExpenseLine.filter(invoice_no__in=invoices).exclude(reimbursement__status="REJECTED")
+            ExpenseLine.filter(invoice_no__in=invoices).exclude(reimbursement__status=ReimbursementStatus.REJECTED)
             .order_by("id").first().values("invoice_no", "reimbursement__number", "reimbursement__employee_id")
         )
         if row is not None:
@@ -198,7 +199,7 @@ async def _check_duplicates_elsewhere(lines: list[_Line], employee_id: int | Non
     if digests:
         row = await (
             Attachment.filter(sha256__in=digests, expense_line_id__not_isnull=True)
-            .exclude(expense_line__reimbursement__status="REJECTED")
+            .exclude(expense_line__reimbursement__status=ReimbursementStatus.REJECTED)
             .order_by("id").first().values("sha256", "expense_line__reimbursement__number",
                                            "expense_line__reimbursement__employee_id")
         )
@@ -413,7 +414,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
     async with atomic():
         await lock_employee(viewer.employee_id)
         employee = await Employee.get(id=viewer.employee_id)
-        if employee.status == "LEFT":
+        if employee.status == EmployeeStatus.LEFT:
             raise Forbidden("员工已离职 (the employee has left)")
         # Taking the number updates one counter row: every submission waits here for the one
         # before it to commit, so the duplicate checks below see all earlier reimbursements.
@@ -423,7 +424,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
         allocations = O.plan(total, requested, loans, employee.id)
         now = utcnow()
         row = await Reimbursement.create(
-            number=number, employee_id=employee.id, status="PENDING_APPROVAL", total_fen=to_fen(total),
+            number=number, employee_id=employee.id, status=ReimbursementStatus.PENDING_APPROVAL, total_fen=to_fen(total),
             created_at=now,
         )
         for line in lines:
@@ -449,7 +450,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
         position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
         steps = A.build_chain(list(position.approval_chain), employee.supervisor_id)  # type: ignore[attr-defined]
         await _save_new_chain(steps, reimbursement=row)
-        if A.chain_outcome(steps) == "APPROVED":  # every step skipped: nobody left to ask
+        if A.chain_outcome(steps) == ReimbursementStatus.APPROVED:  # every step skipped: nobody left to ask
             await _approve(viewer, row, note="审批链无可用审批人，自动通过")
     return row
 
@@ -482,7 +483,7 @@ async def _apply_offsets(viewer: Viewer, row: Reimbursement) -> list[dict]:
 
 async def _approve(viewer: Viewer, row: Reimbursement, **details: Any) -> None:
     before = {"status": row.status}
-    row.status, row.decided_at = "APPROVED", utcnow()
+    row.status, row.decided_at = ReimbursementStatus.APPROVED, utcnow()
     await row.save(update_fields=["status", "decided_at"])
     applied = await _apply_offsets(viewer, row)
     await audit.record(viewer, "reimbursement.approve", "reimbursement", row.id, before, {
@@ -497,7 +498,7 @@ async def decide_reimbursement(
     decision, comment = str(getattr(decision, "value", decision)), V.clean_text(comment, "comment", V.TEXT)
     async with atomic():
         row = await _get_for_update(reimbursement_id)
-        if row.status != "PENDING_APPROVAL":
+        if row.status != ReimbursementStatus.PENDING_APPROVAL:
             if not await can_see_reimbursement(viewer, row):
                 raise Forbidden("无权审批该报销单 (you may not decide this reimbursement)")
             raise InvalidTransition(
@@ -506,11 +507,11 @@ async def decide_reimbursement(
         rows = await ApprovalStep.filter(reimbursement_id=row.id).order_by("order")
         step, outcome = await decide_chain(viewer, rows, row.employee_id, decision, comment)  # type: ignore[attr-defined]
         decided = {"step": step.order, "role": step.role, "comment": step.comment}
-        if outcome == "APPROVED":
+        if outcome == ReimbursementStatus.APPROVED:
             await _approve(viewer, row, **decided)
-        elif outcome == "REJECTED":
+        elif outcome == ReimbursementStatus.REJECTED:
             before = {"status": row.status}
-            row.status, row.decided_at = "REJECTED", utcnow()
+            row.status, row.decided_at = ReimbursementStatus.REJECTED, utcnow()
             await row.save(update_fields=["status", "decided_at"])
             released = await ReimbursementOffset.filter(reimbursement_id=row.id, state=RESERVED).update(
                 state=RELEASED
@@ -530,7 +531,7 @@ async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
     D.require(viewer.roles, D.PAY_REIMBURSEMENT)
     async with atomic():
         row = await _get_for_update(reimbursement_id)
-        if row.status != "APPROVED":
+        if row.status != ReimbursementStatus.APPROVED:
             raise InvalidTransition(
                 f"报销单 {row.number} 状态为 {row.status}，不能付款 (only APPROVED reimbursements are paid)"
             )
@@ -539,8 +540,8 @@ async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
         await check_four_eyes(viewer, "reimbursement_id", row.id)
         applied = await ReimbursementOffset.filter(reimbursement_id=row.id, state=APPLIED)
         paid = from_fen(row.total_fen - sum(o.amount_fen for o in applied))
-        row.status, row.paid_at = "PAID", utcnow()
+        row.status, row.paid_at = ReimbursementStatus.PAID, utcnow()
         await row.save(update_fields=["status", "paid_at"])
-        await audit.record(viewer, "reimbursement.pay", "reimbursement", row.id, {"status": "APPROVED"},
-                           {"status": "PAID", "paid": paid})
+        await audit.record(viewer, "reimbursement.pay", "reimbursement", row.id, {"status": ReimbursementStatus.APPROVED},
+                           {"status": ReimbursementStatus.PAID, "paid": paid})
     return row
