@@ -71,10 +71,18 @@ def may(roles: Iterable[str], action: str) -> bool:
     return bool(set(roles) & MATRIX.get(action, frozenset()))
 
 
-def require(roles: Iterable[str], action: str) -> None:
+def role_refusal(roles: Iterable[str], action: str) -> Forbidden | None:
+    """Why none of `roles` may perform `action`, or None when one may."""
     if not may(roles, action):
         allowed = ", ".join(sorted(MATRIX.get(action, ())))
-        raise Forbidden(f"需要以下角色之一：{allowed} (requires one of: {allowed})")
+        return Forbidden(f"需要以下角色之一：{allowed} (requires one of: {allowed})")
+    return None
+
+
+def require(roles: Iterable[str], action: str) -> None:
+    refusal = role_refusal(roles, action)
+    if refusal is not None:
+        raise refusal
 
 
 # ---------------------------------------------------------------- own money

@@ -64,12 +64,20 @@ def status_from_ledger(amount: Decimal, entries: list[Entry]) -> str:
     return LoanStatus.SETTLED
 
 
+def reduction_state_refusal(status: str) -> InvalidTransition | None:
+    """Why nothing may be taken off a loan in `status`, or None when it is open."""
+    if status not in OPEN_STATUSES:
+        return InvalidTransition(f"借款状态为 {status}，不能登记还款 (loan is {status}; nothing to settle)")
+    return None
+
+
 def check_reduction(kind: str, amount: Decimal, outstanding: Decimal, status: str) -> None:
     """Raise unless `amount` may be taken off a loan with `outstanding` owed."""
     if kind not in REDUCING_KINDS:
         raise ValidationFailed(f"unknown settlement method {kind}", field="method")
-    if status not in OPEN_STATUSES:
-        raise InvalidTransition(f"借款状态为 {status}，不能登记还款 (loan is {status}; nothing to settle)")
+    refusal = reduction_state_refusal(status)
+    if refusal is not None:
+        raise refusal
     if amount <= 0:
         raise ValidationFailed("amount must be greater than 0", field="amount")
     if amount > outstanding:

@@ -54,10 +54,18 @@ async def check_four_eyes(viewer: Viewer, owner: str, object_id: int) -> None:
     """With FOUR_EYES_PAYOUT on, whoever approved a step may not pay it out."""
     if not await get_setting(FOUR_EYES_PAYOUT):
         return
-    approvers: list[Any] = await ApprovalStep.filter(**{owner: object_id}, decision=Decision.APPROVE).values_list(
-        "decided_by_id", flat=True)
-    if D.four_eyes_violation(True, viewer.user_id, approvers):
-        raise Forbidden("四眼原则：审批过的人不能付款 (four eyes: whoever approved it may not pay it out)")
+    steps = await ApprovalStep.filter(**{owner: object_id}, decision=Decision.APPROVE)
+    refusal = four_eyes_refusal(viewer, True, steps)
+    if refusal is not None:
+        raise refusal
+
+
+def four_eyes_refusal(viewer: Viewer, enabled: bool, steps: Sequence[ApprovalStep]) -> Forbidden | None:
+    """With FOUR_EYES_PAYOUT `enabled`, why the viewer may not pay out what these steps approved."""
+    approvers = [s.decided_by_id for s in steps if s.decision == Decision.APPROVE]  # type: ignore[attr-defined]
+    if D.four_eyes_violation(enabled, viewer.user_id, approvers):
+        return Forbidden("四眼原则：审批过的人不能付款 (four eyes: whoever approved it may not pay it out)")
+    return None
 
 
 async def blocked_loans_of_position(viewer: Viewer, position_id: int) -> list[tuple[Loan, str]]:

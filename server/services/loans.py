@@ -17,10 +17,17 @@ from server.domain import duties as D
 from server.domain import ledger as L
 from server.domain import roles as R
 from server.domain import validation as V
-from server.domain.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from server.domain.errors import Conflict, DomainError, Forbidden, InvalidTransition, ValidationFailed
 from server.domain.money import ZERO, fmt, from_fen, parse_money, to_fen
 from server.domain.quota import LoanSnapshot, Quota, compute_quota, rejection_reason
-from server.domain.vocab import COMMITTING_STATUSES, EmployeeStatus, LoanPurpose, LoanStatus
+from server.domain.vocab import (
+    CANCELLABLE_LOAN_STATUSES,
+    COMMITTING_STATUSES,
+    EmployeeStatus,
+    LoanPurpose,
+    LoanStatus,
+    SettlementMethod,
+)
 from server.models import ApprovalStep, Attachment, Employee, LedgerEntry, Loan, Position
 from server.services import audit
 from server.services.base import (
@@ -36,7 +43,8 @@ from server.services.base import (
     today,
     utcnow,
 )
-from server.services.duties import check_four_eyes
+from server.services.company import FOUR_EYES_PAYOUT, get_setting
+from server.services.duties import four_eyes_refusal
 from server.services.org import can_see_employee, visible_page
 from server.storage import DOCUMENT_TYPES, StoredFile, store_uploads
 
@@ -319,11 +327,12 @@ async def decide_loan(viewer: Viewer, loan_id: Any, decision: str, comment: str 
     decision, comment = str(getattr(decision, "value", decision)), V.clean_text(comment, "comment", V.TEXT)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
-        if loan.status != LoanStatus.PENDING_APPROVAL:
-            if not await can_see_loan(viewer, loan):
-                raise Forbidden("无权审批该借款 (you may not decide this loan)")
-            raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能审批 (loan is {loan.status})")
         rows = await ApprovalStep.filter(loan_id=loan.id).order_by("order")
+        refusal = decide_refusal(viewer, loan, rows)
+        if refusal is not None:
+            if isinstance(refusal, InvalidTransition) and not await can_see_loan(viewer, loan):
+                raise Forbidden("无权审批该借款 (you may not decide this loan)")
+            raise refusal
         row, outcome = await decide_chain(viewer, rows, loan.employee_id, decision, comment)  # type: ignore[attr-defined]
         before = {"status": loan.status}
         if outcome == LoanStatus.APPROVED:
@@ -342,17 +351,19 @@ async def cancel_loan(viewer: Viewer, loan_id: Any) -> Loan:
     require_login(viewer)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
-        if loan.employee_id != viewer.employee_id:  # type: ignore[attr-defined]
-            if not await can_see_loan(viewer, loan):
+        refusal = cancel_refusal(viewer, loan)
+        if refusal is not None:
+            if isinstance(refusal, Forbidden) and not await can_see_loan(viewer, loan):
                 raise Forbidden("无权查看该借款 (you may not see this loan)")
-            raise Forbidden("只有申请人可以撤销借款 (only the applicant may cancel)")
+            raise refusal
         await _cancel(viewer, loan, "loan.cancel")
     return loan
 
 
 async def _cancel(viewer: Viewer, loan: Loan, action: str, note: str | None = None) -> None:
-    if loan.status not in (LoanStatus.PENDING_APPROVAL, LoanStatus.APPROVED):
-        raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能撤销 (loan is {loan.status})")
+    refusal = _cancel_state_refusal(loan)
+    if refusal is not None:
+        raise refusal
     before = {"status": loan.status}
     loan.status, loan.cancelled_at = LoanStatus.CANCELLED, utcnow()
     await loan.save(update_fields=["status", "cancelled_at"])
@@ -363,7 +374,7 @@ async def _cancel(viewer: Viewer, loan: Loan, action: str, note: str | None = No
 async def cancel_open_applications(viewer: Viewer, employee_id: int, note: str) -> list[str]:
     """Inside the caller's transaction: cancel loans not yet paid out (used when an offboarding starts)."""
     numbers = []
-    for loan in await Loan.filter(employee_id=employee_id, status__in=[LoanStatus.PENDING_APPROVAL, LoanStatus.APPROVED]):
+    for loan in await Loan.filter(employee_id=employee_id, status__in=sorted(CANCELLABLE_LOAN_STATUSES)):
         await _cancel(viewer, loan, "loan.cancel_on_offboarding", note)
         numbers.append(loan.number)
     return numbers
@@ -374,14 +385,12 @@ async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
     D.require(viewer.roles, D.DISBURSE)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
-        if loan.status != LoanStatus.APPROVED:
-            raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能放款 (only APPROVED loans)")
-        if D.own_money(viewer.employee_id, loan.employee_id):  # type: ignore[attr-defined]
-            raise Forbidden("不能给自己放款 (nobody disburses their own loan)")
-        await check_four_eyes(viewer, "loan_id", loan.id)
         employee = await Employee.get(id=loan.employee_id)  # type: ignore[attr-defined]
-        if employee.status != EmployeeStatus.ACTIVE:
-            raise Conflict("员工离职办理中或已离职，不能放款 (the employee is leaving)")
+        four_eyes = bool(await get_setting(FOUR_EYES_PAYOUT))
+        steps = await ApprovalStep.filter(loan_id=loan.id) if four_eyes else []
+        refusal = disburse_refusal(viewer, loan, employee.status, four_eyes, steps)
+        if refusal is not None:
+            raise refusal
         now = utcnow()
         await LedgerEntry.create(loan=loan, kind=L.DISBURSEMENT, delta_fen=loan.amount_fen,
                                  recorded_by_id=viewer.user_id, recorded_at=now)
@@ -451,10 +460,63 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
         return await corrections.write_off_via_settle(viewer, loan_id, value, note)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
-        C.check(C.settle_refusal(_actor(viewer), loan.employee_id, method))  # type: ignore[attr-defined]
+        refusal = settle_refusal(viewer, loan, method)
+        if refusal is not None:
+            raise refusal
         # The note is the receipt, payroll or approval reference the settlement was made against.
         await append_reduction(viewer, loan, method, value, note=note)
     return loan
+
+
+# ---------------------------------------------------------------- what the viewer may do
+# Each *_refusal is the check its mutation raises and the `viewerCan` flag the schema shows:
+# None (allowed) exactly when the mutation would not be refused for permission or state.
+
+
+def decide_refusal(viewer: Viewer, loan: Loan, steps: Sequence[ApprovalStep]) -> DomainError | None:
+    if loan.status != LoanStatus.PENDING_APPROVAL:
+        return InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能审批 (loan is {loan.status})")
+    return A.decide_refusal([_to_step(r) for r in steps], _actor(viewer), loan.employee_id)  # type: ignore[attr-defined]
+
+
+def _cancel_state_refusal(loan: Loan) -> DomainError | None:
+    if loan.status not in CANCELLABLE_LOAN_STATUSES:
+        return InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能撤销 (loan is {loan.status})")
+    return None
+
+
+def cancel_refusal(viewer: Viewer, loan: Loan) -> DomainError | None:
+    if not D.own_money(viewer.employee_id, loan.employee_id):  # type: ignore[attr-defined]
+        return Forbidden("只有申请人可以撤销借款 (only the applicant may cancel)")
+    return _cancel_state_refusal(loan)
+
+
+def disburse_refusal(
+    viewer: Viewer, loan: Loan, employee_status: str, four_eyes: bool, steps: Sequence[ApprovalStep],
+) -> DomainError | None:
+    """`four_eyes` is the FOUR_EYES_PAYOUT setting; `steps` the loan's approval steps."""
+    if (refusal := D.role_refusal(viewer.roles, D.DISBURSE)) is not None:
+        return refusal
+    if loan.status != LoanStatus.APPROVED:
+        return InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能放款 (only APPROVED loans)")
+    if D.own_money(viewer.employee_id, loan.employee_id):  # type: ignore[attr-defined]
+        return Forbidden("不能给自己放款 (nobody disburses their own loan)")
+    if (refusal := four_eyes_refusal(viewer, four_eyes, steps)) is not None:
+        return refusal
+    if employee_status != EmployeeStatus.ACTIVE:
+        return Conflict("员工离职办理中或已离职，不能放款 (the employee is leaving)")
+    return None
+
+
+def settle_refusal(viewer: Viewer, loan: Loan, method: str = SettlementMethod.CASH_RETURN) -> DomainError | None:
+    """Recording a cash return or a salary deduction (a write-off is corrections.propose_refusal)."""
+    if not viewer.has(*SETTLE_ROLES[method]):
+        roles = ", ".join(SETTLE_ROLES[method])
+        return Forbidden(f"需要以下角色之一：{roles} (requires one of: {roles})")
+    refusal = C.settle_refusal(_actor(viewer), loan.employee_id, method)  # type: ignore[attr-defined]
+    if refusal is not None:
+        return Forbidden(refusal)
+    return L.reduction_state_refusal(loan.status)
 
 
 def overdue_days(loan: Loan, outstanding: Decimal, on: date | None = None) -> int:

@@ -32,6 +32,7 @@ from server.domain import validation as V
 from server.domain.errors import (
     ClearanceBlocked,
     Conflict,
+    DomainError,
     Forbidden,
     InvalidTransition,
     NotFound,
@@ -221,9 +222,9 @@ async def start_offboarding(
 ) -> Offboarding:
     require_login(viewer)
     eid = parse_id(employee_id, "employee")
-    is_self = viewer.employee_id is not None and viewer.employee_id == eid
-    if not is_self and not viewer.has(R.HR):
-        raise Forbidden("只有人事或员工本人可以发起离职 (only HR or the employee themself may start an offboarding)")
+    is_self = D.own_money(viewer.employee_id, eid)
+    if (refusal := _starter_refusal(viewer, eid)) is not None:
+        raise refusal
     if not isinstance(last_working_day, date) or isinstance(last_working_day, datetime):
         raise ValidationFailed("lastWorkingDay must be a date", field="lastWorkingDay")
     reason = V.clean_text(reason, "reason", V.REASON)
@@ -246,10 +247,9 @@ async def start_offboarding(
         if last_working_day < employee.hire_date:
             raise ValidationFailed("最后工作日早于入职日期 (lastWorkingDay is before the hire date)",
                                    field="lastWorkingDay")
-        if employee.status == EmployeeStatus.OFFBOARDING or await Offboarding.filter(employee_id=eid, status__in=OPEN).exists():
-            raise Conflict("该员工已在离职办理中 (an offboarding is already open for this employee)")
-        if employee.status != EmployeeStatus.ACTIVE:
-            raise Conflict(f"员工状态为 {employee.status}，不能发起离职 (the employee is {employee.status})")
+        is_open = await Offboarding.filter(employee_id=eid, status__in=OPEN).exists()
+        if (refusal := start_refusal(viewer, employee, is_open)) is not None:
+            raise refusal
 
         now = utcnow()
         offboarding = await Offboarding.create(
@@ -290,19 +290,10 @@ async def confirm_clearance(viewer: Viewer, offboarding_id: Any) -> Offboarding:
     require_role(viewer, R.FINANCE)
     async with atomic():
         offboarding = await _for_update(offboarding_id)
-        if offboarding.employee_id == viewer.employee_id:  # type: ignore[attr-defined]
-            raise Forbidden("不能确认自己的离职清款 (nobody confirms their own clearance)")
-        if offboarding.status != OffboardingStatus.CLEARANCE_PENDING:
-            raise InvalidTransition(
-                f"离职办理状态为 {offboarding.status}，不能确认清款 (offboarding is {offboarding.status})")
         c = await clearance_for(offboarding.employee_id)  # type: ignore[attr-defined]
-        if not c.clear:
-            raise ClearanceBlocked(c.blocked_message(), details={
-                "outstanding": str(c.outstanding),
-                "loans": [{"number": x.loan.number, "outstanding": str(x.outstanding)} for x in c.loans],
-                "pendingReimbursements": [{"number": p.number, "offset": str(p.offset_total)}
-                                          for p in c.pending_reimbursements],
-            })
+        refusal = confirm_refusal(viewer, offboarding, c)
+        if refusal is not None:
+            raise refusal
         before = _snapshot(offboarding)
         offboarding.status, offboarding.cleared_at = OffboardingStatus.CLEARED, utcnow()
         offboarding.cleared_by_id = viewer.employee_id  # type: ignore[attr-defined]
@@ -322,19 +313,9 @@ async def complete_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboardi
     async with atomic():
         offboarding = await _for_update(offboarding_id)
         eid: int = offboarding.employee_id  # type: ignore[attr-defined]
-        if eid == viewer.employee_id:
-            raise Forbidden("不能办结自己的离职 (nobody completes their own exit)")
-        if offboarding.status == OffboardingStatus.CLEARANCE_PENDING:
-            c = await clearance_for(eid)
-            detail = c.blocked_message() if not c.clear else "无欠款，待财务确认 (nothing owed; awaiting finance)"
-            raise ClearanceBlocked(f"财务尚未确认离职清款，不能办结离职：{detail} "
-                                   f"(clearance not confirmed by finance)")
-        if offboarding.status != OffboardingStatus.CLEARED:
-            raise InvalidTransition(
-                f"离职办理状态为 {offboarding.status}，不能办结 (offboarding is {offboarding.status})")
-        c = await clearance_for(eid)
-        if not c.clear:  # cannot happen through the services; refuse rather than lose money
-            raise ClearanceBlocked(c.blocked_message())
+        refusal = complete_refusal(viewer, offboarding, await clearance_for(eid))
+        if refusal is not None:
+            raise refusal
         now = utcnow()
         before = _snapshot(offboarding)
         offboarding.status, offboarding.completed_at = OffboardingStatus.COMPLETED, now
@@ -360,12 +341,10 @@ async def cancel_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding
     require_role(viewer, R.HR)
     async with atomic():
         offboarding = await _for_update(offboarding_id)
-        if offboarding.status not in OPEN:
-            raise InvalidTransition(
-                f"离职办理状态为 {offboarding.status}，不能撤销 (offboarding is {offboarding.status})")
         eid: int = offboarding.employee_id  # type: ignore[attr-defined]
-        if D.own_money(viewer.employee_id, eid):
-            raise Forbidden("不能撤销自己的离职办理 (nobody cancels their own offboarding)")
+        refusal = cancel_refusal(viewer, offboarding)
+        if refusal is not None:
+            raise refusal
         before = _snapshot(offboarding)
         offboarding.status, offboarding.cancelled_at = OffboardingStatus.CANCELLED, utcnow()
         await offboarding.save(update_fields=["status", "cancelled_at"])
@@ -376,6 +355,96 @@ async def cancel_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding
         await alerts.resolve_by_key(viewer, alert_key(offboarding.id),
                                     "离职办理已撤销，员工留任 (offboarding cancelled; the employee stays)")
     return offboarding
+
+
+# ---------------------------------------------------------------- what the viewer may do
+# Each *_refusal is the check its mutation raises and the `viewerCan` flag the schema shows.
+
+
+def _starter_refusal(viewer: Viewer, employee_id: int) -> DomainError | None:
+    if not D.own_money(viewer.employee_id, employee_id) and not viewer.has(R.HR):
+        return Forbidden("只有人事或员工本人可以发起离职 (only HR or the employee themself may start an offboarding)")
+    return None
+
+
+def start_refusal(viewer: Viewer, employee: Employee, is_open: bool | None = None) -> DomainError | None:
+    """HR for anyone, an employee for themself, once, while ACTIVE. `is_open`: an open offboarding
+    exists (when not given, the employee's OFFBOARDING status, which start/cancel keep in step)."""
+    if (refusal := _starter_refusal(viewer, employee.id)) is not None:
+        return refusal
+    if is_open or employee.status == EmployeeStatus.OFFBOARDING:
+        return Conflict("该员工已在离职办理中 (an offboarding is already open for this employee)")
+    if employee.status != EmployeeStatus.ACTIVE:
+        return Conflict(f"员工状态为 {employee.status}，不能发起离职 (the employee is {employee.status})")
+    return None
+
+
+def _role_refusal(viewer: Viewer, role: str) -> DomainError | None:
+    if not viewer.has(role):
+        return Forbidden(f"需要以下角色之一：{role} (requires one of: {role})")
+    return None
+
+
+def confirm_refusal(viewer: Viewer, offboarding: Offboarding, c: Clearance) -> DomainError | None:
+    """FINANCE, not their own, while the clearance is pending and nothing is owed."""
+    if (refusal := _role_refusal(viewer, R.FINANCE)) is not None:
+        return refusal
+    if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
+        return Forbidden("不能确认自己的离职清款 (nobody confirms their own clearance)")
+    if offboarding.status != OffboardingStatus.CLEARANCE_PENDING:
+        return InvalidTransition(
+            f"离职办理状态为 {offboarding.status}，不能确认清款 (offboarding is {offboarding.status})")
+    if not c.clear:
+        return ClearanceBlocked(c.blocked_message(), details={
+            "outstanding": str(c.outstanding),
+            "loans": [{"number": x.loan.number, "outstanding": str(x.outstanding)} for x in c.loans],
+            "pendingReimbursements": [{"number": p.number, "offset": str(p.offset_total)}
+                                      for p in c.pending_reimbursements],
+        })
+    return None
+
+
+def complete_refusal(viewer: Viewer, offboarding: Offboarding, c: Clearance) -> DomainError | None:
+    """HR, not their own, once finance has confirmed the clearance."""
+    if (refusal := _role_refusal(viewer, R.HR)) is not None:
+        return refusal
+    if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
+        return Forbidden("不能办结自己的离职 (nobody completes their own exit)")
+    if offboarding.status == OffboardingStatus.CLEARANCE_PENDING:
+        detail = c.blocked_message() if not c.clear else "无欠款，待财务确认 (nothing owed; awaiting finance)"
+        return ClearanceBlocked(f"财务尚未确认离职清款，不能办结离职：{detail} "
+                                f"(clearance not confirmed by finance)")
+    if offboarding.status != OffboardingStatus.CLEARED:
+        return InvalidTransition(
+            f"离职办理状态为 {offboarding.status}，不能办结 (offboarding is {offboarding.status})")
+    if not c.clear:  # cannot happen through the services; refuse rather than lose money
+        return ClearanceBlocked(c.blocked_message())
+    return None
+
+
+def cancel_refusal(viewer: Viewer, offboarding: Offboarding) -> DomainError | None:
+    """HR, not their own, while the offboarding is open."""
+    if (refusal := _role_refusal(viewer, R.HR)) is not None:
+        return refusal
+    if offboarding.status not in OPEN:
+        return InvalidTransition(
+            f"离职办理状态为 {offboarding.status}，不能撤销 (offboarding is {offboarding.status})")
+    if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
+        return Forbidden("不能撤销自己的离职办理 (nobody cancels their own offboarding)")
+    return None
+
+
+def settle_refusal(viewer: Viewer, offboarding: Offboarding) -> DomainError | None:
+    """Recording cash returns and salary deductions on the leaver's loans while the clearance is
+    pending (each settlement is then loans.settle_refusal's question for its loan)."""
+    if (refusal := D.role_refusal(viewer.roles, D.SETTLE_CASH)) is not None:
+        return refusal
+    if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
+        return Forbidden("不能处理自己的款项 (nobody acts on their own money)")
+    if offboarding.status != OffboardingStatus.CLEARANCE_PENDING:
+        return InvalidTransition(
+            f"离职办理状态为 {offboarding.status}，不能登记结清 (offboarding is {offboarding.status})")
+    return None
 
 
 # ---------------------------------------------------------------- certificate (离职清款证明)
@@ -508,3 +577,11 @@ async def reopen_clearance_if_owed(viewer: Viewer, employee_id: int) -> Offboard
         "note": "冲销后员工仍有欠款，清款须重新确认 (owed again after a reversal; clearance to be confirmed again)",
     })
     return offboarding
+
+
+def duty_refusal_message(viewer: Viewer, role: str, refusal: DomainError | None) -> str | None:
+    """For a page that shows an action disabled, with its reason, to those whose duty it is:
+    the refusal's message when the viewer holds `role`, else None (the action is not theirs)."""
+    if refusal is None or not viewer.has(role):
+        return None
+    return refusal.message

@@ -161,3 +161,10 @@ async def employee_roles(ids: Sequence[int]) -> list[list[str]]:
     roles = {r["employee_id"]: sorted(r["roles"] or []) for r in await User.filter(
         employee_id__in=list(set(ids))).values("employee_id", "roles")}
     return [roles.get(i, []) for i in ids]
+
+
+async def settings(keys: Sequence[str]) -> list[Any]:
+    """Company settings by key (the stored value or the default), read once per request."""
+    from server.services.company import get_setting
+
+    return [await get_setting(k) for k in keys]

@@ -22,7 +22,7 @@ from server.domain import duties as D
 from server.domain import ledger as L
 from server.domain import offsets as O
 from server.domain import validation as V
-from server.domain.errors import Forbidden, InvalidTransition, ValidationFailed
+from server.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
 from server.domain.money import MAX_AMOUNT, ZERO, from_fen, parse_money, to_fen
 from server.domain.vocab import EmployeeStatus, OffsetState, ReimbursementStatus
 from server.models import (
@@ -48,11 +48,14 @@ from server.services.base import (
     today,
     utcnow,
 )
-from server.services.duties import check_four_eyes
+from server.services.company import FOUR_EYES_PAYOUT, get_setting
+from server.services.duties import four_eyes_refusal
 from server.services.loans import (
     PURPOSES,
+    _actor,
     _actor_may_decide,
     _save_new_chain,
+    _to_step,
     append_reduction,
     decide_chain,
     outstanding_by_loan,
@@ -498,13 +501,12 @@ async def decide_reimbursement(
     decision, comment = str(getattr(decision, "value", decision)), V.clean_text(comment, "comment", V.TEXT)
     async with atomic():
         row = await _get_for_update(reimbursement_id)
-        if row.status != ReimbursementStatus.PENDING_APPROVAL:
-            if not await can_see_reimbursement(viewer, row):
-                raise Forbidden("无权审批该报销单 (you may not decide this reimbursement)")
-            raise InvalidTransition(
-                f"报销单 {row.number} 状态为 {row.status}，不能审批 (reimbursement is {row.status})"
-            )
         rows = await ApprovalStep.filter(reimbursement_id=row.id).order_by("order")
+        refusal = decide_refusal(viewer, row, rows)
+        if refusal is not None:
+            if isinstance(refusal, InvalidTransition) and not await can_see_reimbursement(viewer, row):
+                raise Forbidden("无权审批该报销单 (you may not decide this reimbursement)")
+            raise refusal
         step, outcome = await decide_chain(viewer, rows, row.employee_id, decision, comment)  # type: ignore[attr-defined]
         decided = {"step": step.order, "role": step.role, "comment": step.comment}
         if outcome == ReimbursementStatus.APPROVED:
@@ -531,13 +533,11 @@ async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
     D.require(viewer.roles, D.PAY_REIMBURSEMENT)
     async with atomic():
         row = await _get_for_update(reimbursement_id)
-        if row.status != ReimbursementStatus.APPROVED:
-            raise InvalidTransition(
-                f"报销单 {row.number} 状态为 {row.status}，不能付款 (only APPROVED reimbursements are paid)"
-            )
-        if D.own_money(viewer.employee_id, row.employee_id):  # type: ignore[attr-defined]
-            raise Forbidden("不能给自己付款 (nobody pays their own reimbursement)")
-        await check_four_eyes(viewer, "reimbursement_id", row.id)
+        four_eyes = bool(await get_setting(FOUR_EYES_PAYOUT))
+        steps = await ApprovalStep.filter(reimbursement_id=row.id) if four_eyes else []
+        refusal = pay_refusal(viewer, row, four_eyes, steps)
+        if refusal is not None:
+            raise refusal
         applied = await ReimbursementOffset.filter(reimbursement_id=row.id, state=APPLIED)
         paid = from_fen(row.total_fen - sum(o.amount_fen for o in applied))
         row.status, row.paid_at = ReimbursementStatus.PAID, utcnow()
@@ -545,3 +545,28 @@ async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
         await audit.record(viewer, "reimbursement.pay", "reimbursement", row.id, {"status": ReimbursementStatus.APPROVED},
                            {"status": ReimbursementStatus.PAID, "paid": paid})
     return row
+
+
+# ---------------------------------------------------------------- what the viewer may do
+# Each *_refusal is the check its mutation raises and the `viewerCan` flag the schema shows.
+
+
+def decide_refusal(viewer: Viewer, row: Reimbursement, steps: Sequence[ApprovalStep]) -> DomainError | None:
+    if row.status != ReimbursementStatus.PENDING_APPROVAL:
+        return InvalidTransition(f"报销单 {row.number} 状态为 {row.status}，不能审批 (reimbursement is {row.status})")
+    return A.decide_refusal([_to_step(r) for r in steps], _actor(viewer), row.employee_id)  # type: ignore[attr-defined]
+
+
+def pay_refusal(
+    viewer: Viewer, row: Reimbursement, four_eyes: bool, steps: Sequence[ApprovalStep],
+) -> DomainError | None:
+    """`four_eyes` is the FOUR_EYES_PAYOUT setting; `steps` the reimbursement's approval steps."""
+    if (refusal := D.role_refusal(viewer.roles, D.PAY_REIMBURSEMENT)) is not None:
+        return refusal
+    if row.status != ReimbursementStatus.APPROVED:
+        return InvalidTransition(
+            f"报销单 {row.number} 状态为 {row.status}，不能付款 (only APPROVED reimbursements are paid)"
+        )
+    if D.own_money(viewer.employee_id, row.employee_id):  # type: ignore[attr-defined]
+        return Forbidden("不能给自己付款 (nobody pays their own reimbursement)")
+    return four_eyes_refusal(viewer, four_eyes, steps)
