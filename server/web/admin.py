@@ -173,7 +173,7 @@ async def position_save(page: Page) -> Response:
 EMPLOYEES = """
 query($search: String) {
   employees(search: $search) {
-    id employeeNo name status
+    id employeeNo name status viewerCan { edit startOffboarding }
     department { name } region { name } position { name }
     supervisor { employeeNo name }
   }

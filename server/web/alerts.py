@@ -19,6 +19,7 @@ PAGE_SIZE = 50
 ALERT_FIELDS = """
   id kind severity message createdAt resolvedAt resolutionNote
   employee { id name employeeNo } loan { id number } position { name } recipients { name }
+  viewerCan { resolve }
 """
 
 # ---------------------------------------------------------------- alerts

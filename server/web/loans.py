@@ -131,6 +131,7 @@ query($id: ID!) {
     employee { id name employeeNo position { name } department { name } }
     approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
     ledger { id kind delta note recordedAt reversesId }
+    viewerCan { cancel }
     settlements { id method amount viewerCanReverse reversedBy { id } }
     pendingWriteOff { id kind amount reason proposedBy proposedAt viewerCanDecide reverses { id method amount } }
     writeOffProposals { id kind status amount reason proposedBy proposedAt decidedBy decidedAt comment }
@@ -169,7 +170,6 @@ async def loan_page(page: Page, loan_id: str, error: str | None = None, status: 
     done = page.request.query_params.get("done")
     return await page.render("loans/detail.html", {
         "loan": loan, "applied": page.request.query_params.get("applied") == "1", "error": error,
-        "own": loan["employee"]["id"] == str(page.viewer.employee_id or ""),
         "settlements": {s["id"]: s for s in loan["settlements"]},
         "done": done if done in LOAN_DONE else None, "errors": errors or {}, "values": values or {},
     }, status=status)
@@ -346,12 +346,13 @@ FINANCE = """
 query($approved: [LoanStatus!], $open: [LoanStatus!]) {
   toDisburse: loans(status: $approved, first: 200) {
     totalCount
-    edges { node { id number amount purpose createdAt expectedSettleDate
+    edges { node { id number amount purpose createdAt expectedSettleDate viewerCan { disburse }
                    employee { name employeeNo department { name } } } }
   }
   open: loans(status: $open, first: 200) {
     totalCount
     edges { node { id number amount outstanding daysOverdue expectedSettleDate status
+                   viewerCan { settle proposeWriteOff }
                    pendingWriteOff { kind amount reason proposedBy viewerCanDecide }
                    employee { name employeeNo department { name } } } }
   }

@@ -216,12 +216,13 @@ query($id: ID!, $history: [LoanStatus!]) {
   offboarding(id: $id) {
     id status lastWorkingDay reason outstanding blockers createdAt clearedAt completedAt cancelledAt
     clearedBy { name employeeNo }
+    viewerCan { confirm complete cancel settle confirmRefusedBecause completeRefusedBecause }
     employee {
       id name employeeNo status hireDate department { name } position { name } supervisor { name }
       loans(status: $history) { id number ledger { id kind delta note recordedAt } }
     }
     openLoans { id number amount outstanding status purpose disbursedAt expectedSettleDate daysOverdue
-                pendingWriteOff { amount reason proposedBy viewerCanDecide } }
+                pendingWriteOff { amount reason proposedBy viewerCanDecide } viewerCan { settle proposeWriteOff } }
     pendingReimbursements { id number status total offsetTotal createdAt offsets { amount state loan { number } } }
   }
 }
@@ -269,7 +270,7 @@ async def clearance_page(page: Page, offboarding_id: str, *, error: str | None =
                          done: str | None = None) -> Response:
     o = await _offboarding(page, offboarding_id)
     context = {
-        "o": o, "own": o["employee"]["id"] == str(page.viewer.employee_id or ""),
+        "o": o,
         "settlements": _settlements(o), "error": error, "settle_error": settle_error or {},
         "done": done or page.request.query_params.get("done"), "methods": SETTLE_METHODS,
     }

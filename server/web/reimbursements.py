@@ -44,6 +44,7 @@ DETAIL_FIELDS = """
   }
   offsets { amount state loan { id number amount outstanding status daysOverdue expectedSettleDate } }
   approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
+  viewerCan { decide pay }
 """
 
 
@@ -315,7 +316,7 @@ async def my_reimbursements(page: Page) -> Response:
 
 # ---------------------------------------------------------------- one reimbursement
 
-DETAIL = "query($id: ID!) { reimbursement(id: $id) { " + DETAIL_FIELDS + " } pendingReimbursementApprovals { id } }"
+DETAIL = "query($id: ID!) { reimbursement(id: $id) { " + DETAIL_FIELDS + " } }"
 
 
 async def detail(page: Page, reimbursement_id: str, error: str | None = None, comment: str = "",
@@ -324,11 +325,8 @@ async def detail(page: Page, reimbursement_id: str, error: str | None = None, co
     item = data["reimbursement"]
     if item is None:
         raise PageError(404)
-    own = item["employee"]["id"] == str(page.viewer.employee_id or "")
     return await _render(page, "reimbursements/detail.html", {
-        "r": item, "own": own, "error": error, "comment": comment,
-        "may_decide": any(p["id"] == item["id"] for p in data["pendingReimbursementApprovals"]),
-        "may_pay": item["status"] == "APPROVED" and page.has("FINANCE") and not own,
+        "r": item, "error": error, "comment": comment,
         "submitted": page.request.query_params.get("submitted") == "1",
         "done": page.request.query_params.get("done"),
     }, status=status)
@@ -404,7 +402,7 @@ FINANCE = """
 query($approved: [ReimbursementStatus!], $paid: [ReimbursementStatus!]) {
   toPay: reimbursements(status: $approved, first: 200) {
     totalCount
-    edges { node { id number total offsetTotal payable decidedAt
+    edges { node { id number total offsetTotal payable decidedAt viewerCan { pay }
                    employee { name employeeNo department { name } } lines { voucherMissing } } }
   }
   paid: reimbursements(status: $paid, first: 10) {
