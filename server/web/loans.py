@@ -10,6 +10,7 @@ from starlette.responses import FileResponse, Response
 
 from schema.context import bearer_token, bearer_viewer
 from server.domain.errors import DomainError
+from server.domain.vocab import COMMITTING_STATUSES, OPEN_STATUSES, Decision, LoanPurpose, LoanStatus, SettlementMethod
 from server.services import files as file_service
 from server.storage import path_for
 from server.web import forms
@@ -22,9 +23,9 @@ from server.web.core import (
     refuse_if_forbidden,
 )
 
-OPEN = ["DISBURSED", "PARTIALLY_SETTLED"]
-UNSETTLED = ["PENDING_APPROVAL", "APPROVED", "DISBURSED", "PARTIALLY_SETTLED"]
-PURPOSES = ["CLIENT_VISIT", "MARKETING", "TRAVEL", "PROCUREMENT", "OTHER"]
+OPEN = [s.value for s in LoanStatus if s in OPEN_STATUSES]
+UNSETTLED = [s.value for s in LoanStatus if s in COMMITTING_STATUSES]
+PURPOSES = [p.value for p in LoanPurpose]
 QUOTA = "quota { limit committed available monthlyLimit monthlyUsed }"
 
 # ---------------------------------------------------------------- applying
@@ -196,7 +197,7 @@ async def reverse(page: Page, loan_id: str, settlement_id: str) -> Response:
     settlement = next((s for s in loan["settlements"] if s["id"] == settlement_id), None)
     if settlement is None:
         raise PageError(404)
-    done = "reversal_proposed" if settlement["method"] == "WRITE_OFF" else "reversed"
+    done = "reversal_proposed" if settlement["method"] == SettlementMethod.WRITE_OFF else "reversed"
     return await _correction(page, loan_id, REVERSE, {"id": settlement_id, "reason": reason}, done, "reason",
                              f"reverse-{settlement_id}")
 
@@ -306,7 +307,7 @@ async def inbox(page: Page) -> Response:
 async def decide(page: Page, loan_id: str) -> Response:
     decision = page.value("decision")
     comment = page.value("comment")
-    if decision not in ("APPROVE", "REJECT"):
+    if decision not in tuple(Decision):
         raise PageError(400)
     result = await page.gql(DECIDE, {"id": loan_id, "decision": decision, "comment": comment or None})
     if result.ok:
@@ -370,13 +371,13 @@ mutation($id: ID!, $method: SettlementMethod!, $amount: Decimal!, $note: String)
   }
 }
 """
-METHODS = ["CASH_RETURN", "SALARY_DEDUCTION", "WRITE_OFF"]
+METHODS = [m.value for m in SettlementMethod]
 
 
 async def _finance(page: Page, errors: dict[str, dict[str, str]] | None = None,
                    values: dict[str, dict[str, str]] | None = None, status: int = 200,
                    block_for: str | None = None) -> Response:
-    data = check_read(await page.gql(FINANCE, {"approved": ["APPROVED"], "open": OPEN}))
+    data = check_read(await page.gql(FINANCE, {"approved": [LoanStatus.APPROVED.value], "open": OPEN}))
     to_disburse = [e["node"] for e in data["toDisburse"]["edges"]]
     open_loans = sorted((e["node"] for e in data["open"]["edges"]), key=lambda n: -n["daysOverdue"])
     context = {

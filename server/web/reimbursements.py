@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from server.domain.validation import amount_text_error
+from server.domain.vocab import Decision, ReimbursementStatus
 from server.services.base import today
 from server.storage import MAX_FILES
 from server.web import forms
@@ -363,7 +364,7 @@ async def inbox(page: Page) -> Response:
 async def decide(page: Page, reimbursement_id: str) -> Response:
     decision, comment = page.value("decision"), page.value("comment")
     from_detail = page.value("from") == "detail"
-    if decision not in ("APPROVE", "REJECT"):
+    if decision not in tuple(Decision):
         raise PageError(400)
     result = await page.gql(DECIDE, {"id": reimbursement_id, "decision": decision, "comment": comment or None})
     if result.ok:
@@ -382,7 +383,7 @@ async def decide(page: Page, reimbursement_id: str) -> Response:
     if page.htmx:
         one = await page.gql(ONE, {"id": reimbursement_id})
         item = one.data.get("reimbursement") if one.ok else None
-        if item is None or item["status"] != "PENDING_APPROVAL":
+        if item is None or item["status"] != ReimbursementStatus.PENDING_APPROVAL:
             return await _render(page, "reimbursements/inbox.html", {
                 "item": {"id": reimbursement_id}, "decided": None, "gone": message, "errors": {}, "values": {},
             }, block="item")
@@ -418,7 +419,7 @@ async def _finance(page: Page, errors: dict[str, str] | None = None, status: int
                    row_for: str | None = None) -> Response:
     if not page.has("FINANCE", "ADMIN"):
         raise PageError(403)
-    data = check_read(await page.gql(FINANCE, {"approved": ["APPROVED"], "paid": ["PAID"]}))
+    data = check_read(await page.gql(FINANCE, {"approved": [ReimbursementStatus.APPROVED.value], "paid": [ReimbursementStatus.PAID.value]}))
     to_pay = [e["node"] for e in data["toPay"]["edges"]]
     context = {
         "to_pay": to_pay, "to_pay_total": data["toPay"]["totalCount"],
