@@ -403,7 +403,7 @@ async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
 
 # Who may call settleLoan at all, per method, from the role matrix; the finer rules (own money, the
 # write-off's second person) are server/domain/corrections.py's.
-SETTLE_ROLES = {
+SETTLE_ROLES: dict[str, tuple[str, ...]] = {
     L.CASH_RETURN: tuple(D.roles_for(D.SETTLE_CASH)),
     L.SALARY_DEDUCTION: tuple(D.roles_for(D.SETTLE_SALARY)),
     L.WRITE_OFF: tuple(D.roles_for(D.PROPOSE_WRITE_OFF) | D.roles_for(D.APPROVE_WRITE_OFF)),

@@ -491,7 +491,7 @@ class Certificate:
     issued_on: date
 
 
-SETTLED_LABELS = {LoanStatus.SETTLED: "已结清", LoanStatus.WRITTEN_OFF: "已核销", LoanStatus.PARTIALLY_SETTLED: "部分结清", LoanStatus.DISBURSED: "未结清"}
+SETTLED_LABELS: dict[str, str] = {LoanStatus.SETTLED: "已结清", LoanStatus.WRITTEN_OFF: "已核销", LoanStatus.PARTIALLY_SETTLED: "部分结清", LoanStatus.DISBURSED: "未结清"}
 
 
 async def clearance_certificate(viewer: Viewer, offboarding_id: Any) -> Certificate:
