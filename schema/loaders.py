@@ -39,6 +39,7 @@ BATCHES = {
     "reimbursement_blocked": readers.reimbursement_blocked,
     "position_histories": readers.position_histories,
     "employee_roles": readers.employee_roles,
+    "settings": readers.settings,
 }
 
 

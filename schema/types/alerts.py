@@ -20,9 +20,23 @@ if TYPE_CHECKING:
     from schema.types.loans import Loan
 
 
+@strawberry.type(description="What the viewer may do on an alert now: true exactly when the mutation would not be "
+                              "refused for permission or state.")
+class AlertViewerCan:
+    model: strawberry.Private[AlertModel]
+
+    @strawberry.field(description="resolveAlert")
+    def resolve(self, info: Info) -> bool:
+        return alert_service.resolve_refusal(viewer(info), self.model) is None
+
+
 @strawberry.type
 class Alert:
     model: strawberry.Private[AlertModel]
+
+    @strawberry.field(description="What the viewer may do on this alert now (from the enforcing service).")
+    def viewer_can(self) -> AlertViewerCan:
+        return AlertViewerCan(model=self.model)
 
     @strawberry.field
     def id(self) -> strawberry.ID:

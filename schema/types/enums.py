@@ -1,110 +1,22 @@
-"""The contract's enums. Values equal the names stored in the database."""
-
-from enum import Enum
+"""The contract's enums, built from the one vocabulary in server/domain/vocab.py (values = database names)."""
 
 import strawberry
 
+from server.domain import vocab
 
-@strawberry.enum
-class Role(Enum):
-    EMPLOYEE = "EMPLOYEE"
-    SUPERVISOR = "SUPERVISOR"
-    FINANCE = "FINANCE"
-    HR = "HR"
-    ADMIN = "ADMIN"
-    AUDITOR = "AUDITOR"
-
-
-@strawberry.enum
-class EmployeeStatus(Enum):
-    ACTIVE = "ACTIVE"
-    OFFBOARDING = "OFFBOARDING"
-    LEFT = "LEFT"
-
-
-@strawberry.enum
-class LoanPurpose(Enum):
-    CLIENT_VISIT = "CLIENT_VISIT"
-    MARKETING = "MARKETING"
-    TRAVEL = "TRAVEL"
-    PROCUREMENT = "PROCUREMENT"
-    OTHER = "OTHER"
-
-
-@strawberry.enum
-class LoanStatus(Enum):
-    PENDING_APPROVAL = "PENDING_APPROVAL"
-    APPROVED = "APPROVED"
-    DISBURSED = "DISBURSED"
-    PARTIALLY_SETTLED = "PARTIALLY_SETTLED"
-    SETTLED = "SETTLED"
-    REJECTED = "REJECTED"
-    CANCELLED = "CANCELLED"
-    WRITTEN_OFF = "WRITTEN_OFF"
-
-
-@strawberry.enum
-class Decision(Enum):
-    APPROVE = "APPROVE"
-    REJECT = "REJECT"
-
-
-@strawberry.enum
-class ReimbursementStatus(Enum):
-    PENDING_APPROVAL = "PENDING_APPROVAL"
-    APPROVED = "APPROVED"
-    PAID = "PAID"
-    REJECTED = "REJECTED"
-
-
-@strawberry.enum
-class OffboardingStatus(Enum):
-    CLEARANCE_PENDING = "CLEARANCE_PENDING"
-    CLEARED = "CLEARED"
-    COMPLETED = "COMPLETED"
-    CANCELLED = "CANCELLED"
-
-
-@strawberry.enum
-class SettlementMethod(Enum):
-    CASH_RETURN = "CASH_RETURN"
-    SALARY_DEDUCTION = "SALARY_DEDUCTION"
-    WRITE_OFF = "WRITE_OFF"
-
-
-@strawberry.enum(description="What a write-off proposal would write once an ADMIN approves it.")
-class WriteOffProposalKind(Enum):
-    WRITE_OFF = "WRITE_OFF"
-    REVERSAL = "REVERSAL"
-
-
-@strawberry.enum
-class WriteOffProposalStatus(Enum):
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
-
-
-@strawberry.enum
-class AlertKind(Enum):
-    LARGE_LOAN_NO_BUSINESS = "LARGE_LOAN_NO_BUSINESS"
-    OVERDUE = "OVERDUE"
-    POSITION_OVERDUE_RATE = "POSITION_OVERDUE_RATE"
-    FREQUENT_BORROWING = "FREQUENT_BORROWING"
-    OFFBOARDING_OUTSTANDING = "OFFBOARDING_OUTSTANDING"
-    MISSING_VOUCHERS = "MISSING_VOUCHERS"
-
-
-@strawberry.enum
-class Severity(Enum):
-    INFO = "INFO"
-    WARNING = "WARNING"
-    CRITICAL = "CRITICAL"
-
-
-@strawberry.enum
-class JobState(Enum):
-    QUEUED = "QUEUED"
-    RUNNING = "RUNNING"
-    DONE = "DONE"
-    FAILED = "FAILED"
+Role = strawberry.enum(vocab.Role, name="Role")
+EmployeeStatus = strawberry.enum(vocab.EmployeeStatus, name="EmployeeStatus")
+LoanPurpose = strawberry.enum(vocab.LoanPurpose, name="LoanPurpose")
+LoanStatus = strawberry.enum(vocab.LoanStatus, name="LoanStatus")
+Decision = strawberry.enum(vocab.Decision, name="Decision")
+ReimbursementStatus = strawberry.enum(vocab.ReimbursementStatus, name="ReimbursementStatus")
+OffboardingStatus = strawberry.enum(vocab.OffboardingStatus, name="OffboardingStatus")
+SettlementMethod = strawberry.enum(vocab.SettlementMethod, name="SettlementMethod")
+WriteOffProposalKind = strawberry.enum(
+    vocab.WriteOffProposalKind, name="WriteOffProposalKind",
+    description="What a write-off proposal would write once an ADMIN approves it.",
+)
+WriteOffProposalStatus = strawberry.enum(vocab.WriteOffProposalStatus, name="WriteOffProposalStatus")
+AlertKind = strawberry.enum(vocab.AlertKind, name="AlertKind")
+Severity = strawberry.enum(vocab.Severity, name="Severity")
+JobState = strawberry.enum(vocab.JobState, name="JobState")

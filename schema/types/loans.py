@@ -33,6 +33,7 @@ from server.models import ReimbursementOffset as OffsetModel
 from server.models import WriteOffProposal as ProposalModel
 from server.services import corrections as correction_service
 from server.services import loans as loan_service
+from server.services.company import FOUR_EYES_PAYOUT
 
 if TYPE_CHECKING:
     from schema.types.reimbursements import Reimbursement
@@ -294,9 +295,60 @@ class LoanOffset:
         return self.model.state
 
 
+@strawberry.type(description="What the viewer may do on a loan now: each flag is true exactly when the mutation "
+                              "would not be refused for permission or state (amounts are the viewer's input).")
+class LoanViewerCan:
+    model: strawberry.Private[LoanModel]
+
+    @strawberry.field(description="decideLoan")
+    async def decide(self, info: Info) -> bool:
+        steps = await load(info, "loan_approvals", self.model.id)
+        return loan_service.decide_refusal(viewer(info), self.model, steps) is None
+
+    @strawberry.field(description="cancelLoan")
+    def cancel(self, info: Info) -> bool:
+        return loan_service.cancel_refusal(viewer(info), self.model) is None
+
+    @strawberry.field(description="disburseLoan")
+    async def disburse(self, info: Info) -> bool:
+        employee = await load(info, "employees", self.model.employee_id)
+        four_eyes = bool(await load(info, "settings", FOUR_EYES_PAYOUT))
+        steps = await load(info, "loan_approvals", self.model.id) if four_eyes else []
+        return loan_service.disburse_refusal(viewer(info), self.model, employee.status, four_eyes, steps) is None
+
+    @strawberry.field(description="settleLoan with CASH_RETURN or SALARY_DEDUCTION")
+    def settle(self, info: Info) -> bool:
+        return any(loan_service.settle_refusal(viewer(info), self.model, m) is None
+                   for m in (SettlementMethod.CASH_RETURN, SettlementMethod.SALARY_DEDUCTION))
+
+    async def may_propose_write_off(self, info: Info) -> bool:
+        rows = await load(info, "loan_write_off_proposals", self.model.id)
+        return correction_service.propose_write_off_refusal(viewer(info), self.model, rows) is None
+
+    async def may_approve_write_off(self, info: Info) -> bool:
+        rows = await load(info, "loan_write_off_proposals", self.model.id)
+        return correction_service.approve_write_off_refusal(viewer(info), self.model, rows) is None
+
+    @strawberry.field(description="proposeWriteOff (or settleLoan with WRITE_OFF as FINANCE)")
+    async def propose_write_off(self, info: Info) -> bool:
+        return await self.may_propose_write_off(info)
+
+    @strawberry.field(description="approveWriteOff and rejectWriteOff on the pending proposal")
+    async def approve_write_off(self, info: Info) -> bool:
+        return await self.may_approve_write_off(info)
+
+    @strawberry.field(description="proposeWriteOff or approveWriteOff: the viewer has a part in writing it off now")
+    async def write_off(self, info: Info) -> bool:
+        return await self.may_propose_write_off(info) or await self.may_approve_write_off(info)
+
+
 @strawberry.type
 class Loan:
     model: strawberry.Private[LoanModel]
+
+    @strawberry.field(description="What the viewer may do on this loan now (computed by the enforcing services).")
+    def viewer_can(self) -> LoanViewerCan:
+        return LoanViewerCan(model=self.model)
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -337,7 +389,7 @@ class Loan:
     @strawberry.field(description="Why a PENDING_APPROVAL loan can be decided by nobody (no other holder of the "
                                   "waiting step's role: one person, one step; never the applicant); null otherwise.")
     async def blocked_reason(self, info: Info) -> str | None:
-        if self.model.status != "PENDING_APPROVAL":
+        if self.model.status != LoanStatus.PENDING_APPROVAL:
             return None
         return await load(info, "loan_blocked", self.model.id)
 
@@ -391,12 +443,7 @@ class Loan:
 
     @strawberry.field(description="True when the viewer may propose a write-off now (FINANCE, not their own loan).")
     async def viewer_can_propose_write_off(self, info: Info) -> bool:
-        if self.model.status not in L.OPEN_STATUSES:
-            return False
-        rows = await load(info, "loan_write_off_proposals", self.model.id)
-        if any(r.status == correction_service.PENDING for r in rows):
-            return False
-        return correction_service.may_propose(viewer(info), self.model)
+        return await LoanViewerCan(model=self.model).may_propose_write_off(info)
 
     @strawberry.field
     async def ledger(self, info: Info) -> list[LedgerEntry]:

@@ -26,9 +26,52 @@ async def _clearance(info: Info, model: OffboardingModel) -> offboarding_service
     return await load(info, "clearances", model.employee_id)
 
 
+@strawberry.type(description="What the viewer may do on an offboarding now: true exactly when the mutation would "
+                              "not be refused for permission or state.")
+class OffboardingViewerCan:
+    model: strawberry.Private[OffboardingModel]
+
+    @strawberry.field(description="confirmClearance")
+    async def confirm(self, info: Info) -> bool:
+        c = await _clearance(info, self.model)
+        return offboarding_service.confirm_refusal(viewer(info), self.model, c) is None
+
+    @strawberry.field(description="completeOffboarding")
+    async def complete(self, info: Info) -> bool:
+        c = await _clearance(info, self.model)
+        return offboarding_service.complete_refusal(viewer(info), self.model, c) is None
+
+    @strawberry.field(description="cancelOffboarding")
+    def cancel(self, info: Info) -> bool:
+        return offboarding_service.cancel_refusal(viewer(info), self.model) is None
+
+    @strawberry.field(description="settleLoan on the leaver's open loans while the clearance is pending "
+                                  "(each loan's own viewerCan.settle has the last word)")
+    def settle(self, info: Info) -> bool:
+        return offboarding_service.settle_refusal(viewer(info), self.model) is None
+
+    @strawberry.field(description="The reason confirmClearance would be refused now, for a viewer whose duty it is "
+                                  "(FINANCE); null when it is allowed or not the viewer's duty.")
+    async def confirm_refused_because(self, info: Info) -> str | None:
+        c = await _clearance(info, self.model)
+        return offboarding_service.duty_refusal_message(
+            viewer(info), offboarding_service.R.FINANCE, offboarding_service.confirm_refusal(viewer(info), self.model, c))
+
+    @strawberry.field(description="The reason completeOffboarding would be refused now, for a viewer whose duty it "
+                                  "is (HR); null when it is allowed or not the viewer's duty.")
+    async def complete_refused_because(self, info: Info) -> str | None:
+        c = await _clearance(info, self.model)
+        return offboarding_service.duty_refusal_message(
+            viewer(info), offboarding_service.R.HR, offboarding_service.complete_refusal(viewer(info), self.model, c))
+
+
 @strawberry.type
 class Offboarding:
     model: strawberry.Private[OffboardingModel]
+
+    @strawberry.field(description="What the viewer may do on this offboarding now (from the enforcing services).")
+    def viewer_can(self) -> OffboardingViewerCan:
+        return OffboardingViewerCan(model=self.model)
 
     @strawberry.field
     def id(self) -> strawberry.ID:

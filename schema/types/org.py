@@ -21,6 +21,7 @@ from server.models import Employee as EmployeeModel
 from server.models import Position as PositionModel
 from server.models import Region as RegionModel
 from server.services import duties as duty_service
+from server.services import offboarding as offboarding_service
 from server.services import org as org_service
 from server.services.base import require_login
 
@@ -144,9 +145,28 @@ async def _guard(info: Info, model: EmployeeModel) -> None:
         raise Forbidden("无权查看该员工的详细信息 (you may not see this employee's details)")
 
 
+@strawberry.type(description="What the viewer may do on an employee now: true exactly when the mutation would not "
+                              "be refused for permission or state.")
+class EmployeeViewerCan:
+    model: strawberry.Private[EmployeeModel]
+
+    @strawberry.field(description="updateEmployee")
+    async def edit(self, info: Info) -> bool:
+        roles = await load(info, "employee_roles", self.model.id)
+        return org_service.edit_employee_refusal(viewer(info), self.model, roles) is None
+
+    @strawberry.field(description="startOffboarding")
+    def start_offboarding(self, info: Info) -> bool:
+        return offboarding_service.start_refusal(viewer(info), self.model) is None
+
+
 @strawberry.type
 class Employee:
     model: strawberry.Private[EmployeeModel]
+
+    @strawberry.field(description="What the viewer may do on this employee now (from the enforcing services).")
+    def viewer_can(self) -> EmployeeViewerCan:
+        return EmployeeViewerCan(model=self.model)
 
     @strawberry.field
     def id(self) -> strawberry.ID:

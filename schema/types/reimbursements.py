@@ -16,9 +16,11 @@ from schema.types.enums import Decision, LoanPurpose, ReimbursementStatus
 from schema.types.loans import ApprovalStep, Attachment, Loan, LoanOffset
 from schema.types.org import Employee
 from server.domain.money import ZERO, from_fen
+from server.domain.vocab import OffsetState
 from server.models import ExpenseLine as LineModel
 from server.models import Reimbursement as ReimbursementModel
 from server.services import reimbursements as service
+from server.services.company import FOUR_EYES_PAYOUT
 
 
 @strawberry.enum(description="What an expense line shares with another reimbursement.")
@@ -101,9 +103,30 @@ class ExpenseLine:
         return [DuplicateUse(use=u) for u in service.duplicates_visible_to(viewer(info), uses)]
 
 
+@strawberry.type(description="What the viewer may do on a reimbursement now: true exactly when the mutation "
+                              "would not be refused for permission or state.")
+class ReimbursementViewerCan:
+    model: strawberry.Private[ReimbursementModel]
+
+    @strawberry.field(description="decideReimbursement")
+    async def decide(self, info: Info) -> bool:
+        steps = await load(info, "reimbursement_approvals", self.model.id)
+        return service.decide_refusal(viewer(info), self.model, steps) is None
+
+    @strawberry.field(description="payReimbursement")
+    async def pay(self, info: Info) -> bool:
+        four_eyes = bool(await load(info, "settings", FOUR_EYES_PAYOUT))
+        steps = await load(info, "reimbursement_approvals", self.model.id) if four_eyes else []
+        return service.pay_refusal(viewer(info), self.model, four_eyes, steps) is None
+
+
 @strawberry.type
 class Reimbursement:
     model: strawberry.Private[ReimbursementModel]
+
+    @strawberry.field(description="What the viewer may do on this reimbursement now (from the enforcing services).")
+    def viewer_can(self) -> ReimbursementViewerCan:
+        return ReimbursementViewerCan(model=self.model)
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -123,7 +146,7 @@ class Reimbursement:
 
     @strawberry.field(description="Why a PENDING_APPROVAL reimbursement can be decided by nobody; null otherwise.")
     async def blocked_reason(self, info: Info) -> str | None:
-        if self.model.status != "PENDING_APPROVAL":
+        if self.model.status != ReimbursementStatus.PENDING_APPROVAL:
             return None
         return await load(info, "reimbursement_blocked", self.model.id)
 
@@ -133,7 +156,7 @@ class Reimbursement:
 
     async def _offset_total(self, info: Info):  # noqa: ANN202
         rows = await load(info, "reimbursement_offsets", self.model.id)
-        return sum((from_fen(r.amount_fen) for r in rows if r.state != "RELEASED"), ZERO)
+        return sum((from_fen(r.amount_fen) for r in rows if r.state != OffsetState.RELEASED), ZERO)
 
     @strawberry.field
     async def offset_total(self, info: Info) -> Decimal:

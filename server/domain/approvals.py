@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from server.domain.errors import Forbidden, InvalidTransition, ValidationFailed
+from server.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
 from server.domain.roles import ALL_ROLES, AUDITOR, EMPLOYEE, SUPERVISOR
+from server.domain.vocab import Decision, LoanStatus
 
-APPROVE = "APPROVE"
-REJECT = "REJECT"
+APPROVE = Decision.APPROVE
+REJECT = Decision.REJECT
 SKIPPED_NO_SUPERVISOR = "无直属上级，跳过此步 (no supervisor: step skipped)"
 
 
@@ -89,6 +90,20 @@ def can_decide(step: Step, actor: Actor, applicant_employee_id: int, steps: list
     return step.role in actor.roles
 
 
+def decide_refusal(steps: list[Step], actor: Actor, applicant_employee_id: int) -> DomainError | None:
+    """Why `actor` may not decide the chain's current step now, or None when they may."""
+    step = current_step(steps)
+    if step is None:
+        return InvalidTransition("审批流程已结束 (the approval chain has already ended)")
+    if actor.employee_id is not None and actor.employee_id == applicant_employee_id:
+        return Forbidden("不能审批自己的申请 (nobody approves their own application)")
+    if actor.user_id and actor.user_id in earlier_deciders(steps, step):
+        return Forbidden("同一审批链中每人只能审批一步 (nobody decides two steps of one approval chain)")
+    if not can_decide(step, actor, applicant_employee_id):
+        return Forbidden(f"当前审批步骤需要 {step.role} (the current step is for {step.role})")
+    return None
+
+
 def decide(
     steps: list[Step], actor: Actor, applicant_employee_id: int, decision: str, comment: str | None,
     now: datetime,
@@ -100,15 +115,11 @@ def decide(
     """
     if decision not in (APPROVE, REJECT):
         raise ValidationFailed(f"unknown decision {decision}", field="decision")
+    refusal = decide_refusal(steps, actor, applicant_employee_id)
+    if refusal is not None:
+        raise refusal
     step = current_step(steps)
-    if step is None:
-        raise InvalidTransition("审批流程已结束 (the approval chain has already ended)")
-    if actor.employee_id is not None and actor.employee_id == applicant_employee_id:
-        raise Forbidden("不能审批自己的申请 (nobody approves their own application)")
-    if actor.user_id and actor.user_id in earlier_deciders(steps, step):
-        raise Forbidden("同一审批链中每人只能审批一步 (nobody decides two steps of one approval chain)")
-    if not can_decide(step, actor, applicant_employee_id):
-        raise Forbidden(f"当前审批步骤需要 {step.role} (the current step is for {step.role})")
+    assert step is not None  # decide_refusal refuses an ended chain
     if decision == REJECT and not (comment or "").strip():
         raise ValidationFailed("驳回需要填写意见 (a rejection needs a comment)", field="comment")
     step.decision = decision
@@ -116,14 +127,14 @@ def decide(
     step.decided_at = now
     step.decided_by_user_id = actor.user_id or None
     if decision == REJECT:
-        return step, "REJECTED"
-    return step, ("APPROVED" if current_step(steps) is None else None)
+        return step, LoanStatus.REJECTED
+    return step, (LoanStatus.APPROVED if current_step(steps) is None else None)
 
 
 def chain_outcome(steps: list[Step]) -> str | None:
     """APPROVED when every non-skipped step approved (or none was needed), REJECTED, else None."""
     if any(s.decision == REJECT for s in steps):
-        return "REJECTED"
+        return LoanStatus.REJECTED
     if current_step(steps) is None:
-        return "APPROVED"
+        return LoanStatus.APPROVED
     return None

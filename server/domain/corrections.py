@@ -41,7 +41,7 @@ def _same_person(actor: Actor, proposer: Proposer) -> bool:
 
 
 # The role each correction needs comes from the one role matrix (server/domain/duties.py).
-SETTLE_ACTIONS = {L.CASH_RETURN: D.SETTLE_CASH, L.SALARY_DEDUCTION: D.SETTLE_SALARY}
+SETTLE_ACTIONS: dict[str, str] = {L.CASH_RETURN: D.SETTLE_CASH, L.SALARY_DEDUCTION: D.SETTLE_SALARY}
 
 
 def settle_refusal(actor: Actor, owner_id: int | None, method: str = L.CASH_RETURN) -> str | None:

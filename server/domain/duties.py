@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from server.domain.errors import Forbidden
 from server.domain.roles import ADMIN, AUDITOR, EMPLOYEE, FINANCE, HR, SUPERVISOR
+from server.domain.vocab import BASIC_ROLES, PRIVILEGED_ROLES
 
 # ---------------------------------------------------------------- actions
 
@@ -56,8 +57,6 @@ MATRIX: dict[str, frozenset[str]] = {
 }
 ACTIONS = tuple(MATRIX)
 
-BASIC_ROLES = frozenset({EMPLOYEE, SUPERVISOR})
-PRIVILEGED_ROLES = frozenset({FINANCE, HR, AUDITOR, ADMIN})
 # Roles that may never be a step of an approval chain: an employee decides nothing,
 # an auditor only reads.
 NON_APPROVER_ROLES = frozenset({EMPLOYEE, AUDITOR})
@@ -72,10 +71,18 @@ def may(roles: Iterable[str], action: str) -> bool:
     return bool(set(roles) & MATRIX.get(action, frozenset()))
 
 
-def require(roles: Iterable[str], action: str) -> None:
+def role_refusal(roles: Iterable[str], action: str) -> Forbidden | None:
+    """Why none of `roles` may perform `action`, or None when one may."""
     if not may(roles, action):
         allowed = ", ".join(sorted(MATRIX.get(action, ())))
-        raise Forbidden(f"需要以下角色之一：{allowed} (requires one of: {allowed})")
+        return Forbidden(f"需要以下角色之一：{allowed} (requires one of: {allowed})")
+    return None
+
+
+def require(roles: Iterable[str], action: str) -> None:
+    refusal = role_refusal(roles, action)
+    if refusal is not None:
+        raise refusal
 
 
 # ---------------------------------------------------------------- own money

@@ -15,21 +15,22 @@ from decimal import Decimal
 
 from server.domain.errors import InvalidTransition, ValidationFailed
 from server.domain.money import ZERO, fmt
+from server.domain.vocab import (  # noqa: F401  (the ledger's vocabulary, importable from here)
+    LEDGER_STATUSES,
+    OPEN_STATUSES,
+    REDUCING_KINDS,
+    REVERSIBLE_KINDS,
+    SETTLEMENT_KINDS,
+    EntryKind,
+    LoanStatus,
+)
 
-DISBURSEMENT = "DISBURSEMENT"
-OFFSET = "OFFSET"
-CASH_RETURN = "CASH_RETURN"
-SALARY_DEDUCTION = "SALARY_DEDUCTION"
-WRITE_OFF = "WRITE_OFF"
-REVERSAL = "REVERSAL"
-SETTLEMENT_KINDS = (CASH_RETURN, SALARY_DEDUCTION, WRITE_OFF)
-REDUCING_KINDS = (OFFSET, *SETTLEMENT_KINDS)
-# What a REVERSAL may undo. An offset is undone through its reimbursement, never here.
-REVERSIBLE_KINDS = SETTLEMENT_KINDS
-
-# Loan statuses in which a ledger exists.
-LEDGER_STATUSES = frozenset({"DISBURSED", "PARTIALLY_SETTLED", "SETTLED", "WRITTEN_OFF"})
-OPEN_STATUSES = frozenset({"DISBURSED", "PARTIALLY_SETTLED"})
+DISBURSEMENT = EntryKind.DISBURSEMENT
+OFFSET = EntryKind.OFFSET
+CASH_RETURN = EntryKind.CASH_RETURN
+SALARY_DEDUCTION = EntryKind.SALARY_DEDUCTION
+WRITE_OFF = EntryKind.WRITE_OFF
+REVERSAL = EntryKind.REVERSAL
 
 
 @dataclass(frozen=True)
@@ -57,18 +58,26 @@ def status_from_ledger(amount: Decimal, entries: list[Entry]) -> str:
         raise ValueError("no disbursement in the ledger")
     outstanding = balance(entries)
     if outstanding > 0:
-        return "DISBURSED" if outstanding == amount else "PARTIALLY_SETTLED"
+        return LoanStatus.DISBURSED if outstanding == amount else LoanStatus.PARTIALLY_SETTLED
     if any(e.kind == WRITE_OFF for e in standing(entries)):
-        return "WRITTEN_OFF"
-    return "SETTLED"
+        return LoanStatus.WRITTEN_OFF
+    return LoanStatus.SETTLED
+
+
+def reduction_state_refusal(status: str) -> InvalidTransition | None:
+    """Why nothing may be taken off a loan in `status`, or None when it is open."""
+    if status not in OPEN_STATUSES:
+        return InvalidTransition(f"借款状态为 {status}，不能登记还款 (loan is {status}; nothing to settle)")
+    return None
 
 
 def check_reduction(kind: str, amount: Decimal, outstanding: Decimal, status: str) -> None:
     """Raise unless `amount` may be taken off a loan with `outstanding` owed."""
     if kind not in REDUCING_KINDS:
         raise ValidationFailed(f"unknown settlement method {kind}", field="method")
-    if status not in OPEN_STATUSES:
-        raise InvalidTransition(f"借款状态为 {status}，不能登记还款 (loan is {status}; nothing to settle)")
+    refusal = reduction_state_refusal(status)
+    if refusal is not None:
+        raise refusal
     if amount <= 0:
         raise ValidationFailed("amount must be greater than 0", field="amount")
     if amount > outstanding:

@@ -8,11 +8,12 @@ from datetime import date
 from decimal import Decimal
 
 from server.domain.money import ZERO, fmt
+from server.domain.vocab import CANCELLABLE_LOAN_STATUSES, LoanStatus
 
 # Statuses whose amount is committed before any money moves.
-RESERVING_STATUSES = frozenset({"PENDING_APPROVAL", "APPROVED"})
+RESERVING_STATUSES = CANCELLABLE_LOAN_STATUSES
 # Statuses whose amount counts as applied for in a month.
-MONTHLY_EXCLUDED = frozenset({"REJECTED", "CANCELLED"})
+MONTHLY_EXCLUDED = frozenset({LoanStatus.REJECTED, LoanStatus.CANCELLED})
 
 
 @dataclass(frozen=True)

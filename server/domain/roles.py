@@ -1,16 +1,14 @@
-"""Roles and what each may do across the system."""
+"""Roles and who sees what across the system: names from the one vocabulary (server/domain/vocab.py)."""
 
 from __future__ import annotations
 
-EMPLOYEE = "EMPLOYEE"
-SUPERVISOR = "SUPERVISOR"
-FINANCE = "FINANCE"
-HR = "HR"
-ADMIN = "ADMIN"
-AUDITOR = "AUDITOR"
-ALL_ROLES = (EMPLOYEE, SUPERVISOR, FINANCE, HR, ADMIN, AUDITOR)
+from server.domain.vocab import ALL_ROLES, ORG_EDITORS, SEE_ALL, Role
 
-# Who sees every employee's records.
-SEE_ALL = frozenset({FINANCE, HR, ADMIN, AUDITOR})
-# Who may change org data (departments, regions, positions, employees).
-ORG_EDITORS = frozenset({ADMIN, HR})
+EMPLOYEE = Role.EMPLOYEE
+SUPERVISOR = Role.SUPERVISOR
+FINANCE = Role.FINANCE
+HR = Role.HR
+ADMIN = Role.ADMIN
+AUDITOR = Role.AUDITOR
+
+__all__ = ["ADMIN", "ALL_ROLES", "AUDITOR", "EMPLOYEE", "FINANCE", "HR", "ORG_EDITORS", "SEE_ALL", "SUPERVISOR", "Role"]

@@ -37,7 +37,8 @@ from tortoise.transactions import in_transaction
 from server.domain import duties as D
 from server.domain import roles as R
 from server.domain import validation as V
-from server.domain.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from server.domain.errors import DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from server.domain.vocab import AlertKind, EmployeeStatus, Severity
 from server.models import Alert, AlertRecipient, Employee, Notification, User
 from server.services import audit
 from server.services.base import (
@@ -48,18 +49,14 @@ from server.services.base import (
     paginate,
     parse_id,
     require_login,
-    require_role,
     utcnow,
 )
 
 log = logging.getLogger("qingkuan.alerts")
 
 # The contract's AlertKind and Severity.
-KINDS = frozenset({
-    "LARGE_LOAN_NO_BUSINESS", "OVERDUE", "POSITION_OVERDUE_RATE", "FREQUENT_BORROWING",
-    "OFFBOARDING_OUTSTANDING", "MISSING_VOUCHERS",
-})
-SEVERITIES = ("INFO", "WARNING", "CRITICAL")
+KINDS = frozenset(AlertKind)
+SEVERITIES = tuple(Severity)
 SEVERITY_LABELS = {"INFO": "提示", "WARNING": "警告", "CRITICAL": "严重"}
 KIND_LABELS = {
     "LARGE_LOAN_NO_BUSINESS": "大额借款无业务记录",
@@ -109,7 +106,7 @@ async def role_recipients(*roles: str) -> Recipients:
             user_ids.append(row["id"])
     if employee_ids:
         # An employee who has left keeps no active account in practice; check the record anyway.
-        present = set(await Employee.filter(id__in=employee_ids).exclude(status="LEFT").values_list("id", flat=True))
+        present = set(await Employee.filter(id__in=employee_ids).exclude(status=EmployeeStatus.LEFT).values_list("id", flat=True))
         employee_ids = [e for e in employee_ids if e in present]
     return Recipients(tuple(dict.fromkeys(employee_ids)), tuple(user_ids))
 
@@ -342,9 +339,8 @@ async def resolve_alert(viewer: Viewer, alert_id: Any, note: str | None = None) 
             raise NotFound(f"预警 {alert_id} 不存在 (alert not found)")
         if not await can_see_alert(viewer, alert):
             raise Forbidden("无权查看该预警 (you may not see this alert)")
-        require_role(viewer, *RESOLVERS)
-        if D.own_money(viewer.employee_id, alert.employee_id):  # type: ignore[attr-defined]
-            raise Forbidden("不能处理关于自己的预警 (nobody resolves an alert about themself)")
+        if (refusal := resolve_refusal(viewer, alert)) is not None:
+            raise refusal
         # Re-read under a conditional update: two resolvers racing must not both succeed.
         now = utcnow()
         updated = await Alert.filter(id=alert.id, resolved_at__isnull=True).update(
@@ -421,3 +417,14 @@ async def mark_notification_read(viewer: Viewer, notification_id: Any) -> Notifi
                                    {"readAt": now})
             await row.refresh_from_db()
     return row
+
+
+def resolve_refusal(viewer: Viewer, alert: Alert) -> DomainError | None:
+    """Why the viewer may not resolve `alert` now (the `viewerCan.resolve` flag and the mutation's check)."""
+    if not viewer.has(*RESOLVERS):
+        return Forbidden(f"需要以下角色之一：{', '.join(RESOLVERS)} (requires one of: {', '.join(RESOLVERS)})")
+    if D.own_money(viewer.employee_id, alert.employee_id):  # type: ignore[attr-defined]
+        return Forbidden("不能处理关于自己的预警 (nobody resolves an alert about themself)")
+    if alert.resolved_at is not None:
+        return InvalidTransition("该预警已处理 (the alert is already resolved)")
+    return None

@@ -18,8 +18,9 @@ from typing import Any
 from server.domain import corrections as C
 from server.domain import ledger as L
 from server.domain import roles as R
-from server.domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from server.domain.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from server.domain.money import from_fen, parse_money, to_fen
+from server.domain.vocab import EmployeeStatus, WriteOffProposalStatus
 from server.models import Employee, LedgerEntry, Loan, WriteOffProposal
 from server.services import audit
 from server.services.base import Viewer, atomic, parse_id, require_login, utcnow
@@ -33,7 +34,7 @@ from server.services.loans import (
     loan_amount,
 )
 
-PENDING, APPROVED, REJECTED = "PENDING", "APPROVED", "REJECTED"
+PENDING, APPROVED, REJECTED = WriteOffProposalStatus
 MAX_REASON = 500
 
 
@@ -65,7 +66,7 @@ async def _forbid_outsiders(viewer: Viewer, loan: Loan, refusal: str | None) -> 
 
 async def _check_not_left(loan: Loan) -> None:
     employee = await Employee.get(id=loan.employee_id)  # type: ignore[attr-defined]
-    if employee.status == "LEFT":
+    if employee.status == EmployeeStatus.LEFT:
         raise Conflict("员工已办结离职，清款证明已出具，不能冲销 "
                        "(the employee has left and the clearance certificate stands)")
 
@@ -292,3 +293,30 @@ async def username_of(user_id: int) -> str:
 
     user = await User.filter(id=user_id).first()
     return user.username if user else "—"
+
+
+def propose_write_off_refusal(
+    viewer: Viewer, loan: Loan, proposals: list[WriteOffProposal],
+) -> DomainError | None:
+    """proposeWriteOff's refusals before the amount: FINANCE, not their own, an open loan, none pending."""
+    if not viewer.has(R.FINANCE):
+        return Forbidden(C.NEEDS_FINANCE)
+    refusal = C.propose_refusal(_actor(viewer), loan.employee_id)  # type: ignore[attr-defined]
+    if refusal is not None:
+        return Forbidden(refusal)
+    if (state := L.reduction_state_refusal(loan.status)) is not None:
+        return state
+    if any(p.status == PENDING for p in proposals):
+        return Conflict("该借款已有待审批的核销提议 (a write-off proposal is already pending on this loan)")
+    return None
+
+
+def approve_write_off_refusal(viewer: Viewer, loan: Loan, proposals: list[WriteOffProposal]) -> DomainError | None:
+    """approveWriteOff / rejectWriteOff: ADMIN, a second person, not the owner, a proposal pending."""
+    if not viewer.has(R.ADMIN):
+        return Forbidden(C.NEEDS_ADMIN)
+    pending = [p for p in proposals if p.status == PENDING]
+    if not pending:
+        return Conflict("没有待审批的核销提议 (no write-off proposal is pending on this loan)")
+    refusal = C.decide_refusal(_actor(viewer), loan.employee_id, _proposer(pending[-1]))  # type: ignore[attr-defined]
+    return Forbidden(refusal) if refusal is not None else None

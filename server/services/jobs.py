@@ -20,13 +20,14 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from server.domain.errors import NotFound
+from server.domain.vocab import JobState
 from server.models import Job, OutboxJob
 from server.services.base import Viewer, after_commit, atomic, require_login, utcnow
 
 log = logging.getLogger("qingkuan.jobs")
 
-QUEUED, RUNNING, DONE, FAILED = "QUEUED", "RUNNING", "DONE", "FAILED"
-STATES = (QUEUED, RUNNING, DONE, FAILED)
+QUEUED, RUNNING, DONE, FAILED = JobState
+STATES = tuple(JobState)
 MAX_ERROR_CHARS = 2000
 
 

@@ -18,9 +18,17 @@ from server.domain import duties as D
 from server.domain import ledger as L
 from server.domain import roles as R
 from server.domain import validation as V
-from server.domain.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from server.domain.errors import Conflict, DomainError, Forbidden, InvalidTransition, ValidationFailed
 from server.domain.money import ZERO, fmt, from_fen, parse_money, to_fen
 from server.domain.quota import LoanSnapshot, Quota, compute_quota, rejection_reason
+from server.domain.vocab import (
+    CANCELLABLE_LOAN_STATUSES,
+    COMMITTING_STATUSES,
+    EmployeeStatus,
+    LoanPurpose,
+    LoanStatus,
+    SettlementMethod,
+)
 from server.models import ApprovalStep, Attachment, Employee, LedgerEntry, Loan, Position
 from server.services import audit
 from server.services.base import (
@@ -37,11 +45,12 @@ from server.services.base import (
     today,
     utcnow,
 )
-from server.services.duties import check_four_eyes
+from server.services.company import FOUR_EYES_PAYOUT, get_setting
+from server.services.duties import four_eyes_refusal
 from server.services.org import can_see_employee, visible_employees_q, visible_page
 from server.storage import DOCUMENT_TYPES, StoredFile, store_uploads
 
-PURPOSES = ("CLIENT_VISIT", "MARKETING", "TRAVEL", "PROCUREMENT", "OTHER")
+PURPOSES = tuple(LoanPurpose)
 MAX_DESCRIPTION = 2000
 
 
@@ -123,7 +132,7 @@ async def quotas_for(
     ids = [e.id for e in employees]
     # One statement: the loans that count, each with its ledger balance (a grouped left join).
     loans = await Loan.filter(employee_id__in=ids).filter(
-        Q(status__in=["PENDING_APPROVAL", "APPROVED", "DISBURSED", "PARTIALLY_SETTLED"])
+        Q(status__in=sorted(COMMITTING_STATUSES))
         | Q(applied_on__gte=month_start)
     ).annotate(owed=Sum("ledger__delta_fen")).group_by("id", "employee_id", "amount_fen", "status", "applied_on").values(
         "id", "employee_id", "amount_fen", "status", "applied_on", "owed") if ids else []
@@ -249,7 +258,7 @@ def _waiting_qs(viewer: Viewer, model: Any, owner: str) -> Any:
     if viewer.employee_id is not None:
         step_q |= Q(role=R.SUPERVISOR, approver_id=viewer.employee_id)
     steps = ApprovalStep.filter(step_q, is_current=True, **{f"{owner}__not_isnull": True}).values(owner)
-    qs = model.filter(id__in=Subquery(steps), status="PENDING_APPROVAL")
+    qs = model.filter(id__in=Subquery(steps), status=LoanStatus.PENDING_APPROVAL)
     if viewer.user_id is not None:
         # One person, one step: a chain the viewer already decided a step of waits for someone else.
         decided = ApprovalStep.filter(decided_by_id=viewer.user_id, **{f"{owner}__not_isnull": True}).values(owner)
@@ -288,7 +297,7 @@ async def open_loans_by_overdue(viewer: Viewer, first: int = 50, after: list[Any
     overdue grow with the distance to the expected settle date: that date orders the queue."""
     require_login(viewer)
     # The same visibility as `loans` (finance sees all; others their own and their reports').
-    qs = Loan.filter(visible_employees_q(viewer, "employee__"), status__in=sorted(L.OPEN_STATUSES))
+    qs = Loan.filter(await visible_employees_q(viewer, "employee__"), status__in=sorted(L.OPEN_STATUSES))
     return await paginate(qs, first, after, OVERDUE_FIRST)
 
 
@@ -343,9 +352,9 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
     async with atomic():
         await lock_employee(viewer.employee_id)
         employee = await Employee.get(id=viewer.employee_id)
-        if employee.status == "OFFBOARDING":
+        if employee.status == EmployeeStatus.OFFBOARDING:
             raise Conflict("离职办理中，不能申请借款 (an offboarding is open; no new loans)")
-        if employee.status != "ACTIVE":
+        if employee.status != EmployeeStatus.ACTIVE:
             raise Forbidden("员工已离职 (the employee has left)")
         position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
         settle_date = application.expected_settle_date or on + timedelta(days=position.settle_days)
@@ -356,7 +365,7 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
         loan = await Loan.create(
             number=f"tmp-{uuid.uuid4().hex[:24]}", employee_id=employee.id, amount_fen=to_fen(amount),
             purpose=purpose, description=description, expected_settle_date=settle_date,
-            status="REJECTED" if reason else "PENDING_APPROVAL", rejection_reason=reason,
+            status=LoanStatus.REJECTED if reason else LoanStatus.PENDING_APPROVAL, rejection_reason=reason,
             applied_on=on, created_at=now, decided_at=now if reason else None,
         )
         for f in files:
@@ -367,15 +376,15 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
             supervisor_id = employee.supervisor_id  # type: ignore[attr-defined]
             steps = A.build_chain(list(position.approval_chain), supervisor_id)
             await _save_new_chain(steps, loan=loan)
-        auto_approved = not reason and A.chain_outcome(steps) == "APPROVED"  # every step skipped
+        auto_approved = not reason and A.chain_outcome(steps) == LoanStatus.APPROVED  # every step skipped
         number = f"JK-{on.year}-{await next_sequence(f'loan-{on.year}'):06d}"
         loan.number = number
         if auto_approved:
-            loan.status, loan.decided_at = "APPROVED", now
+            loan.status, loan.decided_at = LoanStatus.APPROVED, now
         await Loan.filter(id=loan.id).update(number=number, status=loan.status, decided_at=loan.decided_at)
         after = {
             "number": number, "amount": amount, "purpose": purpose, "expectedSettleDate": settle_date,
-            "status": "REJECTED" if reason else "PENDING_APPROVAL",
+            "status": LoanStatus.REJECTED if reason else LoanStatus.PENDING_APPROVAL,
             "quota": {"limit": quota.limit, "committed": quota.committed,
                       "available": quota.available, "monthlyUsed": quota.monthly_used},
             "attachments": [f.sha256 for f in files],
@@ -386,8 +395,8 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
             return loan
         await audit.record(viewer, "loan.apply", "loan", loan.id, None, after)
         if auto_approved:  # nobody left to ask
-            await audit.record(viewer, "loan.approve", "loan", loan.id, {"status": "PENDING_APPROVAL"},
-                               {"status": "APPROVED", "note": "审批链无可用审批人，自动通过"})
+            await audit.record(viewer, "loan.approve", "loan", loan.id, {"status": LoanStatus.PENDING_APPROVAL},
+                               {"status": LoanStatus.APPROVED, "note": "审批链无可用审批人，自动通过"})
     return loan
 
 
@@ -427,17 +436,18 @@ async def decide_loan(viewer: Viewer, loan_id: Any, decision: str, comment: str 
     decision, comment = str(getattr(decision, "value", decision)), V.clean_text(comment, "comment", V.TEXT)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
-        if loan.status != "PENDING_APPROVAL":
-            if not await can_see_loan(viewer, loan):
-                raise Forbidden("无权审批该借款 (you may not decide this loan)")
-            raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能审批 (loan is {loan.status})")
         rows = await ApprovalStep.filter(loan_id=loan.id).order_by("order")
+        refusal = decide_refusal(viewer, loan, rows)
+        if refusal is not None:
+            if isinstance(refusal, InvalidTransition) and not await can_see_loan(viewer, loan):
+                raise Forbidden("无权审批该借款 (you may not decide this loan)")
+            raise refusal
         row, outcome = await decide_chain(viewer, rows, loan.employee_id, decision, comment)  # type: ignore[attr-defined]
         before = {"status": loan.status}
-        if outcome == "APPROVED":
-            loan.status, loan.decided_at = "APPROVED", utcnow()
-        elif outcome == "REJECTED":
-            loan.status, loan.decided_at = "REJECTED", utcnow()
+        if outcome == LoanStatus.APPROVED:
+            loan.status, loan.decided_at = LoanStatus.APPROVED, utcnow()
+        elif outcome == LoanStatus.REJECTED:
+            loan.status, loan.decided_at = LoanStatus.REJECTED, utcnow()
             loan.rejection_reason = f"审批驳回（{row.role}）：{row.comment}"
         await loan.save()
         await audit.record(viewer, f"loan.{decision.lower()}", "loan", loan.id, before, {
@@ -450,28 +460,30 @@ async def cancel_loan(viewer: Viewer, loan_id: Any) -> Loan:
     require_login(viewer)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
-        if loan.employee_id != viewer.employee_id:  # type: ignore[attr-defined]
-            if not await can_see_loan(viewer, loan):
+        refusal = cancel_refusal(viewer, loan)
+        if refusal is not None:
+            if isinstance(refusal, Forbidden) and not await can_see_loan(viewer, loan):
                 raise Forbidden("无权查看该借款 (you may not see this loan)")
-            raise Forbidden("只有申请人可以撤销借款 (only the applicant may cancel)")
+            raise refusal
         await _cancel(viewer, loan, "loan.cancel")
     return loan
 
 
 async def _cancel(viewer: Viewer, loan: Loan, action: str, note: str | None = None) -> None:
-    if loan.status not in ("PENDING_APPROVAL", "APPROVED"):
-        raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能撤销 (loan is {loan.status})")
+    refusal = _cancel_state_refusal(loan)
+    if refusal is not None:
+        raise refusal
     before = {"status": loan.status}
-    loan.status, loan.cancelled_at = "CANCELLED", utcnow()
+    loan.status, loan.cancelled_at = LoanStatus.CANCELLED, utcnow()
     await loan.save(update_fields=["status", "cancelled_at"])
     await ApprovalStep.filter(loan_id=loan.id, is_current=True).update(is_current=False)
-    await audit.record(viewer, action, "loan", loan.id, before, {"status": "CANCELLED", "note": note})
+    await audit.record(viewer, action, "loan", loan.id, before, {"status": LoanStatus.CANCELLED, "note": note})
 
 
 async def cancel_open_applications(viewer: Viewer, employee_id: int, note: str) -> list[str]:
     """Inside the caller's transaction: cancel loans not yet paid out (used when an offboarding starts)."""
     numbers = []
-    for loan in await Loan.filter(employee_id=employee_id, status__in=["PENDING_APPROVAL", "APPROVED"]):
+    for loan in await Loan.filter(employee_id=employee_id, status__in=sorted(CANCELLABLE_LOAN_STATUSES)):
         await _cancel(viewer, loan, "loan.cancel_on_offboarding", note)
         numbers.append(loan.number)
     return numbers
@@ -482,27 +494,25 @@ async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
     D.require(viewer.roles, D.DISBURSE)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
-        if loan.status != "APPROVED":
-            raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能放款 (only APPROVED loans)")
-        if D.own_money(viewer.employee_id, loan.employee_id):  # type: ignore[attr-defined]
-            raise Forbidden("不能给自己放款 (nobody disburses their own loan)")
-        await check_four_eyes(viewer, "loan_id", loan.id)
         employee = await Employee.get(id=loan.employee_id)  # type: ignore[attr-defined]
-        if employee.status != "ACTIVE":
-            raise Conflict("员工离职办理中或已离职，不能放款 (the employee is leaving)")
+        four_eyes = bool(await get_setting(FOUR_EYES_PAYOUT))
+        steps = await ApprovalStep.filter(loan_id=loan.id) if four_eyes else []
+        refusal = disburse_refusal(viewer, loan, employee.status, four_eyes, steps)
+        if refusal is not None:
+            raise refusal
         now = utcnow()
         await LedgerEntry.create(loan=loan, kind=L.DISBURSEMENT, delta_fen=loan.amount_fen,
                                  recorded_by_id=viewer.user_id, recorded_at=now)
-        loan.status, loan.disbursed_at = "DISBURSED", now
+        loan.status, loan.disbursed_at = LoanStatus.DISBURSED, now
         await loan.save(update_fields=["status", "disbursed_at"])
-        await audit.record(viewer, "loan.disburse", "loan", loan.id, {"status": "APPROVED"},
-                           {"status": "DISBURSED", "amount": loan_amount(loan)})
+        await audit.record(viewer, "loan.disburse", "loan", loan.id, {"status": LoanStatus.APPROVED},
+                           {"status": LoanStatus.DISBURSED, "amount": loan_amount(loan)})
     return loan
 
 
 # Who may call settleLoan at all, per method, from the role matrix; the finer rules (own money, the
 # write-off's second person) are server/domain/corrections.py's.
-SETTLE_ROLES = {
+SETTLE_ROLES: dict[str, tuple[str, ...]] = {
     L.CASH_RETURN: tuple(D.roles_for(D.SETTLE_CASH)),
     L.SALARY_DEDUCTION: tuple(D.roles_for(D.SETTLE_SALARY)),
     L.WRITE_OFF: tuple(D.roles_for(D.PROPOSE_WRITE_OFF) | D.roles_for(D.APPROVE_WRITE_OFF)),
@@ -534,7 +544,7 @@ async def append_reduction(
     domain_entries.append(L.Entry(kind, -amount))
     before = {"status": loan.status, "outstanding": outstanding}
     loan.status = L.status_from_ledger(loan_amount(loan), domain_entries)
-    if loan.status in ("SETTLED", "WRITTEN_OFF"):
+    if loan.status in (LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF):
         loan.settled_at = now
     await loan.save(update_fields=["status", "settled_at"])
     await audit.record(viewer, f"loan.{kind.lower()}", "loan", loan.id, before, {
@@ -559,10 +569,63 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
         return await corrections.write_off_via_settle(viewer, loan_id, value, note)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
-        C.check(C.settle_refusal(_actor(viewer), loan.employee_id, method))  # type: ignore[attr-defined]
+        refusal = settle_refusal(viewer, loan, method)
+        if refusal is not None:
+            raise refusal
         # The note is the receipt, payroll or approval reference the settlement was made against.
         await append_reduction(viewer, loan, method, value, note=note)
     return loan
+
+
+# ---------------------------------------------------------------- what the viewer may do
+# Each *_refusal is the check its mutation raises and the `viewerCan` flag the schema shows:
+# None (allowed) exactly when the mutation would not be refused for permission or state.
+
+
+def decide_refusal(viewer: Viewer, loan: Loan, steps: Sequence[ApprovalStep]) -> DomainError | None:
+    if loan.status != LoanStatus.PENDING_APPROVAL:
+        return InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能审批 (loan is {loan.status})")
+    return A.decide_refusal([_to_step(r) for r in steps], _actor(viewer), loan.employee_id)  # type: ignore[attr-defined]
+
+
+def _cancel_state_refusal(loan: Loan) -> DomainError | None:
+    if loan.status not in CANCELLABLE_LOAN_STATUSES:
+        return InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能撤销 (loan is {loan.status})")
+    return None
+
+
+def cancel_refusal(viewer: Viewer, loan: Loan) -> DomainError | None:
+    if not D.own_money(viewer.employee_id, loan.employee_id):  # type: ignore[attr-defined]
+        return Forbidden("只有申请人可以撤销借款 (only the applicant may cancel)")
+    return _cancel_state_refusal(loan)
+
+
+def disburse_refusal(
+    viewer: Viewer, loan: Loan, employee_status: str, four_eyes: bool, steps: Sequence[ApprovalStep],
+) -> DomainError | None:
+    """`four_eyes` is the FOUR_EYES_PAYOUT setting; `steps` the loan's approval steps."""
+    if (refusal := D.role_refusal(viewer.roles, D.DISBURSE)) is not None:
+        return refusal
+    if loan.status != LoanStatus.APPROVED:
+        return InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能放款 (only APPROVED loans)")
+    if D.own_money(viewer.employee_id, loan.employee_id):  # type: ignore[attr-defined]
+        return Forbidden("不能给自己放款 (nobody disburses their own loan)")
+    if (refusal := four_eyes_refusal(viewer, four_eyes, steps)) is not None:
+        return refusal
+    if employee_status != EmployeeStatus.ACTIVE:
+        return Conflict("员工离职办理中或已离职，不能放款 (the employee is leaving)")
+    return None
+
+
+def settle_refusal(viewer: Viewer, loan: Loan, method: str = SettlementMethod.CASH_RETURN) -> DomainError | None:
+    """Recording a cash return or a salary deduction (a write-off is corrections.propose_refusal)."""
+    if not viewer.has(*SETTLE_ROLES[method]):
+        roles = ", ".join(SETTLE_ROLES[method])
+        return Forbidden(f"需要以下角色之一：{roles} (requires one of: {roles})")
+    refusal = C.settle_refusal(_actor(viewer), loan.employee_id, method)  # type: ignore[attr-defined]
+    if refusal is not None:
+        return Forbidden(refusal)
+    return L.reduction_state_refusal(loan.status)
 
 
 def overdue_days(loan: Loan, outstanding: Decimal, on: date | None = None) -> int:

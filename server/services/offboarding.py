@@ -32,12 +32,21 @@ from server.domain import validation as V
 from server.domain.errors import (
     ClearanceBlocked,
     Conflict,
+    DomainError,
     Forbidden,
     InvalidTransition,
     NotFound,
     ValidationFailed,
 )
 from server.domain.money import ZERO, fmt, from_fen
+from server.domain.vocab import (
+    OPEN_OFFBOARDING_STATUSES,
+    EmployeeStatus,
+    LoanStatus,
+    OffboardingStatus,
+    OffsetState,
+    ReimbursementStatus,
+)
 from server.models import (
     Department,
     Employee,
@@ -68,8 +77,8 @@ from server.services.loans import cancel_open_applications, outstanding_by_loan
 from server.services.org import can_see_employee, visible_employees_q
 from server.settings import get_settings
 
-STATUSES = ("CLEARANCE_PENDING", "CLEARED", "COMPLETED", "CANCELLED")
-OPEN = ("CLEARANCE_PENDING", "CLEARED")
+STATUSES = tuple(OffboardingStatus)
+OPEN = tuple(sorted(OPEN_OFFBOARDING_STATUSES))
 MAX_REASON = 1000
 ALERT_KIND = "OFFBOARDING_OUTSTANDING"
 
@@ -136,7 +145,7 @@ async def clearances(employee_ids: Sequence[int]) -> list[Clearance]:
     loans = await Loan.filter(employee_id__in=ids, status__in=sorted(L.OPEN_STATUSES)).order_by("created_at", "id")
     balances = await outstanding_by_loan([loan.id for loan in loans])
     offsets = await ReimbursementOffset.filter(
-        state="RESERVED", reimbursement__status="PENDING_APPROVAL", reimbursement__employee_id__in=ids,
+        state=OffsetState.RESERVED, reimbursement__status=ReimbursementStatus.PENDING_APPROVAL, reimbursement__employee_id__in=ids,
     ).order_by("reimbursement_id", "id").values(
         "reimbursement_id", "reimbursement__number", "reimbursement__employee_id", "loan_id", "amount_fen")
     by_employee: dict[int, tuple[list[OpenLoan], list[PendingOffset]]] = {i: ([], []) for i in ids}
@@ -213,9 +222,9 @@ async def start_offboarding(
 ) -> Offboarding:
     require_login(viewer)
     eid = parse_id(employee_id, "employee")
-    is_self = viewer.employee_id is not None and viewer.employee_id == eid
-    if not is_self and not viewer.has(R.HR):
-        raise Forbidden("只有人事或员工本人可以发起离职 (only HR or the employee themself may start an offboarding)")
+    is_self = D.own_money(viewer.employee_id, eid)
+    if (refusal := _starter_refusal(viewer, eid)) is not None:
+        raise refusal
     if not isinstance(last_working_day, date) or isinstance(last_working_day, datetime):
         raise ValidationFailed("lastWorkingDay must be a date", field="lastWorkingDay")
     reason = V.clean_text(reason, "reason", V.REASON)
@@ -238,24 +247,23 @@ async def start_offboarding(
         if last_working_day < employee.hire_date:
             raise ValidationFailed("最后工作日早于入职日期 (lastWorkingDay is before the hire date)",
                                    field="lastWorkingDay")
-        if employee.status == "OFFBOARDING" or await Offboarding.filter(employee_id=eid, status__in=OPEN).exists():
-            raise Conflict("该员工已在离职办理中 (an offboarding is already open for this employee)")
-        if employee.status != "ACTIVE":
-            raise Conflict(f"员工状态为 {employee.status}，不能发起离职 (the employee is {employee.status})")
+        is_open = await Offboarding.filter(employee_id=eid, status__in=OPEN).exists()
+        if (refusal := start_refusal(viewer, employee, is_open)) is not None:
+            raise refusal
 
         now = utcnow()
         offboarding = await Offboarding.create(
-            employee_id=eid, status="CLEARANCE_PENDING", last_working_day=last_working_day, reason=reason,
+            employee_id=eid, status=OffboardingStatus.CLEARANCE_PENDING, last_working_day=last_working_day, reason=reason,
             started_by_id=viewer.user_id, created_at=now,
         )
         cancelled = await cancel_open_applications(
             viewer, eid, f"离职办理 #{offboarding.id} 开始，未放款的借款申请自动撤销 (cancelled: offboarding started)")
-        employee.status = "OFFBOARDING"
+        employee.status = EmployeeStatus.OFFBOARDING
         await employee.save(update_fields=["status"])
         c = await clearance_for(eid)
         await audit.record(viewer, "offboarding.start", "offboarding", offboarding.id, None, {
             **_snapshot(offboarding), "reason": reason, "selfService": is_self,
-            "employeeStatus": {"before": "ACTIVE", "after": "OFFBOARDING"}, "cancelledLoans": cancelled,
+            "employeeStatus": {"before": EmployeeStatus.ACTIVE, "after": EmployeeStatus.OFFBOARDING}, "cancelledLoans": cancelled,
             "outstanding": c.outstanding, "openLoans": [x.loan.number for x in c.loans],
         })
         if c.outstanding > 0:
@@ -282,21 +290,12 @@ async def confirm_clearance(viewer: Viewer, offboarding_id: Any) -> Offboarding:
     require_role(viewer, R.FINANCE)
     async with atomic():
         offboarding = await _for_update(offboarding_id)
-        if offboarding.employee_id == viewer.employee_id:  # type: ignore[attr-defined]
-            raise Forbidden("不能确认自己的离职清款 (nobody confirms their own clearance)")
-        if offboarding.status != "CLEARANCE_PENDING":
-            raise InvalidTransition(
-                f"离职办理状态为 {offboarding.status}，不能确认清款 (offboarding is {offboarding.status})")
         c = await clearance_for(offboarding.employee_id)  # type: ignore[attr-defined]
-        if not c.clear:
-            raise ClearanceBlocked(c.blocked_message(), details={
-                "outstanding": str(c.outstanding),
-                "loans": [{"number": x.loan.number, "outstanding": str(x.outstanding)} for x in c.loans],
-                "pendingReimbursements": [{"number": p.number, "offset": str(p.offset_total)}
-                                          for p in c.pending_reimbursements],
-            })
+        refusal = confirm_refusal(viewer, offboarding, c)
+        if refusal is not None:
+            raise refusal
         before = _snapshot(offboarding)
-        offboarding.status, offboarding.cleared_at = "CLEARED", utcnow()
+        offboarding.status, offboarding.cleared_at = OffboardingStatus.CLEARED, utcnow()
         offboarding.cleared_by_id = viewer.employee_id  # type: ignore[attr-defined]
         offboarding.cleared_by_user_id = viewer.user_id  # type: ignore[attr-defined]
         await offboarding.save(update_fields=["status", "cleared_at", "cleared_by_id", "cleared_by_user_id"])
@@ -314,28 +313,18 @@ async def complete_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboardi
     async with atomic():
         offboarding = await _for_update(offboarding_id)
         eid: int = offboarding.employee_id  # type: ignore[attr-defined]
-        if eid == viewer.employee_id:
-            raise Forbidden("不能办结自己的离职 (nobody completes their own exit)")
-        if offboarding.status == "CLEARANCE_PENDING":
-            c = await clearance_for(eid)
-            detail = c.blocked_message() if not c.clear else "无欠款，待财务确认 (nothing owed; awaiting finance)"
-            raise ClearanceBlocked(f"财务尚未确认离职清款，不能办结离职：{detail} "
-                                   f"(clearance not confirmed by finance)")
-        if offboarding.status != "CLEARED":
-            raise InvalidTransition(
-                f"离职办理状态为 {offboarding.status}，不能办结 (offboarding is {offboarding.status})")
-        c = await clearance_for(eid)
-        if not c.clear:  # cannot happen through the services; refuse rather than lose money
-            raise ClearanceBlocked(c.blocked_message())
+        refusal = complete_refusal(viewer, offboarding, await clearance_for(eid))
+        if refusal is not None:
+            raise refusal
         now = utcnow()
         before = _snapshot(offboarding)
-        offboarding.status, offboarding.completed_at = "COMPLETED", now
+        offboarding.status, offboarding.completed_at = OffboardingStatus.COMPLETED, now
         await offboarding.save(update_fields=["status", "completed_at"])
-        await Employee.filter(id=eid).update(status="LEFT")
+        await Employee.filter(id=eid).update(status=EmployeeStatus.LEFT)
         user = await User.filter(employee_id=eid).first()
         await audit.record(viewer, "offboarding.complete", "offboarding", offboarding.id, before, {
             **_snapshot(offboarding), "completedAt": now,
-            "employeeStatus": {"before": "OFFBOARDING", "after": "LEFT"},
+            "employeeStatus": {"before": EmployeeStatus.OFFBOARDING, "after": EmployeeStatus.LEFT},
         })
         if user is not None:
             was_active = user.is_active
@@ -352,22 +341,110 @@ async def cancel_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding
     require_role(viewer, R.HR)
     async with atomic():
         offboarding = await _for_update(offboarding_id)
-        if offboarding.status not in OPEN:
-            raise InvalidTransition(
-                f"离职办理状态为 {offboarding.status}，不能撤销 (offboarding is {offboarding.status})")
         eid: int = offboarding.employee_id  # type: ignore[attr-defined]
-        if D.own_money(viewer.employee_id, eid):
-            raise Forbidden("不能撤销自己的离职办理 (nobody cancels their own offboarding)")
+        refusal = cancel_refusal(viewer, offboarding)
+        if refusal is not None:
+            raise refusal
         before = _snapshot(offboarding)
-        offboarding.status, offboarding.cancelled_at = "CANCELLED", utcnow()
+        offboarding.status, offboarding.cancelled_at = OffboardingStatus.CANCELLED, utcnow()
         await offboarding.save(update_fields=["status", "cancelled_at"])
-        await Employee.filter(id=eid, status="OFFBOARDING").update(status="ACTIVE")
+        await Employee.filter(id=eid, status=EmployeeStatus.OFFBOARDING).update(status=EmployeeStatus.ACTIVE)
         await audit.record(viewer, "offboarding.cancel", "offboarding", offboarding.id, before, {
-            **_snapshot(offboarding), "employeeStatus": {"before": "OFFBOARDING", "after": "ACTIVE"},
+            **_snapshot(offboarding), "employeeStatus": {"before": EmployeeStatus.OFFBOARDING, "after": EmployeeStatus.ACTIVE},
         })
         await alerts.resolve_by_key(viewer, alert_key(offboarding.id),
                                     "离职办理已撤销，员工留任 (offboarding cancelled; the employee stays)")
     return offboarding
+
+
+# ---------------------------------------------------------------- what the viewer may do
+# Each *_refusal is the check its mutation raises and the `viewerCan` flag the schema shows.
+
+
+def _starter_refusal(viewer: Viewer, employee_id: int) -> DomainError | None:
+    if not D.own_money(viewer.employee_id, employee_id) and not viewer.has(R.HR):
+        return Forbidden("只有人事或员工本人可以发起离职 (only HR or the employee themself may start an offboarding)")
+    return None
+
+
+def start_refusal(viewer: Viewer, employee: Employee, is_open: bool | None = None) -> DomainError | None:
+    """HR for anyone, an employee for themself, once, while ACTIVE. `is_open`: an open offboarding
+    exists (when not given, the employee's OFFBOARDING status, which start/cancel keep in step)."""
+    if (refusal := _starter_refusal(viewer, employee.id)) is not None:
+        return refusal
+    if is_open or employee.status == EmployeeStatus.OFFBOARDING:
+        return Conflict("该员工已在离职办理中 (an offboarding is already open for this employee)")
+    if employee.status != EmployeeStatus.ACTIVE:
+        return Conflict(f"员工状态为 {employee.status}，不能发起离职 (the employee is {employee.status})")
+    return None
+
+
+def _role_refusal(viewer: Viewer, role: str) -> DomainError | None:
+    if not viewer.has(role):
+        return Forbidden(f"需要以下角色之一：{role} (requires one of: {role})")
+    return None
+
+
+def confirm_refusal(viewer: Viewer, offboarding: Offboarding, c: Clearance) -> DomainError | None:
+    """FINANCE, not their own, while the clearance is pending and nothing is owed."""
+    if (refusal := _role_refusal(viewer, R.FINANCE)) is not None:
+        return refusal
+    if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
+        return Forbidden("不能确认自己的离职清款 (nobody confirms their own clearance)")
+    if offboarding.status != OffboardingStatus.CLEARANCE_PENDING:
+        return InvalidTransition(
+            f"离职办理状态为 {offboarding.status}，不能确认清款 (offboarding is {offboarding.status})")
+    if not c.clear:
+        return ClearanceBlocked(c.blocked_message(), details={
+            "outstanding": str(c.outstanding),
+            "loans": [{"number": x.loan.number, "outstanding": str(x.outstanding)} for x in c.loans],
+            "pendingReimbursements": [{"number": p.number, "offset": str(p.offset_total)}
+                                      for p in c.pending_reimbursements],
+        })
+    return None
+
+
+def complete_refusal(viewer: Viewer, offboarding: Offboarding, c: Clearance) -> DomainError | None:
+    """HR, not their own, once finance has confirmed the clearance."""
+    if (refusal := _role_refusal(viewer, R.HR)) is not None:
+        return refusal
+    if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
+        return Forbidden("不能办结自己的离职 (nobody completes their own exit)")
+    if offboarding.status == OffboardingStatus.CLEARANCE_PENDING:
+        detail = c.blocked_message() if not c.clear else "无欠款，待财务确认 (nothing owed; awaiting finance)"
+        return ClearanceBlocked(f"财务尚未确认离职清款，不能办结离职：{detail} "
+                                f"(clearance not confirmed by finance)")
+    if offboarding.status != OffboardingStatus.CLEARED:
+        return InvalidTransition(
+            f"离职办理状态为 {offboarding.status}，不能办结 (offboarding is {offboarding.status})")
+    if not c.clear:  # cannot happen through the services; refuse rather than lose money
+        return ClearanceBlocked(c.blocked_message())
+    return None
+
+
+def cancel_refusal(viewer: Viewer, offboarding: Offboarding) -> DomainError | None:
+    """HR, not their own, while the offboarding is open."""
+    if (refusal := _role_refusal(viewer, R.HR)) is not None:
+        return refusal
+    if offboarding.status not in OPEN:
+        return InvalidTransition(
+            f"离职办理状态为 {offboarding.status}，不能撤销 (offboarding is {offboarding.status})")
+    if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
+        return Forbidden("不能撤销自己的离职办理 (nobody cancels their own offboarding)")
+    return None
+
+
+def settle_refusal(viewer: Viewer, offboarding: Offboarding) -> DomainError | None:
+    """Recording cash returns and salary deductions on the leaver's loans while the clearance is
+    pending (each settlement is then loans.settle_refusal's question for its loan)."""
+    if (refusal := D.role_refusal(viewer.roles, D.SETTLE_CASH)) is not None:
+        return refusal
+    if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
+        return Forbidden("不能处理自己的款项 (nobody acts on their own money)")
+    if offboarding.status != OffboardingStatus.CLEARANCE_PENDING:
+        return InvalidTransition(
+            f"离职办理状态为 {offboarding.status}，不能登记结清 (offboarding is {offboarding.status})")
+    return None
 
 
 # ---------------------------------------------------------------- certificate (离职清款证明)
@@ -414,7 +491,7 @@ class Certificate:
     issued_on: date
 
 
-SETTLED_LABELS = {"SETTLED": "已结清", "WRITTEN_OFF": "已核销", "PARTIALLY_SETTLED": "部分结清", "DISBURSED": "未结清"}
+SETTLED_LABELS: dict[str, str] = {LoanStatus.SETTLED: "已结清", LoanStatus.WRITTEN_OFF: "已核销", LoanStatus.PARTIALLY_SETTLED: "部分结清", LoanStatus.DISBURSED: "未结清"}
 
 
 async def clearance_certificate(viewer: Viewer, offboarding_id: Any) -> Certificate:
@@ -422,7 +499,7 @@ async def clearance_certificate(viewer: Viewer, offboarding_id: Any) -> Certific
     offboarding = await get_offboarding(viewer, offboarding_id)
     if offboarding is None:
         raise NotFound(f"离职办理 {offboarding_id} 不存在 (offboarding not found)")
-    if offboarding.status not in ("CLEARED", "COMPLETED") or offboarding.cleared_at is None:
+    if offboarding.status not in (OffboardingStatus.CLEARED, OffboardingStatus.COMPLETED) or offboarding.cleared_at is None:
         raise Conflict("清款尚未经财务确认，不能出具离职清款证明 (clearance not confirmed yet)")
     eid: int = offboarding.employee_id  # type: ignore[attr-defined]
     employee = await Employee.get(id=eid)
@@ -484,14 +561,14 @@ async def clearance_certificate(viewer: Viewer, offboarding_id: Any) -> Certific
 async def reopen_clearance_if_owed(viewer: Viewer, employee_id: int) -> Offboarding | None:
     """Inside the caller's transaction, after a reversal: a CLEARED clearance whose employee owes
     again goes back to CLEARANCE_PENDING, so that finance must confirm it again before HR completes."""
-    offboarding = await Offboarding.filter(employee_id=employee_id, status="CLEARED").first()
+    offboarding = await Offboarding.filter(employee_id=employee_id, status=OffboardingStatus.CLEARED).first()
     if offboarding is None:
         return None
     c = await clearance_for(employee_id)
     if c.clear:
         return None
     before = {**_snapshot(offboarding), "clearedAt": offboarding.cleared_at}
-    offboarding.status, offboarding.cleared_at = "CLEARANCE_PENDING", None
+    offboarding.status, offboarding.cleared_at = OffboardingStatus.CLEARANCE_PENDING, None
     offboarding.cleared_by_id = None  # type: ignore[attr-defined]
     offboarding.cleared_by_user_id = None  # type: ignore[attr-defined]
     await offboarding.save(update_fields=["status", "cleared_at", "cleared_by_id", "cleared_by_user_id"])
@@ -500,3 +577,11 @@ async def reopen_clearance_if_owed(viewer: Viewer, employee_id: int) -> Offboard
         "note": "冲销后员工仍有欠款，清款须重新确认 (owed again after a reversal; clearance to be confirmed again)",
     })
     return offboarding
+
+
+def duty_refusal_message(viewer: Viewer, role: str, refusal: DomainError | None) -> str | None:
+    """For a page that shows an action disabled, with its reason, to those whose duty it is:
+    the refusal's message when the viewer holds `role`, else None (the action is not theirs)."""
+    if refusal is None or not viewer.has(role):
+        return None
+    return refusal.message

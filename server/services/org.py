@@ -17,7 +17,15 @@ from server.domain import duties as D
 from server.domain import roles as R
 from server.domain import validation as V
 from server.domain.approvals import validate_chain
-from server.domain.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated, ValidationFailed
+from server.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
 from server.domain.money import from_fen, parse_money, to_fen
 from server.domain.passwords import check_password
 from server.models import AuditEntry, Department, Employee, LoginCounter, Position, Region, User
@@ -382,10 +390,8 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
             raise NotFound(f"员工 {employee_id} 不存在 (employee not found)")
         user = await User.filter(employee_id=employee.id).first()
         current_roles = list(user.roles) if user else []
-        if D.own_money(viewer.employee_id, employee.id):
-            raise Forbidden("不能修改自己的档案 (nobody edits their own record)")
-        if not D.may_edit_person(viewer.roles, current_roles):
-            raise Forbidden("人事只能编辑普通员工和主管 (HR edits employees with EMPLOYEE and SUPERVISOR only)")
+        if (refusal := edit_employee_refusal(viewer, employee, current_roles)) is not None:
+            raise refusal
         before = employee_snapshot(employee)
         if change.name is not None:
             employee.name = _name(change.name)
@@ -627,3 +633,15 @@ async def get_user(viewer: Viewer) -> User:
     if user is None:
         raise NotFound("user not found")
     return user
+
+
+def edit_employee_refusal(viewer: Viewer, employee: Employee, target_roles: Sequence[str]) -> DomainError | None:
+    """Why the viewer may not edit `employee` (whose account holds `target_roles`): the `viewerCan.edit`
+    flag and updateEmployee's check."""
+    if (refusal := D.role_refusal(viewer.roles, D.EDIT_EMPLOYEE)) is not None:
+        return refusal
+    if D.own_money(viewer.employee_id, employee.id):
+        return Forbidden("不能修改自己的档案 (nobody edits their own record)")
+    if not D.may_edit_person(viewer.roles, target_roles):
+        return Forbidden("人事只能编辑普通员工和主管 (HR edits employees with EMPLOYEE and SUPERVISOR only)")
+    return None

@@ -12,6 +12,7 @@ from typing import Any
 
 from tortoise.models import Model
 
+from server.domain.vocab import OffsetState
 from server.models import (
     ApprovalStep,
     Attachment,
@@ -96,7 +97,7 @@ async def reimbursement_lines(ids: Sequence[int]) -> list[list[ExpenseLine]]:
 async def loan_offsets(ids: Sequence[int]) -> list[list[ReimbursementOffset]]:
     """Offsets applied to each loan or still reserved by a pending reimbursement (not released)."""
     groups: dict[int, list[Any]] = defaultdict(list)
-    for row in await ReimbursementOffset.filter(loan_id__in=list(set(ids))).exclude(state="RELEASED").order_by("id"):
+    for row in await ReimbursementOffset.filter(loan_id__in=list(set(ids))).exclude(state=OffsetState.RELEASED).order_by("id"):
         groups[row.loan_id].append(row)
     return [groups.get(i, []) for i in ids]
 
@@ -160,3 +161,10 @@ async def employee_roles(ids: Sequence[int]) -> list[list[str]]:
     roles = {r["employee_id"]: sorted(r["roles"] or []) for r in await User.filter(
         employee_id__in=list(set(ids))).values("employee_id", "roles")}
     return [roles.get(i, []) for i in ids]
+
+
+async def settings(keys: Sequence[str]) -> list[Any]:
+    """Company settings by key (the stored value or the default), read once per request."""
+    from server.services.company import get_setting
+
+    return [await get_setting(k) for k in keys]

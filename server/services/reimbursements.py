@@ -22,8 +22,9 @@ from server.domain import duties as D
 from server.domain import ledger as L
 from server.domain import offsets as O
 from server.domain import validation as V
-from server.domain.errors import Forbidden, InvalidTransition, ValidationFailed
+from server.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
 from server.domain.money import MAX_AMOUNT, ZERO, from_fen, parse_money, to_fen
+from server.domain.vocab import EmployeeStatus, OffsetState, ReimbursementStatus
 from server.models import (
     ApprovalStep,
     Attachment,
@@ -47,11 +48,14 @@ from server.services.base import (
     today,
     utcnow,
 )
-from server.services.duties import check_four_eyes
+from server.services.company import FOUR_EYES_PAYOUT, get_setting
+from server.services.duties import four_eyes_refusal
 from server.services.loans import (
     PURPOSES,
+    _actor,
     _actor_may_decide,
     _save_new_chain,
+    _to_step,
     append_reduction,
     decide_chain,
     outstanding_by_loan,
@@ -61,8 +65,8 @@ from server.services.loans import (
 from server.services.org import can_see_employee, visible_page
 from server.storage import VOUCHER_TYPES, StoredFile, store_uploads
 
-STATUSES = ("PENDING_APPROVAL", "APPROVED", "PAID", "REJECTED")
-RESERVED, APPLIED, RELEASED = "RESERVED", "APPLIED", "RELEASED"
+STATUSES = tuple(ReimbursementStatus)
+RESERVED, APPLIED, RELEASED = OffsetState.RESERVED, OffsetState.APPLIED, OffsetState.RELEASED
 MAX_LINES = 50
 MAX_DESCRIPTION = 2000
 MAX_INVOICE_NO = 64
@@ -180,7 +184,7 @@ async def _check_duplicates_elsewhere(lines: list[_Line], employee_id: int | Non
     invoices = [line.invoice_no for line in lines if line.invoice_no]
     if invoices:
         row = await (
-            ExpenseLine.filter(invoice_no__in=invoices).exclude(reimbursement__status="REJECTED")
+            ExpenseLine.filter(invoice_no__in=invoices).exclude(reimbursement__status=ReimbursementStatus.REJECTED)
             .order_by("id").first().values("invoice_no", "reimbursement__number", "reimbursement__employee_id")
         )
         if row is not None:
@@ -199,7 +203,7 @@ async def _check_duplicates_elsewhere(lines: list[_Line], employee_id: int | Non
     if digests:
         row = await (
             Attachment.filter(sha256__in=digests, expense_line_id__not_isnull=True)
-            .exclude(expense_line__reimbursement__status="REJECTED")
+            .exclude(expense_line__reimbursement__status=ReimbursementStatus.REJECTED)
             .order_by("id").first().values("sha256", "expense_line__reimbursement__number",
                                            "expense_line__reimbursement__employee_id")
         )
@@ -419,7 +423,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
     async with atomic():
         await lock_employee(viewer.employee_id)
         employee = await Employee.get(id=viewer.employee_id)
-        if employee.status == "LEFT":
+        if employee.status == EmployeeStatus.LEFT:
             raise Forbidden("员工已离职 (the employee has left)")
         # Taking the number updates one counter row: every submission waits here for the one
         # before it to commit, so the duplicate checks below see all earlier reimbursements.
@@ -429,7 +433,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
         allocations = O.plan(total, requested, loans, employee.id)
         now = utcnow()
         row = await Reimbursement.create(
-            number=number, employee_id=employee.id, status="PENDING_APPROVAL", total_fen=to_fen(total),
+            number=number, employee_id=employee.id, status=ReimbursementStatus.PENDING_APPROVAL, total_fen=to_fen(total),
             created_at=now,
         )
         for line in lines:
@@ -455,7 +459,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
         position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
         steps = A.build_chain(list(position.approval_chain), employee.supervisor_id)  # type: ignore[attr-defined]
         await _save_new_chain(steps, reimbursement=row)
-        if A.chain_outcome(steps) == "APPROVED":  # every step skipped: nobody left to ask
+        if A.chain_outcome(steps) == ReimbursementStatus.APPROVED:  # every step skipped: nobody left to ask
             await _approve(viewer, row, note="审批链无可用审批人，自动通过")
     return row
 
@@ -488,7 +492,7 @@ async def _apply_offsets(viewer: Viewer, row: Reimbursement) -> list[dict]:
 
 async def _approve(viewer: Viewer, row: Reimbursement, **details: Any) -> None:
     before = {"status": row.status}
-    row.status, row.decided_at = "APPROVED", utcnow()
+    row.status, row.decided_at = ReimbursementStatus.APPROVED, utcnow()
     await row.save(update_fields=["status", "decided_at"])
     applied = await _apply_offsets(viewer, row)
     await audit.record(viewer, "reimbursement.approve", "reimbursement", row.id, before, {
@@ -503,20 +507,19 @@ async def decide_reimbursement(
     decision, comment = str(getattr(decision, "value", decision)), V.clean_text(comment, "comment", V.TEXT)
     async with atomic():
         row = await _get_for_update(reimbursement_id)
-        if row.status != "PENDING_APPROVAL":
-            if not await can_see_reimbursement(viewer, row):
-                raise Forbidden("无权审批该报销单 (you may not decide this reimbursement)")
-            raise InvalidTransition(
-                f"报销单 {row.number} 状态为 {row.status}，不能审批 (reimbursement is {row.status})"
-            )
         rows = await ApprovalStep.filter(reimbursement_id=row.id).order_by("order")
+        refusal = decide_refusal(viewer, row, rows)
+        if refusal is not None:
+            if isinstance(refusal, InvalidTransition) and not await can_see_reimbursement(viewer, row):
+                raise Forbidden("无权审批该报销单 (you may not decide this reimbursement)")
+            raise refusal
         step, outcome = await decide_chain(viewer, rows, row.employee_id, decision, comment)  # type: ignore[attr-defined]
         decided = {"step": step.order, "role": step.role, "comment": step.comment}
-        if outcome == "APPROVED":
+        if outcome == ReimbursementStatus.APPROVED:
             await _approve(viewer, row, **decided)
-        elif outcome == "REJECTED":
+        elif outcome == ReimbursementStatus.REJECTED:
             before = {"status": row.status}
-            row.status, row.decided_at = "REJECTED", utcnow()
+            row.status, row.decided_at = ReimbursementStatus.REJECTED, utcnow()
             await row.save(update_fields=["status", "decided_at"])
             released = await ReimbursementOffset.filter(reimbursement_id=row.id, state=RESERVED).update(
                 state=RELEASED
@@ -536,17 +539,40 @@ async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
     D.require(viewer.roles, D.PAY_REIMBURSEMENT)
     async with atomic():
         row = await _get_for_update(reimbursement_id)
-        if row.status != "APPROVED":
-            raise InvalidTransition(
-                f"报销单 {row.number} 状态为 {row.status}，不能付款 (only APPROVED reimbursements are paid)"
-            )
-        if D.own_money(viewer.employee_id, row.employee_id):  # type: ignore[attr-defined]
-            raise Forbidden("不能给自己付款 (nobody pays their own reimbursement)")
-        await check_four_eyes(viewer, "reimbursement_id", row.id)
+        four_eyes = bool(await get_setting(FOUR_EYES_PAYOUT))
+        steps = await ApprovalStep.filter(reimbursement_id=row.id) if four_eyes else []
+        refusal = pay_refusal(viewer, row, four_eyes, steps)
+        if refusal is not None:
+            raise refusal
         applied = await ReimbursementOffset.filter(reimbursement_id=row.id, state=APPLIED)
         paid = from_fen(row.total_fen - sum(o.amount_fen for o in applied))
-        row.status, row.paid_at = "PAID", utcnow()
+        row.status, row.paid_at = ReimbursementStatus.PAID, utcnow()
         await row.save(update_fields=["status", "paid_at"])
-        await audit.record(viewer, "reimbursement.pay", "reimbursement", row.id, {"status": "APPROVED"},
-                           {"status": "PAID", "paid": paid})
+        await audit.record(viewer, "reimbursement.pay", "reimbursement", row.id, {"status": ReimbursementStatus.APPROVED},
+                           {"status": ReimbursementStatus.PAID, "paid": paid})
     return row
+
+
+# ---------------------------------------------------------------- what the viewer may do
+# Each *_refusal is the check its mutation raises and the `viewerCan` flag the schema shows.
+
+
+def decide_refusal(viewer: Viewer, row: Reimbursement, steps: Sequence[ApprovalStep]) -> DomainError | None:
+    if row.status != ReimbursementStatus.PENDING_APPROVAL:
+        return InvalidTransition(f"报销单 {row.number} 状态为 {row.status}，不能审批 (reimbursement is {row.status})")
+    return A.decide_refusal([_to_step(r) for r in steps], _actor(viewer), row.employee_id)  # type: ignore[attr-defined]
+
+
+def pay_refusal(
+    viewer: Viewer, row: Reimbursement, four_eyes: bool, steps: Sequence[ApprovalStep],
+) -> DomainError | None:
+    """`four_eyes` is the FOUR_EYES_PAYOUT setting; `steps` the reimbursement's approval steps."""
+    if (refusal := D.role_refusal(viewer.roles, D.PAY_REIMBURSEMENT)) is not None:
+        return refusal
+    if row.status != ReimbursementStatus.APPROVED:
+        return InvalidTransition(
+            f"报销单 {row.number} 状态为 {row.status}，不能付款 (only APPROVED reimbursements are paid)"
+        )
+    if D.own_money(viewer.employee_id, row.employee_id):  # type: ignore[attr-defined]
+        return Forbidden("不能给自己付款 (nobody pays their own reimbursement)")
+    return four_eyes_refusal(viewer, four_eyes, steps)

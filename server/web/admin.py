@@ -10,10 +10,11 @@ from typing import Any
 
 from starlette.responses import Response
 
+from server.domain.vocab import Role
 from server.web import forms
 from server.web.core import GqlResult, Page, PageError, check_read, refuse_if_forbidden
 
-ROLES = ["EMPLOYEE", "SUPERVISOR", "FINANCE", "HR", "ADMIN", "AUDITOR"]
+ROLES = [r.value for r in Role]
 CHAIN_STEPS = 6
 
 
@@ -173,7 +174,7 @@ async def position_save(page: Page) -> Response:
 EMPLOYEES = """
 query($search: String) {
   employees(search: $search) {
-    id employeeNo name status
+    id employeeNo name status viewerCan { edit startOffboarding }
     department { name } region { name } position { name }
     supervisor { employeeNo name }
   }

@@ -11,14 +11,17 @@ from typing import Any
 from starlette.datastructures import QueryParams
 from starlette.responses import HTMLResponse, Response
 
+from server.domain.vocab import AlertKind
 from server.web.core import Page, PageError, check_read, refuse_if_forbidden, safe_next
 
-KINDS = ["OFFBOARDING_OUTSTANDING", "OVERDUE", "LARGE_LOAN_NO_BUSINESS", "FREQUENT_BORROWING",
-         "POSITION_OVERDUE_RATE", "MISSING_VOUCHERS"]
+# The filter's order on the page: the most pressing first.
+KINDS = [k.value for k in (AlertKind.OFFBOARDING_OUTSTANDING, AlertKind.OVERDUE, AlertKind.LARGE_LOAN_NO_BUSINESS,
+                           AlertKind.FREQUENT_BORROWING, AlertKind.POSITION_OVERDUE_RATE, AlertKind.MISSING_VOUCHERS)]
 PAGE_SIZE = 50
 ALERT_FIELDS = """
   id kind severity message createdAt resolvedAt resolutionNote
   employee { id name employeeNo } loan { id number } position { name } recipients { name }
+  viewerCan { resolve }
 """
 
 # ---------------------------------------------------------------- alerts

@@ -29,6 +29,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from schema import schema
 from schema.context import build_context, new_request_id
 from server import auth, i18n
+from server.domain import vocab
 from server.domain.money import CENT, fmt
 from server.models import Session
 from server.services.base import Viewer
@@ -96,6 +97,7 @@ def environment(locale: str) -> Environment:
     env.filters.update(money=_money, percent=_percent, datetime=_datetime, dec=_dec)
     env.globals["lang"] = i18n.LOCALES[locale]
     env.globals["locale"] = locale
+    env.globals["vocab"] = vocab  # the one vocabulary: enums, derived sets and labels (translated with _)
     return env
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from server.domain.vocab import COMMITTING_STATUSES, LoanStatus
 from server.web.core import Page, check_read
 
-OPEN = ["PENDING_APPROVAL", "APPROVED", "DISBURSED", "PARTIALLY_SETTLED"]
+OPEN = [s.value for s in LoanStatus if s in COMMITTING_STATUSES]
 
 HOME = """
 query Home($open: [LoanStatus!]) {

@@ -10,6 +10,7 @@ from starlette.responses import FileResponse, Response
 
 from schema.context import bearer_token, bearer_viewer
 from server.domain.errors import DomainError
+from server.domain.vocab import COMMITTING_STATUSES, OPEN_STATUSES, Decision, LoanPurpose, LoanStatus, SettlementMethod
 from server.services import files as file_service
 from server.storage import path_for
 from server.web import forms
@@ -22,9 +23,9 @@ from server.web.core import (
     refuse_if_forbidden,
 )
 
-OPEN = ["DISBURSED", "PARTIALLY_SETTLED"]
-UNSETTLED = ["PENDING_APPROVAL", "APPROVED", "DISBURSED", "PARTIALLY_SETTLED"]
-PURPOSES = ["CLIENT_VISIT", "MARKETING", "TRAVEL", "PROCUREMENT", "OTHER"]
+OPEN = [s.value for s in LoanStatus if s in OPEN_STATUSES]
+UNSETTLED = [s.value for s in LoanStatus if s in COMMITTING_STATUSES]
+PURPOSES = [p.value for p in LoanPurpose]
 QUOTA = "quota { limit committed available monthlyLimit monthlyUsed }"
 
 # ---------------------------------------------------------------- applying
@@ -131,6 +132,7 @@ query($id: ID!) {
     employee { id name employeeNo position { name } department { name } }
     approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
     ledger { id kind delta note recordedAt reversesId }
+    viewerCan { cancel }
     settlements { id method amount viewerCanReverse reversedBy { id } }
     pendingWriteOff { id kind amount reason proposedBy proposedAt viewerCanDecide reverses { id method amount } }
     writeOffProposals { id kind status amount reason proposedBy proposedAt decidedBy decidedAt comment }
@@ -169,7 +171,6 @@ async def loan_page(page: Page, loan_id: str, error: str | None = None, status: 
     done = page.request.query_params.get("done")
     return await page.render("loans/detail.html", {
         "loan": loan, "applied": page.request.query_params.get("applied") == "1", "error": error,
-        "own": loan["employee"]["id"] == str(page.viewer.employee_id or ""),
         "settlements": {s["id"]: s for s in loan["settlements"]},
         "done": done if done in LOAN_DONE else None, "errors": errors or {}, "values": values or {},
     }, status=status)
@@ -196,7 +197,7 @@ async def reverse(page: Page, loan_id: str, settlement_id: str) -> Response:
     settlement = next((s for s in loan["settlements"] if s["id"] == settlement_id), None)
     if settlement is None:
         raise PageError(404)
-    done = "reversal_proposed" if settlement["method"] == "WRITE_OFF" else "reversed"
+    done = "reversal_proposed" if settlement["method"] == SettlementMethod.WRITE_OFF else "reversed"
     return await _correction(page, loan_id, REVERSE, {"id": settlement_id, "reason": reason}, done, "reason",
                              f"reverse-{settlement_id}")
 
@@ -293,7 +294,7 @@ async def inbox(page: Page) -> Response:
 async def decide(page: Page, loan_id: str) -> Response:
     decision = page.value("decision")
     comment = page.value("comment")
-    if decision not in ("APPROVE", "REJECT"):
+    if decision not in tuple(Decision):
         raise PageError(400)
     result = await page.gql(DECIDE, {"id": loan_id, "decision": decision, "comment": comment or None})
     if result.ok:
@@ -336,12 +337,13 @@ FINANCE = """
 query($approved: [LoanStatus!], $afterDisburse: String, $afterOpen: String) {
   toDisburse: loans(status: $approved, first: PAGE_SIZE, after: $afterDisburse) {
     totalCount totalAmount pageInfo { hasNextPage endCursor }
-    edges { node { id number amount purpose createdAt expectedSettleDate
+    edges { node { id number amount purpose createdAt expectedSettleDate viewerCan { disburse }
                    employee { name employeeNo department { name } } } }
   }
   open: openLoansByOverdue(first: PAGE_SIZE, after: $afterOpen) {
     totalCount totalOutstanding overdueCount overdueOutstanding pageInfo { hasNextPage endCursor }
     edges { node { id number amount outstanding daysOverdue expectedSettleDate status
+                   viewerCan { settle proposeWriteOff }
                    pendingWriteOff { kind amount reason proposedBy viewerCanDecide }
                    employee { name employeeNo department { name } } } }
   }
@@ -359,7 +361,7 @@ mutation($id: ID!, $method: SettlementMethod!, $amount: Decimal!, $note: String)
   }
 }
 """
-METHODS = ["CASH_RETURN", "SALARY_DEDUCTION", "WRITE_OFF"]
+METHODS = [m.value for m in SettlementMethod]
 
 
 async def _finance(page: Page, errors: dict[str, dict[str, str]] | None = None,
@@ -367,7 +369,7 @@ async def _finance(page: Page, errors: dict[str, dict[str, str]] | None = None,
                    block_for: str | None = None) -> Response:
     params = page.request.query_params
     data = check_read(await page.gql(FINANCE, {
-        "approved": ["APPROVED"], "afterDisburse": params.get("after_disburse") or None,
+        "approved": [LoanStatus.APPROVED.value], "afterDisburse": params.get("after_disburse") or None,
         "afterOpen": params.get("after_open") or None,
     }))
     to_disburse = [e["node"] for e in data["toDisburse"]["edges"]]

@@ -15,22 +15,29 @@ from typing import Any
 
 from starlette.responses import HTMLResponse, Response
 
+from server.domain.vocab import (
+    COMMITTING_STATUSES,
+    LEDGER_STATUSES,
+    OPEN_OFFBOARDING_STATUSES,
+    OPEN_STATUSES,
+    EmployeeStatus,
+    LoanStatus,
+    OffboardingStatus,
+    SettlementMethod,
+)
 from server.settings import get_settings
 from server.web import forms
 from server.web.core import GqlResult, Page, PageError, check_read, refuse_if_forbidden, render_template
 
-STATUSES = ["CLEARANCE_PENDING", "CLEARED", "COMPLETED", "CANCELLED"]
-OPEN = ["CLEARANCE_PENDING", "CLEARED"]
+STATUSES = [s.value for s in OffboardingStatus]
+OPEN = [s.value for s in OffboardingStatus if s in OPEN_OFFBOARDING_STATUSES]
 # The list's filter: a name in the address -> the statuses asked for (None: all).
-FILTERS: dict[str, list[str] | None] = {
-    "open": OPEN, "CLEARANCE_PENDING": ["CLEARANCE_PENDING"], "CLEARED": ["CLEARED"],
-    "COMPLETED": ["COMPLETED"], "CANCELLED": ["CANCELLED"], "all": None,
-}
+FILTERS: dict[str, list[str] | None] = {"open": OPEN, **{s: [s] for s in STATUSES}, "all": None}
 PAGE_SIZE = 50
-LOAN_OPEN = ["DISBURSED", "PARTIALLY_SETTLED"]
-LOAN_UNSETTLED = ["PENDING_APPROVAL", "APPROVED", "DISBURSED", "PARTIALLY_SETTLED"]
-LOAN_HISTORY = ["DISBURSED", "PARTIALLY_SETTLED", "SETTLED", "WRITTEN_OFF"]
-SETTLE_METHODS = ["CASH_RETURN", "SALARY_DEDUCTION", "WRITE_OFF"]
+LOAN_OPEN = [s.value for s in LoanStatus if s in OPEN_STATUSES]
+LOAN_UNSETTLED = [s.value for s in LoanStatus if s in COMMITTING_STATUSES]
+LOAN_HISTORY = [s.value for s in LoanStatus if s in LEDGER_STATUSES]
+SETTLE_METHODS = [m.value for m in SettlementMethod]
 
 
 def _status_code(result: GqlResult) -> int:
@@ -46,7 +53,7 @@ def _status_code(result: GqlResult) -> int:
 
 LIST = """
 query($status: [OffboardingStatus!], $first: Int, $after: String) {
-  me { employee { id status } }
+  me { employee { id status viewerCan { startOffboarding } } }
   offboardings(status: $status, first: $first, after: $after) {
     totalCount
     pageInfo { hasNextPage endCursor }
@@ -73,14 +80,14 @@ async def offboarding_list(page: Page) -> Response:
     rows = [e["node"] for e in data["offboardings"]["edges"]]
     owing = sorted((r for r in rows if Decimal(r["outstanding"]) > 0), key=lambda r: -Decimal(r["outstanding"]))
     counts = {s: data[alias]["totalCount"] for s, alias in
-              (("CLEARANCE_PENDING", "pending"), ("CLEARED", "cleared"), ("COMPLETED", "completed"),
-               ("CANCELLED", "cancelled"))}
+              ((OffboardingStatus.CLEARANCE_PENDING, "pending"), (OffboardingStatus.CLEARED, "cleared"),
+               (OffboardingStatus.COMPLETED, "completed"), (OffboardingStatus.CANCELLED, "cancelled"))}
     me = data["me"]["employee"]
     return await page.render("offboarding/list.html", {
         "rows": rows, "total": data["offboardings"]["totalCount"], "page_info": data["offboardings"]["pageInfo"],
         "filter": key, "after": after, "counts": counts, "owing": owing[:12],
         "owing_total": sum((Decimal(r["outstanding"]) for r in rows), Decimal("0.00")),
-        "can_resign": bool(me and me["status"] == "ACTIVE"),
+        "can_resign": bool(me and me["viewerCan"]["startOffboarding"]),
     })
 
 
@@ -119,7 +126,7 @@ async def _start_form(page: Page, values: dict[str, str], errors: dict[str, str]
                       general: list[str] | None = None, status: int = 200) -> Response:
     choices = check_read(await page.gql(EMPLOYEE_CHOICES))["employees"]
     return await page.render("offboarding/start.html", {
-        "employees": [e for e in choices if e["status"] == "ACTIVE" or e["id"] == values.get("employeeId")],
+        "employees": [e for e in choices if e["status"] == EmployeeStatus.ACTIVE or e["id"] == values.get("employeeId")],
         "summary": await _summary(page, values.get("employeeId", "")), "values": values,
         "errors": errors or {}, "general": general or [], "today": _today(),
     }, status=status)
@@ -216,12 +223,13 @@ query($id: ID!, $history: [LoanStatus!]) {
   offboarding(id: $id) {
     id status lastWorkingDay reason outstanding blockers createdAt clearedAt completedAt cancelledAt
     clearedBy { name employeeNo }
+    viewerCan { confirm complete cancel settle confirmRefusedBecause completeRefusedBecause }
     employee {
       id name employeeNo status hireDate department { name } position { name } supervisor { name }
       loans(status: $history) { id number ledger { id kind delta note recordedAt } }
     }
     openLoans { id number amount outstanding status purpose disbursedAt expectedSettleDate daysOverdue
-                pendingWriteOff { amount reason proposedBy viewerCanDecide } }
+                pendingWriteOff { amount reason proposedBy viewerCanDecide } viewerCan { settle proposeWriteOff } }
     pendingReimbursements { id number status total offsetTotal createdAt offsets { amount state loan { number } } }
   }
 }
@@ -269,7 +277,7 @@ async def clearance_page(page: Page, offboarding_id: str, *, error: str | None =
                          done: str | None = None) -> Response:
     o = await _offboarding(page, offboarding_id)
     context = {
-        "o": o, "own": o["employee"]["id"] == str(page.viewer.employee_id or ""),
+        "o": o,
         "settlements": _settlements(o), "error": error, "settle_error": settle_error or {},
         "done": done or page.request.query_params.get("done"), "methods": SETTLE_METHODS,
     }

@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from server.domain.validation import amount_text_error
+from server.domain.vocab import Decision, ReimbursementStatus
 from server.services.base import today
 from server.storage import MAX_FILES
 from server.web import forms
@@ -44,6 +45,7 @@ DETAIL_FIELDS = """
   }
   offsets { amount state loan { id number amount outstanding status daysOverdue expectedSettleDate } }
   approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
+  viewerCan { decide pay }
 """
 
 
@@ -315,7 +317,7 @@ async def my_reimbursements(page: Page) -> Response:
 
 # ---------------------------------------------------------------- one reimbursement
 
-DETAIL = "query($id: ID!) { reimbursement(id: $id) { " + DETAIL_FIELDS + " } pendingReimbursementApprovals { id } }"
+DETAIL = "query($id: ID!) { reimbursement(id: $id) { " + DETAIL_FIELDS + " } }"
 
 
 async def detail(page: Page, reimbursement_id: str, error: str | None = None, comment: str = "",
@@ -324,11 +326,8 @@ async def detail(page: Page, reimbursement_id: str, error: str | None = None, co
     item = data["reimbursement"]
     if item is None:
         raise PageError(404)
-    own = item["employee"]["id"] == str(page.viewer.employee_id or "")
     return await _render(page, "reimbursements/detail.html", {
-        "r": item, "own": own, "error": error, "comment": comment,
-        "may_decide": any(p["id"] == item["id"] for p in data["pendingReimbursementApprovals"]),
-        "may_pay": item["status"] == "APPROVED" and page.has("FINANCE") and not own,
+        "r": item, "error": error, "comment": comment,
         "submitted": page.request.query_params.get("submitted") == "1",
         "done": page.request.query_params.get("done"),
     }, status=status)
@@ -374,7 +373,7 @@ async def inbox(page: Page) -> Response:
 async def decide(page: Page, reimbursement_id: str) -> Response:
     decision, comment = page.value("decision"), page.value("comment")
     from_detail = page.value("from") == "detail"
-    if decision not in ("APPROVE", "REJECT"):
+    if decision not in tuple(Decision):
         raise PageError(400)
     result = await page.gql(DECIDE, {"id": reimbursement_id, "decision": decision, "comment": comment or None})
     if result.ok:
@@ -393,7 +392,7 @@ async def decide(page: Page, reimbursement_id: str) -> Response:
     if page.htmx:
         one = await page.gql(ONE, {"id": reimbursement_id})
         item = one.data.get("reimbursement") if one.ok else None
-        if item is None or item["status"] != "PENDING_APPROVAL":
+        if item is None or item["status"] != ReimbursementStatus.PENDING_APPROVAL:
             return await _render(page, "reimbursements/inbox.html", {
                 "item": {"id": reimbursement_id}, "decided": None, "gone": message, "errors": {}, "values": {},
             }, block="item")
@@ -413,7 +412,7 @@ FINANCE = """
 query($approved: [ReimbursementStatus!], $paid: [ReimbursementStatus!]) {
   toPay: reimbursements(status: $approved, first: 200) {
     totalCount
-    edges { node { id number total offsetTotal payable decidedAt
+    edges { node { id number total offsetTotal payable decidedAt viewerCan { pay }
                    employee { name employeeNo department { name } } lines { voucherMissing } } }
   }
   paid: reimbursements(status: $paid, first: 10) {
@@ -429,7 +428,7 @@ async def _finance(page: Page, errors: dict[str, str] | None = None, status: int
                    row_for: str | None = None) -> Response:
     if not page.has("FINANCE", "ADMIN"):
         raise PageError(403)
-    data = check_read(await page.gql(FINANCE, {"approved": ["APPROVED"], "paid": ["PAID"]}))
+    data = check_read(await page.gql(FINANCE, {"approved": [ReimbursementStatus.APPROVED.value], "paid": [ReimbursementStatus.PAID.value]}))
     to_pay = [e["node"] for e in data["toPay"]["edges"]]
     context = {
         "to_pay": to_pay, "to_pay_total": data["toPay"]["totalCount"],

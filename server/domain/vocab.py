@@ -1,0 +1,205 @@
+"""One enum per vocabulary, its derived sets beside it, and a zh-CN label for each value.
+
+Values are the strings stored in the database and spelled by the GraphQL contract; a
+`StrEnum` member compares equal to its string, so rows and inputs need no conversion.
+The Strawberry enums (schema/types/enums.py) are built from these classes. Labels are
+zh-CN source strings marked with `N_` for extraction; the English text is in the
+locales/en catalog and the pages translate them in the reader's language.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+def N_(message: str) -> str:
+    """Marks a label for extraction (babel's default keywords); translated where it is shown."""
+    return message
+
+
+class Role(StrEnum):
+    EMPLOYEE = "EMPLOYEE"
+    SUPERVISOR = "SUPERVISOR"
+    FINANCE = "FINANCE"
+    HR = "HR"
+    ADMIN = "ADMIN"
+    AUDITOR = "AUDITOR"
+
+
+ALL_ROLES = tuple(Role)
+# Who sees every employee's records.
+SEE_ALL = frozenset({Role.FINANCE, Role.HR, Role.ADMIN, Role.AUDITOR})
+# Who may change org data (departments, regions, positions, employees).
+ORG_EDITORS = frozenset({Role.ADMIN, Role.HR})
+BASIC_ROLES = frozenset({Role.EMPLOYEE, Role.SUPERVISOR})
+PRIVILEGED_ROLES = frozenset({Role.FINANCE, Role.HR, Role.AUDITOR, Role.ADMIN})
+
+
+class EmployeeStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    OFFBOARDING = "OFFBOARDING"
+    LEFT = "LEFT"
+
+
+class LoanPurpose(StrEnum):
+    CLIENT_VISIT = "CLIENT_VISIT"
+    MARKETING = "MARKETING"
+    TRAVEL = "TRAVEL"
+    PROCUREMENT = "PROCUREMENT"
+    OTHER = "OTHER"
+
+
+class LoanStatus(StrEnum):
+    PENDING_APPROVAL = "PENDING_APPROVAL"
+    APPROVED = "APPROVED"
+    DISBURSED = "DISBURSED"
+    PARTIALLY_SETTLED = "PARTIALLY_SETTLED"
+    SETTLED = "SETTLED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    WRITTEN_OFF = "WRITTEN_OFF"
+
+
+# Applied for, not yet paid out: the applicant may still cancel; the amount reserves quota.
+CANCELLABLE_LOAN_STATUSES = frozenset({LoanStatus.PENDING_APPROVAL, LoanStatus.APPROVED})
+# Loan statuses in which a ledger exists.
+LEDGER_STATUSES = frozenset({LoanStatus.DISBURSED, LoanStatus.PARTIALLY_SETTLED, LoanStatus.SETTLED,
+                             LoanStatus.WRITTEN_OFF})
+# Paid out and something still owed: settlements, offsets and write-offs apply.
+OPEN_STATUSES = frozenset({LoanStatus.DISBURSED, LoanStatus.PARTIALLY_SETTLED})
+# Nothing owed any more.
+CLOSED_LOAN_STATUSES = frozenset({LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF})
+# Statuses whose amount counts against the quota: reserved before payout, owed after.
+COMMITTING_STATUSES = CANCELLABLE_LOAN_STATUSES | OPEN_STATUSES
+
+
+class Decision(StrEnum):
+    APPROVE = "APPROVE"
+    REJECT = "REJECT"
+
+
+class ReimbursementStatus(StrEnum):
+    PENDING_APPROVAL = "PENDING_APPROVAL"
+    APPROVED = "APPROVED"
+    PAID = "PAID"
+    REJECTED = "REJECTED"
+
+
+class OffsetState(StrEnum):
+    """A reimbursement's offset against a loan: reserved while pending, applied once approved."""
+
+    RESERVED = "RESERVED"
+    APPLIED = "APPLIED"
+    RELEASED = "RELEASED"
+
+
+class OffboardingStatus(StrEnum):
+    CLEARANCE_PENDING = "CLEARANCE_PENDING"
+    CLEARED = "CLEARED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+OPEN_OFFBOARDING_STATUSES = frozenset({OffboardingStatus.CLEARANCE_PENDING, OffboardingStatus.CLEARED})
+
+
+class EntryKind(StrEnum):
+    """The kinds of a loan's ledger entries."""
+
+    DISBURSEMENT = "DISBURSEMENT"
+    OFFSET = "OFFSET"
+    CASH_RETURN = "CASH_RETURN"
+    SALARY_DEDUCTION = "SALARY_DEDUCTION"
+    WRITE_OFF = "WRITE_OFF"
+    REVERSAL = "REVERSAL"
+
+
+class SettlementMethod(StrEnum):
+    CASH_RETURN = EntryKind.CASH_RETURN.value
+    SALARY_DEDUCTION = EntryKind.SALARY_DEDUCTION.value
+    WRITE_OFF = EntryKind.WRITE_OFF.value
+
+
+SETTLEMENT_KINDS = tuple(EntryKind(m.value) for m in SettlementMethod)
+REDUCING_KINDS = (EntryKind.OFFSET, *SETTLEMENT_KINDS)
+# What a REVERSAL may undo. An offset is undone through its reimbursement, never here.
+REVERSIBLE_KINDS = SETTLEMENT_KINDS
+
+
+class WriteOffProposalKind(StrEnum):
+    WRITE_OFF = "WRITE_OFF"
+    REVERSAL = "REVERSAL"
+
+
+class WriteOffProposalStatus(StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class AlertKind(StrEnum):
+    LARGE_LOAN_NO_BUSINESS = "LARGE_LOAN_NO_BUSINESS"
+    OVERDUE = "OVERDUE"
+    POSITION_OVERDUE_RATE = "POSITION_OVERDUE_RATE"
+    FREQUENT_BORROWING = "FREQUENT_BORROWING"
+    OFFBOARDING_OUTSTANDING = "OFFBOARDING_OUTSTANDING"
+    MISSING_VOUCHERS = "MISSING_VOUCHERS"
+
+
+class Severity(StrEnum):
+    INFO = "INFO"
+    WARNING = "WARNING"
+    CRITICAL = "CRITICAL"
+
+
+class JobState(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+
+
+# ---------------------------------------------------------------- labels (zh-CN source)
+
+STATUS_LABELS: dict[str, str] = {
+    LoanStatus.PENDING_APPROVAL: N_("待审批"), LoanStatus.APPROVED: N_("已批准"),
+    LoanStatus.DISBURSED: N_("已放款"), LoanStatus.PARTIALLY_SETTLED: N_("部分结清"),
+    LoanStatus.SETTLED: N_("已结清"), LoanStatus.REJECTED: N_("已驳回"),
+    LoanStatus.CANCELLED: N_("已撤销"), LoanStatus.WRITTEN_OFF: N_("已核销"),
+    ReimbursementStatus.PAID: N_("已付款"),
+    EmployeeStatus.ACTIVE: N_("在职"), EmployeeStatus.OFFBOARDING: N_("离职办理中"),
+    EmployeeStatus.LEFT: N_("已离职"),
+}
+PURPOSE_LABELS: dict[str, str] = {
+    LoanPurpose.CLIENT_VISIT: N_("客户拜访"), LoanPurpose.MARKETING: N_("市场活动"),
+    LoanPurpose.TRAVEL: N_("差旅"), LoanPurpose.PROCUREMENT: N_("采购"), LoanPurpose.OTHER: N_("其他"),
+}
+ROLE_LABELS: dict[str, str] = {
+    Role.EMPLOYEE: N_("员工"), Role.SUPERVISOR: N_("直属上级"), Role.FINANCE: N_("财务"),
+    Role.HR: N_("人事"), Role.ADMIN: N_("管理员"), Role.AUDITOR: N_("审计"),
+}
+ENTRY_LABELS: dict[str, str] = {
+    EntryKind.DISBURSEMENT: N_("放款"), EntryKind.OFFSET: N_("报销冲抵"),
+    EntryKind.CASH_RETURN: N_("现金归还"), EntryKind.SALARY_DEDUCTION: N_("工资扣款"),
+    EntryKind.WRITE_OFF: N_("核销"), EntryKind.REVERSAL: N_("冲销"),
+}
+DECISION_LABELS: dict[str, str] = {Decision.APPROVE: N_("同意"), Decision.REJECT: N_("驳回")}
+SEVERITY_LABELS: dict[str, str] = {Severity.INFO: N_("提示"), Severity.WARNING: N_("警告"),
+                                   Severity.CRITICAL: N_("严重")}
+
+LABELS: dict[str, dict[str, str]] = {
+    "status": STATUS_LABELS, "purpose": PURPOSE_LABELS, "role": ROLE_LABELS, "entry": ENTRY_LABELS,
+    "decision": DECISION_LABELS, "severity": SEVERITY_LABELS,
+}
+
+
+def label(vocabulary: str, value: object) -> str:
+    """The zh-CN source label of `value` (the value itself when it has none); translate where shown."""
+    key = str(getattr(value, "value", value))
+    return LABELS[vocabulary].get(key, key)
+ALERT_KIND_LABELS: dict[str, str] = {
+    AlertKind.LARGE_LOAN_NO_BUSINESS: N_("大额借款无业务记录"), AlertKind.OVERDUE: N_("借款逾期"),
+    AlertKind.POSITION_OVERDUE_RATE: N_("岗位逾期率过高"), AlertKind.FREQUENT_BORROWING: N_("频繁借款"),
+    AlertKind.OFFBOARDING_OUTSTANDING: N_("离职未清款"), AlertKind.MISSING_VOUCHERS: N_("报销缺少凭证"),
+}
+LABELS["alert_kind"] = ALERT_KIND_LABELS
