@@ -103,6 +103,8 @@ def show_schema_hints(debug: bool) -> None:
     """
     # The module, not the function of the same name that graphql.pyutils exports.
     importlib.import_module("graphql.pyutils.did_you_mean").MAX_LENGTH = 5 if debug else 0
+    # Validation errors are cached per document (CachedValidation): those worded the other way are stale.
+    CachedValidation._cache.clear()
 
 
 def _introspection() -> list[Any]:
