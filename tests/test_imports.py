@@ -7,7 +7,8 @@
 2. Statically, over the AST: the graph of module-level imports (what runs at import time,
    `if TYPE_CHECKING:` blocks excluded) has no cycle, and no module - imports inside functions
    included - reaches up a layer: server/domain imports no services, models, web, schema or jobs;
-   server/services no web, schema or jobs; server/queue (below the services) no services or jobs.
+   server/services no web, schema or jobs; server/queue (below the services) no services or jobs;
+   web/ and schema/ open no transaction and write no audit entry; server/auth.py touches no rows.
 """
 
 from __future__ import annotations
@@ -150,6 +151,10 @@ FORBIDDEN = {
     "server.services": ("server.web", "server.app", "server.runtime", "schema", "jobs", "starlette", "strawberry"),
     "server.queue": ("server.services", "server.models", "server.web", "schema", "jobs"),
     "server.models": ("server.services", "server.web", "schema", "jobs"),
+    "server.web": ("server.services.base.atomic", "server.services.audit.record", "tortoise.transactions", "jobs"),
+    "schema": ("server.services.base.atomic", "server.services.audit.record", "tortoise.transactions", "jobs"),
+    # Pure helpers: no rows, no services.
+    "server.auth": ("server.models", "server.services", "tortoise"),
 }
 
 
@@ -235,3 +240,21 @@ def test_every_module_imports_first_in_a_fresh_interpreter() -> None:
     )
     failures = json.loads(out.stdout.strip().splitlines()[-1])
     assert failures == {}, "\n\n".join(f"{name}:\n{tb}" for name, tb in failures.items())
+
+
+def test_adapters_open_no_transaction_and_write_no_audit_entry() -> None:
+    """Views and resolvers present; a transaction or an audit entry (login and logout included) is a
+    service's. Catches `atomic()` and `audit.record(...)` however they were imported."""
+    offences = []
+    for module, path in MODULES.items():
+        if not (_within(module, "server.web") or _within(module, "schema")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if (isinstance(func, ast.Name) and func.id in {"atomic", "in_transaction"}) or (
+                    isinstance(func, ast.Attribute) and (func.attr in {"atomic", "in_transaction"} or (
+                        func.attr == "record" and isinstance(func.value, ast.Name) and func.value.id == "audit"))):
+                offences.append(f"{module}:{node.lineno}")
+    assert offences == []

@@ -21,7 +21,7 @@ from server.domain.errors import Conflict, Forbidden, NotFound, RateLimited, Una
 from server.domain.money import from_fen, parse_money, to_fen
 from server.domain.passwords import check_password
 from server.models import AuditEntry, Department, Employee, LoginCounter, Position, Region, User
-from server.services import alerts, audit
+from server.services import alerts, audit, sessions
 from server.services.base import (
     Page,
     Viewer,
@@ -496,7 +496,7 @@ async def create_admin(username: str, password: str, actor: Viewer, *, enforce_p
             user.roles = sorted(set(user.roles) | {R.ADMIN})
             user.is_active = True
             await user.save()
-            revoked = await auth.revoke_all(user.id)
+            revoked = await sessions.revoke_all(user.id)
             await audit.record(actor, "user.reset_admin", "user", user.id, before,
                                {"roles": user.roles, "isActive": True, "revokedSessions": revoked})
         else:
@@ -594,14 +594,6 @@ async def authenticate(username: str, password: str, address: str = "") -> User:
         user.password_hash = auth.hash_password(password)
         await user.save(update_fields=["password_hash"])
     return user
-
-
-async def login_for_token(username: str, password: str, request: Any = None) -> tuple[str, User]:
-    user = await authenticate(username, password, auth.client_address(request))
-    async with atomic():
-        token = await auth.issue_token(user, request)
-        await audit.record(auth.viewer_for(user), "user.login_token", "user", user.id, None, None)
-    return token, user
 
 
 async def set_locale(viewer: Viewer, locale: str) -> None:

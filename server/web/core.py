@@ -31,6 +31,7 @@ from schema.context import build_context, new_request_id
 from server import auth, i18n
 from server.domain.money import CENT, fmt
 from server.models import Session
+from server.services import sessions as session_service
 from server.services.base import Viewer
 from server.settings import ROOT, get_settings
 from server.storage import MAX_FILES
@@ -333,9 +334,9 @@ async def load_page(request: Request) -> Page:
     session = None
     key = request.cookies.get(auth.SESSION_COOKIE)
     if key:
-        session = await auth.session_for_key(key)
+        session = await session_service.session_for_key(key)
     if session is not None:
-        viewer = auth.viewer_for(session.user, request_id, session_id=session.id)
+        viewer = session_service.viewer_for(session.user, request_id, session_id=session.id)
     else:
         viewer = Viewer(user_id=None, username="anonymous", request_id=request_id)
     locale = (

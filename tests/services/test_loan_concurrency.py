@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from server import auth
 from server.domain.errors import DomainError
 from server.models import LedgerEntry, Loan, User
-from server.services import loans
+from server.services import loans, sessions
 from server.services.base import SYSTEM
 from tests.factories import make_org
 
 
 async def _viewer(username: str):
-    return auth.viewer_for(await User.get(username=username))
+    return sessions.viewer_for(await User.get(username=username))
 
 
 async def _disbursed(amount: str) -> Loan:

@@ -13,7 +13,6 @@ from decimal import Decimal
 
 import pytest
 
-from server import auth
 from server.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
 from server.models import (
     ApprovalStep,
@@ -26,7 +25,7 @@ from server.models import (
     ReimbursementOffset,
     User,
 )
-from server.services import audit, loans, org
+from server.services import audit, loans, org, sessions
 from server.services import reimbursements as svc
 from server.services.base import SYSTEM, Viewer, today
 from tests.factories import PASSWORD, make_org
@@ -38,16 +37,16 @@ D = Decimal
 
 
 async def viewer_of(username: str) -> Viewer:
-    return auth.viewer_for(await User.get(username=username))
+    return sessions.viewer_for(await User.get(username=username))
 
 
 async def decider_for(step: ApprovalStep, applicant_id: int) -> Viewer:
     """Whoever may decide the step: the fixed supervisor, or a holder of the role other than the applicant."""
     if step.role == "SUPERVISOR":
-        return auth.viewer_for(await User.get(employee_id=step.approver_id))
+        return sessions.viewer_for(await User.get(employee_id=step.approver_id))
     for user in await User.all().order_by("id"):
         if step.role in (user.roles or []) and user.employee_id != applicant_id:
-            return auth.viewer_for(user)
+            return sessions.viewer_for(user)
     raise AssertionError(f"nobody to decide a {step.role} step")
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from server import auth
 from server.models import ApprovalStep, AuditEntry, CompanySetting, LedgerEntry, Loan, Notification, Position, User
-from server.services import company, org
+from server.services import company, org, sessions
 from server.services import loans as loan_service
 from server.services.base import SYSTEM
 from tests.factories import make_org
@@ -15,7 +14,7 @@ from tests.web.test_admin import POSITION_FORM
 
 
 async def viewer(username: str):
-    return auth.viewer_for(await User.get(username=username))
+    return sessions.viewer_for(await User.get(username=username))
 
 
 async def snapshot() -> tuple:
