@@ -177,8 +177,12 @@ async def test_concurrent_starts_create_one_offboarding_and_one_alert(db):
         except DomainError as exc:
             return exc.code
 
+    # Only PostgreSQL proves the lock (SQLite runs one transaction at a time: see
+    # tests/services/test_loan_concurrency.py); here, that the committed start took it.
+    locks = (await Employee.get(id=rsm)).lock_version
     outcomes = await asyncio.gather(*(start() for _ in range(4)))
     assert sorted(outcomes) == ["CONFLICT", "CONFLICT", "CONFLICT", "ok"]
+    assert (await Employee.get(id=rsm)).lock_version == locks + 1
     assert await Offboarding.filter(employee_id=rsm).count() == 1
     assert await Alert.all().count() == 1
     assert await Notification.all().count() == 3

@@ -196,10 +196,14 @@ async def test_concurrent_submissions_never_over_offset(db, n):
     await make_org()
     loan = await disbursed_loan("5000.00")
     sales = await viewer_of("sales")
+    # Only PostgreSQL proves the lock (SQLite runs one transaction at a time: see
+    # tests/services/test_loan_concurrency.py); here, that every committed submission took it.
+    locks = (await Employee.get(id=sales.employee_id)).lock_version
     results = await asyncio.gather(
         *(svc.submit_reimbursement(sales, data("3000.00")) for _ in range(n)), return_exceptions=True
     )
     assert all(isinstance(r, Reimbursement) for r in results), results
+    assert (await Employee.get(id=sales.employee_id)).lock_version == locks + n
     reserved = [sum(a for _, a, _ in await offsets_of(r.id)) for r in results]  # type: ignore[union-attr]
     # Whoever came first took 3000, the next the remaining 2000, the others nothing.
     assert sorted(reserved, reverse=True) == [D("3000.00"), D("2000.00")] + [D("0")] * (n - 2)
@@ -213,6 +217,9 @@ async def test_concurrent_explicit_offsets_one_wins(db):
     await make_org()
     loan = await disbursed_loan("5000.00")
     sales = await viewer_of("sales")
+    # Only PostgreSQL proves the lock (SQLite runs one transaction at a time: see
+    # tests/services/test_loan_concurrency.py); here, that every committed submission took it.
+    locks = (await Employee.get(id=sales.employee_id)).lock_version
     results = await asyncio.gather(
         *(svc.submit_reimbursement(sales, data("4000.00", offsets=[(loan.id, "4000.00")])) for _ in range(3)),
         return_exceptions=True,
@@ -220,6 +227,7 @@ async def test_concurrent_explicit_offsets_one_wins(db):
     ok = [r for r in results if isinstance(r, Reimbursement)]
     refused = [r for r in results if isinstance(r, ValidationFailed)]
     assert len(ok) == 1 and len(refused) == 2, results
+    assert (await Employee.get(id=sales.employee_id)).lock_version == locks + 1  # refusals roll their bump back
     assert "超过可冲抵余额" in refused[0].message
     assert await ReimbursementOffset.filter(state="RESERVED").count() == 1
 
