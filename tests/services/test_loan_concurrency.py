@@ -14,9 +14,8 @@ import asyncio
 from decimal import Decimal
 
 from server.domain.errors import DomainError
-from server.models import Employee, LedgerEntry, Loan, User
+from server.models import ApprovalStep, AuditEntry, Employee, LedgerEntry, Loan, User
 from server.services import loans, sessions
-from server.services.base import SYSTEM
 from tests.factories import make_org
 
 
@@ -96,7 +95,10 @@ async def test_concurrent_double_approval_records_one_decision(db):
     assert await _locks(loan.employee_id) == locks + outcomes.count("ok")  # the committed one took the lock
     assert outcomes.count("ok") == 1
     assert set(outcomes) - {"ok"} <= {"FORBIDDEN", "CONFLICT"}
-    assert SYSTEM.username == "system"
+    # One decision recorded, by the manager, and the loan moved on exactly one step.
+    decided = await ApprovalStep.filter(loan_id=loan.id, decision__not_isnull=True).values_list("decision", flat=True)
+    assert decided == ["APPROVE"]
+    assert await AuditEntry.filter(action="loan.approve", object_id=str(loan.id), actor="manager").count() == 1
 
 
 async def _outcome(work) -> str:

@@ -186,7 +186,8 @@ async def test_concurrent_starts_create_one_offboarding_and_one_alert(db):
     assert await Offboarding.filter(employee_id=rsm).count() == 1
     assert await Alert.all().count() == 1
     assert await Notification.all().count() == 3
-    assert people.hr
+    # One start recorded, by HR.
+    assert await AuditEntry.filter(action="offboarding.start", actor="hr").count() == 1
 
 
 async def test_gate_blocks_until_settled_then_completes_and_locks_the_account(db):
