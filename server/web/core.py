@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2_fragments import render_block
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -106,8 +107,10 @@ def render_template(locale: str, name: str, context: dict[str, Any], block: str 
     context = {"m": env.get_template("macros.html").module, **context}
     if block is None:
         return template.render(context)
-    # One block of the page (HTMX fragment); blocks are `scoped` where they sit in a loop.
-    return "".join(template.blocks[block](template.new_context(context)))
+    # One block of the page (HTMX fragment), by jinja2-fragments: its core `render_block`, not its
+    # Starlette `Jinja2Blocks`, which wraps one environment (we keep one per language). Blocks are
+    # `scoped` where they sit in a loop.
+    return render_block(env, name, block, context)
 
 
 # ---------------------------------------------------------------- GraphQL in-process
