@@ -18,7 +18,7 @@ from server.domain import ledger as L
 from server.domain import roles as R
 from server.domain import validation as V
 from server.domain.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
-from server.domain.money import ZERO, fmt, from_fen, parse_money, to_fen
+from server.domain.money import ZERO, from_fen, parse_money, to_fen
 from server.domain.quota import LoanSnapshot, Quota, compute_quota, rejection_reason
 from server.models import ApprovalStep, Attachment, Employee, LedgerEntry, Loan, Position
 from server.services import audit
@@ -458,7 +458,3 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
 
 def overdue_days(loan: Loan, outstanding: Decimal, on: date | None = None) -> int:
     return L.days_overdue(loan.expected_settle_date, outstanding, on or today())
-
-
-def describe_quota(quota: Quota) -> str:
-    return f"额度 {fmt(quota.limit)}，已占用 {fmt(quota.committed)}，可借 {fmt(quota.available)}"

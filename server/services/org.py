@@ -611,11 +611,3 @@ async def set_locale(viewer: Viewer, locale: str) -> None:
 
 def salary(employee: Employee) -> Decimal:
     return from_fen(employee.monthly_salary_fen)
-
-
-async def get_user(viewer: Viewer) -> User:
-    require_login(viewer)
-    user = await User.filter(id=viewer.user_id).first()
-    if user is None:
-        raise NotFound("user not found")
-    return user
