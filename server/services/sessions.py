@@ -44,13 +44,17 @@ async def _touch(model: Any, row: Any) -> None:
         row.last_used_at = now
 
 
-async def token_for(token: str) -> ApiToken | None:
-    """The live token row (user loaded), or None when unknown, revoked, expired or its user is inactive."""
-    row = await ApiToken.filter(token_hash=auth.digest(token), revoked_at=None).select_related("user").first()
+async def _live(model: Any, hash_column: str, secret: str) -> Any:
+    """The live row (user loaded) for a secret, or None when unknown, revoked, expired or its user is inactive."""
+    row = await model.filter(**{hash_column: auth.digest(secret)}, revoked_at=None).select_related("user").first()
     if row is None or row.expires_at <= utcnow() or not row.user.is_active:
         return None
-    await _touch(ApiToken, row)
+    await _touch(model, row)
     return row
+
+
+async def token_for(token: str) -> ApiToken | None:
+    return await _live(ApiToken, "token_hash", token)
 
 
 async def create_session(user: User, days: int, *, address: str = "", agent: str = "") -> tuple[str, Session]:
@@ -64,11 +68,7 @@ async def create_session(user: User, days: int, *, address: str = "", agent: str
 
 
 async def session_for_key(key: str) -> Session | None:
-    row = await Session.filter(key_hash=auth.digest(key), revoked_at=None).select_related("user").first()
-    if row is None or row.expires_at <= utcnow() or not row.user.is_active:
-        return None
-    await _touch(Session, row)
-    return row
+    return await _live(Session, "key_hash", key)
 
 
 async def revoke_session(key: str) -> None:
