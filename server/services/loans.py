@@ -445,6 +445,8 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
     note = V.clean_text(note, "note", V.NOTE)
     if method == L.WRITE_OFF:
         # Two people: FINANCE's call is a proposal, an ADMIN's the approval (services/corrections.py).
+        # Lazy: corrections builds on this module (a top-level import would be a circle); it goes
+        # when loans.py is split along its seams.
         from server.services import corrections
 
         return await corrections.write_off_via_settle(viewer, loan_id, value, note)
