@@ -51,10 +51,9 @@ async def main() -> None:
         await _recreate_postgres(url)
     from schema import schema
     from schema.context import Context
-    from server import auth
     from server.db import close_db, init_db
     from server.models import User
-    from server.services import loans, org
+    from server.services import loans, org, sessions
     from server.services.base import SYSTEM
 
     await init_db(settings)
@@ -63,12 +62,12 @@ async def main() -> None:
     await org.upsert_position(SYSTEM, org.PositionData("P", "岗位", 1, "100000000.00", None, 15, ["FINANCE"]))
     await org.create_employee(SYSTEM, org.EmployeeData("F", "财务", "D", "R", "P", None, "9000", __import__(
         "datetime").date(2024, 1, 1), "fin", "pass-1234", ["EMPLOYEE", "FINANCE"]))
-    finance = auth.viewer_for(await User.get(username="fin"))
+    finance = sessions.viewer_for(await User.get(username="fin"))
     people = []
     for i in range(50):
         e = await org.create_employee(SYSTEM, org.EmployeeData(f"E{i}", f"员工{i}", "D", "R", "P", None, "9000",
                                       __import__("datetime").date(2024, 1, 1), f"u{i}", "pass-1234", ["EMPLOYEE"]))
-        people.append(auth.viewer_for(await User.get(employee_id=e.id)))
+        people.append(sessions.viewer_for(await User.get(employee_id=e.id)))
 
     made = 0
     print(f"database: {'PostgreSQL' if url.startswith('postgres') else 'SQLite'}")

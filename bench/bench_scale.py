@@ -110,10 +110,10 @@ async def measure(url: str, reps: int) -> dict[str, Any]:
     from schema import schema
     from schema.context import build_context
     from schema.types.common import encode_cursor
-    from server import auth
     from server.app import create_app
     from server.db import close_db, init_db
     from server.models import User
+    from server.services import sessions
     from server.web.loans import INBOX, INBOX_FIELDS, UNSETTLED
     from tests.querycount import recording
 
@@ -134,8 +134,8 @@ async def measure(url: str, reps: int) -> dict[str, Any]:
                 "(SELECT loan_id FROM approval_step WHERE is_current AND role = 'FINANCE') AND employee_id <> $1",
                 finance_user["employee_id"])
         user = await User.get(id=finance_user["id"])
-        viewer = auth.viewer_for(user, None)
-        token = await auth.issue_token(user)
+        viewer = sessions.viewer_for(user, None)
+        token = await sessions.issue_token(user)
         deep_cursor = encode_cursor([deep["created_at"].isoformat(), deep["id"]]) if deep else None
 
         async def gql(query: str, variables: dict | None = None) -> Any:
@@ -245,11 +245,11 @@ def _token(url: str) -> str:
             "async def main():\n"
             "    s = load_settings(); override_settings(s)\n"
             "    from server.db import init_db, close_db\n"
-            "    from server import auth\n"
+            "    from server.services import sessions\n"
             "    from server.models import User\n"
             "    await init_db(s, apply_migrations=False)\n"
             "    users = [u for u in await User.all().order_by('id') if 'FINANCE' in u.roles]\n"
-            "    print(await auth.issue_token(users[0]))\n"
+            "    print(await sessions.issue_token(users[0]))\n"
             "    await close_db()\n"
             "asyncio.run(main())\n")
     return subprocess.run([sys.executable, "-c", code], env=_env(url, 2), capture_output=True, text=True,
@@ -289,15 +289,15 @@ async def writes(url: str, clients: int, seconds: float) -> dict[str, Any]:
     settings = load_settings(_env(url, clients))
     override_settings(settings)
     from bench.generate import CHECKS
-    from server import auth
     from server.db import close_db, init_db
     from server.models import User
     from server.services import loans as loan_service
+    from server.services import sessions
 
     await init_db(settings, apply_migrations=False)
     users = [u for u in await User.filter(is_active=True, employee_id__not_isnull=True).order_by("-id").limit(200)
              if u.roles == ["EMPLOYEE"]][: max(1, clients // 2)]
-    viewers = [auth.viewer_for(u, None) for u in users]
+    viewers = [sessions.viewer_for(u, None) for u in users]
     stop = time.perf_counter() + seconds
     done = rejected = 0
 

@@ -3,7 +3,7 @@
 Two ways to run it, one code path:
 - `python main.py worker` (or `arq jobs.worker.WorkerSettings`): a separate process on REDIS_URL;
   its `on_startup` opens the database, `on_shutdown` closes it.
-- embedded (REDIS_URL unset): jobs/queue.py runs the same functions inside the web process, on
+- embedded (REDIS_URL unset): jobs/embedded.py runs the same functions inside the web process, on
   the database the web process already opened.
 """
 
@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import AsyncIterator
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +24,9 @@ from arq.constants import default_queue_name
 from arq.worker import Worker, get_kwargs
 
 from jobs.audit import verify_audit_chain
+from server.db import init_db
+from server.queue import close_pool, redis_settings_for
+from server.services.jobs import RELAY_BATCH, relay_outbox
 from server.settings import Settings, get_settings
 
 log = logging.getLogger("qingkuan.worker")
@@ -37,22 +41,42 @@ CRON_JOBS: list[Any] = [
 
 JOB_TIMEOUT_S = 600
 
+# How often a process that runs jobs hands over outbox rows that could not be enqueued at once
+# (the queue was down when their transaction committed).
+OUTBOX_SWEEP_S = 15.0
 
-def redis_settings_for(url: str) -> RedisSettings:
-    return RedisSettings.from_dsn(url)
+
+async def sweep_outbox_forever(interval: float = OUTBOX_SWEEP_S) -> None:
+    while True:
+        try:
+            while await relay_outbox() == RELAY_BATCH:
+                pass
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database may be away too: try again at the next tick
+            log.exception("outbox sweep failed")
+        await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def outbox_sweeper(interval: float = OUTBOX_SWEEP_S) -> AsyncIterator[asyncio.Task]:
+    """Run `sweep_outbox_forever` as a task of this event loop until the block exits."""
+    task = asyncio.create_task(sweep_outbox_forever(interval), name="outbox-sweep")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     """A separate worker process: open (and migrate) the database."""
-    from server.db import init_db
-
     settings = get_settings()
     ctx["settings"] = settings
     # Kept: on_shutdown runs outside the task that opened it (see STACK-NOTES, Tortoise 1.x).
     ctx["tortoise"] = await init_db(settings)
     # Jobs whose enqueue failed (Redis was down when they were requested) wait in the outbox.
-    from jobs.queue import sweep_outbox_forever
-
     ctx["outbox_sweep"] = asyncio.create_task(sweep_outbox_forever(), name="outbox-sweep")
     log.info("worker ready (queue %s)", settings.job_queue)
 
@@ -63,8 +87,6 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         sweep.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweep
-    from jobs.queue import close_pool
-
     await close_pool()
     tortoise = ctx.pop("tortoise", None)
     if tortoise is not None:

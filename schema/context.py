@@ -11,6 +11,7 @@ from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
 from server import auth
+from server.services import sessions as session_service
 from server.services.base import ANONYMOUS, Viewer
 
 
@@ -55,10 +56,10 @@ async def bearer_viewer(request: Request, request_id: str | None) -> Viewer:
 
     Used by /graphql and by the file downloads, so a token means the same everywhere."""
     token = bearer_token(request)
-    row = await auth.token_for(token) if token else None
+    row = await session_service.token_for(token) if token else None
     if row is None:
         return Viewer(user_id=None, username="anonymous", request_id=request_id)
-    return auth.viewer_for(row.user, request_id, token_id=row.id)
+    return session_service.viewer_for(row.user, request_id, token_id=row.id)
 
 
 async def viewer_from_request(request: Request) -> Viewer:
@@ -68,11 +69,11 @@ async def viewer_from_request(request: Request) -> Viewer:
         return await bearer_viewer(request, request_id)
     key = request.cookies.get(auth.SESSION_COOKIE)
     if key:
-        session = await auth.session_for_key(key)
+        session = await session_service.session_for_key(key)
         if session is not None:
             if request.method == "POST" and request.headers.get("x-csrf-token") != session.csrf_token:
                 return Viewer(user_id=None, username="anonymous", request_id=request_id)
-            return auth.viewer_for(session.user, request_id, session_id=session.id)
+            return session_service.viewer_for(session.user, request_id, session_id=session.id)
     return Viewer(user_id=None, username="anonymous", request_id=request_id)
 
 

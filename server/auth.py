@@ -1,19 +1,20 @@
-"""Passwords (argon2), server-side sessions, API tokens, and the viewer they resolve to."""
+"""Pure helpers of authentication: passwords (argon2), secrets and their digests, where a request comes from.
+
+No database: the session and token rows are server/services/sessions.py, the use cases (login,
+logout, password changes) server/services/accounts.py.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
 import secrets
-from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from server.models import ApiToken, Session, User
-from server.services.base import Viewer, utcnow
 from server.settings import get_settings
 
 _hashers: dict[str, tuple[PasswordHasher, str]] = {}
@@ -34,8 +35,6 @@ def _hasher() -> tuple[PasswordHasher, str]:
     return _hashers[cost]
 
 SESSION_COOKIE = "qk_session"
-# last_used_at is written at most this often per session or token: not one UPDATE per request.
-LAST_USED_EVERY = timedelta(minutes=1)
 
 
 def hash_password(password: str) -> str:
@@ -54,17 +53,9 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher()[0].check_needs_rehash(password_hash)
 
 
-def _digest(secret: str) -> str:
+def digest(secret: str) -> str:
+    """What is stored of a session key or a token: its sha256."""
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def viewer_for(user: User, request_id: str | None = None, *, session_id: int | None = None,
-               token_id: int | None = None) -> Viewer:
-    return Viewer(
-        user_id=user.id, username=user.username, roles=frozenset(user.roles or []),
-        employee_id=user.employee_id, request_id=request_id, locale=user.locale or "zh_CN",  # type: ignore[attr-defined]
-        session_id=session_id, token_id=token_id,
-    )
 
 
 # ---------------------------------------------------------------- where a request comes from
@@ -103,69 +94,17 @@ def user_agent(request: Any) -> str:
     return (request.headers.get("user-agent", "") if request is not None else "")[:255]
 
 
-# ---------------------------------------------------------------- tokens and sessions
+# ---------------------------------------------------------------- secrets
 
 
-async def issue_token(user: User, request: Any = None) -> str:
-    token = "qk_" + secrets.token_urlsafe(32)
-    await ApiToken.create(
-        token_hash=_digest(token), user=user, expires_at=utcnow() + timedelta(days=get_settings().token_days),
-        user_agent=user_agent(request), client_address=client_address(request), last_used_at=utcnow(),
-    )
-    return token
+def new_token() -> str:
+    """A bearer token as the client sees it (stored only as its digest)."""
+    return "qk_" + secrets.token_urlsafe(32)
 
 
-async def _touch(model: Any, row: Any) -> None:
-    now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
-        await model.filter(id=row.id).update(last_used_at=now)
-        row.last_used_at = now
+def new_session_key() -> str:
+    return secrets.token_urlsafe(32)
 
 
-async def token_for(token: str) -> ApiToken | None:
-    """The live token row (user loaded), or None when unknown, revoked, expired or its user is inactive."""
-    row = await ApiToken.filter(token_hash=_digest(token), revoked_at=None).select_related("user").first()
-    if row is None or row.expires_at <= utcnow() or not row.user.is_active:
-        return None
-    await _touch(ApiToken, row)
-    return row
-
-
-async def user_for_token(token: str) -> User | None:
-    row = await token_for(token)
-    return row.user if row is not None else None
-
-
-async def create_session(user: User, days: int, request: Any = None) -> tuple[str, Session]:
-    key = secrets.token_urlsafe(32)
-    session = await Session.create(
-        key_hash=_digest(key), user=user, csrf_token=secrets.token_urlsafe(24),
-        expires_at=utcnow() + timedelta(days=days),
-        user_agent=user_agent(request), client_address=client_address(request), last_used_at=utcnow(),
-    )
-    return key, session
-
-
-async def session_for_key(key: str) -> Session | None:
-    row = await Session.filter(key_hash=_digest(key), revoked_at=None).select_related("user").first()
-    if row is None or row.expires_at <= utcnow() or not row.user.is_active:
-        return None
-    await _touch(Session, row)
-    return row
-
-
-async def revoke_session(key: str) -> None:
-    await Session.filter(key_hash=_digest(key), revoked_at=None).update(revoked_at=utcnow())
-
-
-async def revoke_all(user_id: int, *, keep_session_id: int | None = None) -> int:
-    """Logout everywhere: every session and token of the account (but `keep_session_id`).
-
-    Returns how many were revoked."""
-    now = utcnow()
-    sessions = Session.filter(user_id=user_id, revoked_at=None)
-    if keep_session_id is not None:
-        sessions = sessions.exclude(id=keep_session_id)
-    count = await sessions.update(revoked_at=now)
-    count += await ApiToken.filter(user_id=user_id, revoked_at=None).update(revoked_at=now)
-    return count
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(24)

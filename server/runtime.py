@@ -6,6 +6,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from jobs.embedded import job_runtime
+from server.bootstrap import bootstrap
 from server.db import close_db, init_db
 from server.settings import Settings
 
@@ -25,11 +27,7 @@ def freeze_startup_objects() -> None:
 async def runtime(settings: Settings) -> AsyncIterator[None]:
     await init_db(settings)
     try:
-        from server.bootstrap import bootstrap
-
         await bootstrap(settings)
-        from jobs.queue import job_runtime
-
         async with job_runtime(settings):
             if settings.gc_freeze:
                 freeze_startup_objects()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import io
 import os
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import filetype
 
@@ -53,48 +56,91 @@ def path_for(sha256: str) -> Path:
     return get_settings().upload_dir / sha256[:2] / sha256
 
 
-async def read_upload(upload: Any) -> tuple[str, bytes]:
-    """Starlette's UploadFile (HTTP and pages alike) → (filename, bytes), size-limited."""
-    limit = get_settings().max_upload_bytes
-    if hasattr(upload, "read"):
-        data = await upload.read(limit + 1)
-        name = getattr(upload, "filename", None) or "file"
-    elif isinstance(upload, bytes | bytearray):
-        data, name = bytes(upload), "file"
-    else:
-        raise ValidationFailed("not a file upload", field="file")
-    if len(data) > limit:
-        raise ValidationFailed(
-            f"{_clean_name(name)} 超过 {limit // (1024 * 1024)} MB (file is larger than the limit)", field="file"
-        )
-    return name, data
+# Uploads are read, hashed and written a chunk at a time; the hashing and the disk work run in a
+# worker thread, so a large file never stalls the event loop (and every other request with it).
+CHUNK_BYTES = 1024 * 1024
+_SNIFF_BYTES = 8192
 
 
-def store(name: str, data: bytes, allowed: frozenset[str], field: str = "file") -> StoredFile:
-    if not data:
-        raise ValidationFailed(f"{_clean_name(name)} 是空文件 (empty file)", field=field)
-    mime = sniff(data)
-    if mime is None or mime not in allowed:
-        raise ValidationFailed(
-            f"{_clean_name(name)}: 不支持的文件类型 {mime or '未知'} (file type not allowed)", field=field
-        )
-    digest = hashlib.sha256(data).hexdigest()
+def _staging_file() -> tuple[BinaryIO, str]:
+    """A temporary file beside the store (same file system: the final rename is atomic)."""
+    staging = get_settings().upload_dir / ".incoming"
+    staging.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=staging)
+    return os.fdopen(fd, "wb"), tmp
+
+
+def _write_chunk(handle: BinaryIO, hasher: Any, chunk: bytes) -> None:
+    hasher.update(chunk)
+    handle.write(chunk)
+
+
+def _place(tmp: str, digest: str) -> None:
+    """Move the staged file to its content address (or drop it: the same content is already stored)."""
     target = path_for(digest)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    return StoredFile(sha256=digest, filename=_clean_name(name), content_type=mime, size=len(data))
+    if target.exists():
+        os.unlink(tmp)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, target)
+
+
+def _discard(handle: BinaryIO, tmp: str) -> None:
+    handle.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
+
+
+class _Bytes:
+    def __init__(self, data: bytes) -> None:
+        self._stream = io.BytesIO(data)
+
+    async def read(self, size: int = -1) -> bytes:
+        return self._stream.read(size)
+
+
+async def store_upload(upload: Any, allowed: frozenset[str], field: str = "file") -> StoredFile:
+    """Starlette's UploadFile (HTTP and pages alike), or bytes → the stored file, checked by size and by
+    content type; identical content is stored once."""
+    if isinstance(upload, bytes | bytearray):
+        upload, name = _Bytes(bytes(upload)), "file"
+    elif hasattr(upload, "read"):
+        name = getattr(upload, "filename", None) or "file"
+    else:
+        raise ValidationFailed("not a file upload", field=field)
+    limit = get_settings().max_upload_bytes
+    hasher = hashlib.sha256()
+    size, head = 0, b""
+    handle, tmp = await asyncio.to_thread(_staging_file)
+    try:
+        while chunk := await upload.read(CHUNK_BYTES):
+            size += len(chunk)
+            if size > limit:
+                raise ValidationFailed(
+                    f"{_clean_name(name)} 超过 {limit // (1024 * 1024)} MB (file is larger than the limit)",
+                    field=field,
+                )
+            if len(head) < _SNIFF_BYTES:
+                head += chunk[: _SNIFF_BYTES - len(head)]
+            await asyncio.to_thread(_write_chunk, handle, hasher, chunk)
+        await asyncio.to_thread(handle.close)
+        if not size:
+            raise ValidationFailed(f"{_clean_name(name)} 是空文件 (empty file)", field=field)
+        mime = sniff(head)
+        if mime is None or mime not in allowed:
+            raise ValidationFailed(
+                f"{_clean_name(name)}: 不支持的文件类型 {mime or '未知'} (file type not allowed)", field=field
+            )
+        digest = hasher.hexdigest()
+        await asyncio.to_thread(_place, tmp, digest)
+    except BaseException:
+        await asyncio.to_thread(_discard, handle, tmp)
+        raise
+    return StoredFile(sha256=digest, filename=_clean_name(name), content_type=mime, size=size)
 
 
 async def store_uploads(uploads: list[Any] | None, allowed: frozenset[str], field: str) -> list[StoredFile]:
     uploads = list(uploads or [])
     if len(uploads) > MAX_FILES:
         raise ValidationFailed(f"at most {MAX_FILES} files", field=field)
-    stored = []
-    for upload in uploads:
-        name, data = await read_upload(upload)
-        stored.append(store(name, data, allowed, field))
-    return stored
+    return [await store_upload(upload, allowed, field) for upload in uploads]

@@ -20,9 +20,11 @@ from server.models import Department as DepartmentModel
 from server.models import Employee as EmployeeModel
 from server.models import Position as PositionModel
 from server.models import Region as RegionModel
+from server.services import accounts as account_service
 from server.services import duties as duty_service
 from server.services import offboarding as offboarding_service
 from server.services import org as org_service
+from server.services import sessions as session_service
 from server.services.base import require_login
 
 if TYPE_CHECKING:
@@ -350,8 +352,10 @@ class OrgQuery:
 class OrgMutation:
     @strawberry.mutation
     async def login(self, info: Info, username: str, password: str) -> AuthPayload:
-        token, user = await org_service.login_for_token(username, password, info.context.request)
-        info.context.viewer = auth.viewer_for(user, info.context.viewer.request_id)
+        request = info.context.request
+        token, user = await account_service.login_for_token(
+            username, password, address=auth.client_address(request), agent=auth.user_agent(request))
+        info.context.viewer = session_service.viewer_for(user, info.context.viewer.request_id)
         return AuthPayload(token=token, viewer=await viewer_type(info))
 
     @strawberry.mutation

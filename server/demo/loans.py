@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from server import auth
 from server.demo import history
 from server.models import Employee, User
-from server.services import corrections, loans
+from server.services import corrections, loans, sessions
 from server.services.base import SYSTEM, Viewer
 
 
 async def _viewer(employee_no: str) -> Viewer:
     user = await User.get(employee__employee_no=employee_no)
-    return auth.viewer_for(user)
+    return sessions.viewer_for(user)
 
 
 async def _apply(no: str, amount: str, purpose: str, description: str):

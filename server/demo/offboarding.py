@@ -13,10 +13,9 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from server import auth
 from server.domain.money import CENT
 from server.models import Employee, Loan, User
-from server.services import loans, offboarding
+from server.services import loans, offboarding, sessions
 from server.services.base import Viewer, today
 
 BLOCKED = "E004"
@@ -27,7 +26,7 @@ DISBURSER = "E017"  # 孙丽, 财务专员
 
 
 async def _viewer(employee_no: str) -> Viewer:
-    return auth.viewer_for(await User.get(employee__employee_no=employee_no))
+    return sessions.viewer_for(await User.get(employee__employee_no=employee_no))
 
 
 async def _open_loans(employee: Employee) -> list[Loan]:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from server import auth
 from server.domain.money import CENT, ZERO
 from server.models import ApprovalStep, Employee, Loan, Reimbursement, User
 from server.services import reimbursements as svc
+from server.services import sessions
 from server.services.base import Viewer, local_date, today
 from server.services.loans import outstanding_by_loan
 
@@ -43,9 +43,13 @@ class _Upload:
 
     filename: str
     data: bytes
+    _at: int = 0
 
     async def read(self, size: int = -1) -> bytes:
-        return self.data if size < 0 else self.data[:size]
+        """A stream, as an UploadFile is: storage reads it in chunks until it returns nothing."""
+        end = len(self.data) if size < 0 else self._at + size
+        chunk, self._at = self.data[self._at:end], min(end, len(self.data))
+        return chunk
 
 
 def _pdf(text: str) -> bytes:
@@ -81,16 +85,16 @@ def _png(text: str) -> bytes:
 
 
 async def _viewer_of_employee(employee_id: int) -> Viewer:
-    return auth.viewer_for(await User.get(employee_id=employee_id))
+    return sessions.viewer_for(await User.get(employee_id=employee_id))
 
 
 async def _decider(step: ApprovalStep, applicant_id: int) -> Viewer | None:
     if step.role == "SUPERVISOR":
         user = await User.filter(employee_id=step.approver_id).first()  # type: ignore[attr-defined]
-        return auth.viewer_for(user) if user else None
+        return sessions.viewer_for(user) if user else None
     for user in await User.filter(is_active=True).order_by("id"):
         if step.role in (user.roles or []) and user.employee_id not in (None, applicant_id):  # type: ignore[attr-defined]
-            return auth.viewer_for(user)
+            return sessions.viewer_for(user)
     return None
 
 
@@ -109,7 +113,7 @@ async def _approve(reimbursement: Reimbursement, comments: list[str]) -> Reimbur
 async def _pay(reimbursement: Reimbursement) -> None:
     for user in await User.filter(is_active=True).order_by("id"):
         if "FINANCE" in (user.roles or []) and user.employee_id not in (None, reimbursement.employee_id):  # type: ignore[attr-defined]
-            await svc.pay_reimbursement(auth.viewer_for(user), reimbursement.id)
+            await svc.pay_reimbursement(sessions.viewer_for(user), reimbursement.id)
             return
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from decimal import Decimal
 
 from server.domain.errors import ValidationFailed
 
@@ -72,13 +71,6 @@ def amount_text_error(value: object) -> str | None:
     return "金额须为最多两位小数的数字，例如 1200.00 (money must be digits with at most two decimals, such as \"1200.00\")"
 
 
-def parse_amount_text(value: object, field: str = "amount") -> Decimal:
-    error = amount_text_error(value)
-    if error is not None:
-        raise ValidationFailed(error, field=field)
-    return Decimal(str(value))
-
-
 def check_date_range(value: date, field: str, earliest: date | None, latest: date | None) -> date:
     if earliest is not None and value < earliest:
         raise ValidationFailed(f"{field} 不能早于 {earliest.isoformat()} ({field} must not be before {earliest})",
@@ -91,10 +83,6 @@ def check_date_range(value: date, field: str, earliest: date | None, latest: dat
 
 def check_hire_date(value: date, today: date) -> date:
     return check_date_range(value, "hireDate", EARLIEST_HIRE_DATE, today + timedelta(days=365))
-
-
-def check_expected_settle_date(value: date, today: date) -> date:
-    return check_date_range(value, "expectedSettleDate", today, today + timedelta(days=MAX_SETTLE_DAYS))
 
 
 def check_settle_days(value: int) -> int:

@@ -1,4 +1,4 @@
-"""The viewer's own account: password change, ADMIN's password reset, sessions and API tokens.
+"""The viewer's own account: login and logout, password change, ADMIN's password reset, sessions and tokens.
 
 Changing or resetting a password revokes, in the same transaction, every other session and every
 bearer token of the account: whoever else knew the old password is signed out at once.
@@ -13,8 +13,9 @@ from server.domain import roles as R
 from server.domain.errors import Forbidden, NotFound, ValidationFailed
 from server.domain.passwords import check_password
 from server.models import ApiToken, Session, User
-from server.services import audit, org
+from server.services import audit, org, sessions
 from server.services.base import Viewer, atomic, parse_id, require_login, require_role, utcnow
+from server.settings import get_settings
 
 
 def _policy(password: str, username: str, field: str = "newPassword") -> None:
@@ -44,7 +45,7 @@ async def change_password(viewer: Viewer, current_password: str, new_password: s
     password_hash = auth.hash_password(new_password)
     async with atomic():
         await User.filter(id=user.id).update(password_hash=password_hash)
-        revoked = await auth.revoke_all(user.id, keep_session_id=viewer.session_id)
+        revoked = await sessions.revoke_all(user.id, keep_session_id=viewer.session_id)
         await audit.record(viewer, "user.change_password", "user", user.id, None, {"revokedSessions": revoked})
     return revoked
 
@@ -67,9 +68,40 @@ async def reset_password(viewer: Viewer, user_id: Any, employee_id: Any, new_pas
     password_hash = auth.hash_password(new_password)
     async with atomic():
         await User.filter(id=user.id).update(password_hash=password_hash)
-        revoked = await auth.revoke_all(user.id)
+        revoked = await sessions.revoke_all(user.id)
         await audit.record(viewer, "user.reset_password", "user", user.id, None, {"revokedSessions": revoked})
     return revoked
+
+
+# ---------------------------------------------------------------- login and logout
+
+
+async def login(username: str, password: str, *, address: str = "", agent: str = "",
+                replaces_key: str | None = None, request_id: str | None = None) -> tuple[str, User]:
+    """Browser sign-in: check the password (throttled, server/services/org.py `authenticate`) and open a
+    session; returns its key (for the cookie) and the user.
+
+    `replaces_key` is the session cookie the browser came with: it is revoked in the same transaction,
+    so every login gets a new key (no session fixation).
+    """
+    user = await org.authenticate(username, password, address)
+    async with atomic():
+        if replaces_key:
+            await sessions.revoke_session(replaces_key)
+        key, _session = await sessions.create_session(user, get_settings().session_days, address=address,
+                                                      agent=agent)
+        await audit.record(sessions.viewer_for(user, request_id), "user.login", "user", user.id, None,
+                           {"via": "web"})
+    return key, user
+
+
+async def login_for_token(username: str, password: str, *, address: str = "", agent: str = "") -> tuple[str, User]:
+    """API sign-in: check the password as `login` does and issue a bearer token."""
+    user = await org.authenticate(username, password, address)
+    async with atomic():
+        token = await sessions.issue_token(user, address=address, agent=agent)
+        await audit.record(sessions.viewer_for(user), "user.login_token", "user", user.id, None, None)
+    return token, user
 
 
 # ---------------------------------------------------------------- sessions and tokens
@@ -129,7 +161,7 @@ async def logout_everywhere(viewer: Viewer) -> int:
     require_login(viewer)
     assert viewer.user_id is not None
     async with atomic():
-        revoked = await auth.revoke_all(viewer.user_id)
+        revoked = await sessions.revoke_all(viewer.user_id)
         await audit.record(viewer, "user.logout_everywhere", "user", viewer.user_id, None,
                            {"revokedSessions": revoked})
     return revoked

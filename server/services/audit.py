@@ -23,13 +23,24 @@ import copy
 import hashlib
 import hmac
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from server.domain import roles as R
 from server.models import AuditAnchor, AuditEntry, Sequence
-from server.services.base import Viewer, atomic, next_sequence, register_flusher, tx_buffer, utcnow
+from server.services import jobs
+from server.services.base import (
+    Viewer,
+    atomic,
+    next_sequence,
+    register_flusher,
+    require_role,
+    tx_buffer,
+    utcnow,
+)
 from server.settings import get_settings
 
 GENESIS = "0" * 64
@@ -380,12 +391,6 @@ async def write_anchor(head_id: int, head_hash: str, count: int, boundary: int) 
 
 async def request_verification(viewer: Viewer) -> Any:
     """ADMIN or AUDITOR: queue a re-hash of the whole chain (jobs/audit.py); returns the Job to poll."""
-    import uuid
-
-    from server.domain import roles as R
-    from server.services import jobs
-    from server.services.base import require_role
-
     require_role(viewer, R.ADMIN, R.AUDITOR)
     async with atomic():
         job = await jobs.submit("VERIFY_AUDIT_CHAIN", "verify_audit_chain", job_id=f"audit-{uuid.uuid4().hex}",

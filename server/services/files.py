@@ -7,6 +7,8 @@ from typing import Any
 from server.domain.errors import NotFound
 from server.models import Attachment, ExpenseLine, Loan, Reimbursement
 from server.services.base import Viewer, parse_id, require_login
+from server.services.loans import can_see_loan
+from server.services.reimbursements import can_see_reimbursement
 
 NOT_FOUND = "文件不存在 (file not found)"
 
@@ -28,13 +30,9 @@ async def attachment_for_download(viewer: Viewer, attachment_id: Any, filename: 
 
 async def _may_see_owner(viewer: Viewer, row: Attachment) -> bool:
     if row.loan_id is not None:  # type: ignore[attr-defined]
-        from server.services.loans import can_see_loan
-
         loan = await Loan.get(id=row.loan_id)  # type: ignore[attr-defined]
         return await can_see_loan(viewer, loan)
     if row.expense_line_id is not None:  # type: ignore[attr-defined]
-        from server.services.reimbursements import can_see_reimbursement
-
         line = await ExpenseLine.get(id=row.expense_line_id)  # type: ignore[attr-defined]
         reimbursement = await Reimbursement.get(id=line.reimbursement_id)  # type: ignore[attr-defined]
         return await can_see_reimbursement(viewer, reimbursement)

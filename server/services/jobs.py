@@ -22,6 +22,7 @@ from tortoise.expressions import F
 from server.domain.errors import NotFound
 from server.domain.vocab import JobState
 from server.models import Job, OutboxJob
+from server.queue import enqueue
 from server.services.base import Viewer, after_commit, atomic, require_login, utcnow
 
 log = logging.getLogger("qingkuan.jobs")
@@ -86,8 +87,6 @@ async def relay_outbox(only: str | None = None, limit: int = RELAY_BATCH) -> int
     rest would fail the same way) and never raises for it. Two relays racing on one row enqueue
     the same `_job_id`, which the queue keeps once; the job itself skips a run when already DONE.
     """
-    from jobs.queue import enqueue
-
     qs = OutboxJob.filter(sent_at__isnull=True)
     if only is not None:
         qs = qs.filter(job_id=only)

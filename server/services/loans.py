@@ -19,7 +19,7 @@ from server.domain import ledger as L
 from server.domain import roles as R
 from server.domain import validation as V
 from server.domain.errors import Conflict, DomainError, Forbidden, InvalidTransition, ValidationFailed
-from server.domain.money import ZERO, fmt, from_fen, parse_money, to_fen
+from server.domain.money import ZERO, from_fen, parse_money, to_fen
 from server.domain.quota import LoanSnapshot, Quota, compute_quota, rejection_reason
 from server.domain.vocab import (
     CANCELLABLE_LOAN_STATUSES,
@@ -564,6 +564,8 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
     note = V.clean_text(note, "note", V.NOTE)
     if method == L.WRITE_OFF:
         # Two people: FINANCE's call is a proposal, an ADMIN's the approval (services/corrections.py).
+        # Lazy: corrections builds on this module (a top-level import would be a circle); it goes
+        # when loans.py is split along its seams.
         from server.services import corrections
 
         return await corrections.write_off_via_settle(viewer, loan_id, value, note)
@@ -630,7 +632,3 @@ def settle_refusal(viewer: Viewer, loan: Loan, method: str = SettlementMethod.CA
 
 def overdue_days(loan: Loan, outstanding: Decimal, on: date | None = None) -> int:
     return L.days_overdue(loan.expected_settle_date, outstanding, on or today())
-
-
-def describe_quota(quota: Quota) -> str:
-    return f"额度 {fmt(quota.limit)}，已占用 {fmt(quota.committed)}，可借 {fmt(quota.available)}"

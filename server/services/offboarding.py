@@ -23,7 +23,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from server import auth
 from server.domain import clearance as C
 from server.domain import duties as D
 from server.domain import ledger as L
@@ -57,7 +56,7 @@ from server.models import (
     ReimbursementOffset,
     User,
 )
-from server.services import alerts, audit
+from server.services import alerts, audit, sessions
 from server.services.base import (
     Page,
     Viewer,
@@ -329,7 +328,7 @@ async def complete_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboardi
         if user is not None:
             was_active = user.is_active
             await User.filter(id=user.id).update(is_active=False)
-            await auth.revoke_all(user.id)
+            await sessions.revoke_all(user.id)
             await audit.record(viewer, "user.deactivate", "user", user.id, {"isActive": was_active},
                                {"isActive": False, "sessionsRevoked": True, "tokensRevoked": True,
                                 "reason": f"offboarding #{offboarding.id} completed"})

@@ -29,7 +29,7 @@ from server.domain.errors import (
 from server.domain.money import from_fen, parse_money, to_fen
 from server.domain.passwords import check_password
 from server.models import AuditEntry, Department, Employee, LoginCounter, Position, Region, User
-from server.services import alerts, audit
+from server.services import alerts, audit, sessions
 from server.services.base import (
     Page,
     Viewer,
@@ -502,7 +502,7 @@ async def create_admin(username: str, password: str, actor: Viewer, *, enforce_p
             user.roles = sorted(set(user.roles) | {R.ADMIN})
             user.is_active = True
             await user.save()
-            revoked = await auth.revoke_all(user.id)
+            revoked = await sessions.revoke_all(user.id)
             await audit.record(actor, "user.reset_admin", "user", user.id, before,
                                {"roles": user.roles, "isActive": True, "revokedSessions": revoked})
         else:
@@ -602,14 +602,6 @@ async def authenticate(username: str, password: str, address: str = "") -> User:
     return user
 
 
-async def login_for_token(username: str, password: str, request: Any = None) -> tuple[str, User]:
-    user = await authenticate(username, password, auth.client_address(request))
-    async with atomic():
-        token = await auth.issue_token(user, request)
-        await audit.record(auth.viewer_for(user), "user.login_token", "user", user.id, None, None)
-    return token, user
-
-
 async def set_locale(viewer: Viewer, locale: str) -> None:
     require_login(viewer)
     if locale not in ("zh_CN", "en"):
@@ -625,14 +617,6 @@ async def set_locale(viewer: Viewer, locale: str) -> None:
 
 def salary(employee: Employee) -> Decimal:
     return from_fen(employee.monthly_salary_fen)
-
-
-async def get_user(viewer: Viewer) -> User:
-    require_login(viewer)
-    user = await User.filter(id=viewer.user_id).first()
-    if user is None:
-        raise NotFound("user not found")
-    return user
 
 
 def edit_employee_refusal(viewer: Viewer, employee: Employee, target_roles: Sequence[str]) -> DomainError | None:

@@ -7,8 +7,8 @@ from starlette.responses import Response
 from server import auth, i18n
 from server.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_loaded
 from server.domain.errors import DomainError, RateLimited
-from server.services import audit, org
-from server.services.base import atomic
+from server.services import accounts as account_service
+from server.services import org
 from server.settings import get_settings
 from server.web.core import ANON_CSRF_COOKIE, LOCALE_COOKIE, YEAR, Page, check_read, refuse_if_forbidden, safe_next
 
@@ -31,33 +31,24 @@ async def login_page(page: Page) -> Response:
 async def login_submit(page: Page) -> Response:
     password = page.form.get("password") if page.form is not None else None
     try:
-        user = await org.authenticate(page.value("username"), password if isinstance(password, str) else "",
-                                      auth.client_address(page.request))
+        key, _user = await account_service.login(
+            page.value("username"), password if isinstance(password, str) else "",
+            address=auth.client_address(page.request), agent=auth.user_agent(page.request),
+            replaces_key=page.request.cookies.get(auth.SESSION_COOKIE), request_id=page.viewer.request_id)
     except RateLimited as exc:
         minutes = max(1, -(-exc.retry_after // 60))
         message = page._("登录失败次数过多，请 %(minutes)s 分钟后再试。") % {"minutes": minutes}
         return await _login_form(page, message, status=429)
     except DomainError as exc:
         return await _login_form(page, exc.message, status=401)
-    settings = get_settings()
-    old_key = page.request.cookies.get(auth.SESSION_COOKIE)
-    async with atomic():
-        if old_key:
-            await auth.revoke_session(old_key)  # a new key at every login: no session fixation
-        key, _session = await auth.create_session(user, settings.session_days, page.request)
-        await audit.record(auth.viewer_for(user, page.viewer.request_id), "user.login", "user", user.id,
-                           None, {"via": "web"})
-    page.set_cookies.append((auth.SESSION_COOKIE, key, settings.session_days * 24 * 3600))
+    page.set_cookies.append((auth.SESSION_COOKIE, key, get_settings().session_days * 24 * 3600))
     page.delete_cookies.append(ANON_CSRF_COOKIE)
     return page.redirect(safe_next(page.value("next")))
 
 
 async def logout(page: Page) -> Response:
-    key = page.request.cookies.get(auth.SESSION_COOKIE)
-    if key and page.session is not None:
-        async with atomic():
-            await auth.revoke_session(key)
-            await audit.record(page.viewer, "user.logout", "user", page.viewer.user_id, None, {"via": "web"})
+    if page.session is not None:
+        await account_service.logout(page.viewer)
     page.delete_cookies.append(auth.SESSION_COOKIE)
     return page.redirect("/login")
 

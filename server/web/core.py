@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2_fragments import render_block
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -32,6 +33,7 @@ from server import auth, i18n
 from server.domain import vocab
 from server.domain.money import CENT, fmt
 from server.models import Session
+from server.services import sessions as session_service
 from server.services.base import Viewer
 from server.settings import ROOT, get_settings
 from server.storage import MAX_FILES
@@ -107,8 +109,10 @@ def render_template(locale: str, name: str, context: dict[str, Any], block: str 
     context = {"m": env.get_template("macros.html").module, **context}
     if block is None:
         return template.render(context)
-    # One block of the page (HTMX fragment); blocks are `scoped` where they sit in a loop.
-    return "".join(template.blocks[block](template.new_context(context)))
+    # One block of the page (HTMX fragment), by jinja2-fragments: its core `render_block`, not its
+    # Starlette `Jinja2Blocks`, which wraps one environment (we keep one per language). Blocks are
+    # `scoped` where they sit in a loop.
+    return render_block(env, name, block, context)
 
 
 # ---------------------------------------------------------------- GraphQL in-process
@@ -335,9 +339,9 @@ async def load_page(request: Request) -> Page:
     session = None
     key = request.cookies.get(auth.SESSION_COOKIE)
     if key:
-        session = await auth.session_for_key(key)
+        session = await session_service.session_for_key(key)
     if session is not None:
-        viewer = auth.viewer_for(session.user, request_id, session_id=session.id)
+        viewer = session_service.viewer_for(session.user, request_id, session_id=session.id)
     else:
         viewer = Viewer(user_id=None, username="anonymous", request_id=request_id)
     locale = (

@@ -14,14 +14,15 @@ from typing import Any
 import pytest
 from arq.worker import Worker
 
-from jobs import queue
-from jobs.worker import redis_settings_for, stop_worker, worker_options
+from jobs.worker import stop_worker, worker_options
+from server import queue
+from server.queue import redis_settings_for
 from server.settings import Settings, get_settings, override_settings
 
 
 @pytest.fixture
 async def job_settings(settings: Settings) -> AsyncIterator[Settings]:
-    """The test settings with a private queue, installed process-wide for `jobs.queue.enqueue`."""
+    """The test settings with a private queue, installed process-wide for `server.queue.enqueue`."""
     assert settings.redis_url, "tests/conftest.py sets REDIS_URL from TEST_REDIS_URL"
     previous = get_settings()
     private = dataclasses.replace(settings, job_queue=f"qk-test:{uuid.uuid4().hex}")

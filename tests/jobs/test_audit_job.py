@@ -11,9 +11,10 @@ import psutil
 import pytest
 from arq import cron
 
-from jobs import queue
 from jobs.audit import KIND, verify_audit_chain
+from jobs.embedded import job_runtime
 from jobs.worker import CRON_JOBS, FUNCTIONS, worker_options
+from server import queue
 from server.models import AuditAnchor, AuditEntry, Job
 from server.services import jobs as job_service
 from server.services.base import atomic
@@ -165,7 +166,7 @@ async def test_embedded_runtime_runs_jobs(db, settings, tmp_path):
     entries = await AuditEntry.all().count()
     embedded = dataclasses.replace(settings, redis_url=None, data_dir=tmp_path)
 
-    async with queue.job_runtime(embedded) as pool:
+    async with job_runtime(embedded) as pool:
         assert queue.get_pool() is pool
         assert pool.connection_pool.connection_kwargs["path"].endswith("redis.socket")
         registry = tmp_path / "redis" / "jobs.rdb.settings"

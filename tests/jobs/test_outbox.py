@@ -15,9 +15,11 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from arq.worker import Worker
 
-from jobs import queue
-from jobs.worker import redis_settings_for, stop_worker, worker_options
+from jobs.embedded import job_runtime
+from jobs.worker import stop_worker, worker_options
+from server import queue
 from server.models import AuditEntry, Job, OutboxJob
+from server.queue import redis_settings_for
 from server.services import jobs as job_service
 from server.settings import Settings, get_settings, override_settings
 from tests.factories import PASSWORD, make_org
@@ -173,7 +175,7 @@ async def test_web_runtime_sweeps_the_outbox_on_start(db, settings, tmp_path):
             await job_service.submit("VERIFY_AUDIT_CHAIN", "verify_audit_chain", job_id="verify:later")
         assert (await OutboxJob.get(job_id="verify:later")).sent_at is None
 
-        async with queue.job_runtime(embedded):
+        async with job_runtime(embedded):
             for _ in range(200):
                 job = await Job.get(id="verify:later")
                 if job.state in ("DONE", "FAILED"):

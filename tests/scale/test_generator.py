@@ -12,9 +12,9 @@ from server.services.base import Viewer, today
 
 
 async def _viewer(username: str) -> Viewer:
-    from server import auth
+    from server.services import sessions
 
-    return auth.viewer_for(await User.get(username=username).prefetch_related("employee"), None)
+    return sessions.viewer_for(await User.get(username=username).prefetch_related("employee"), None)
 
 
 async def test_tiny_company_is_consistent_and_usable(db):

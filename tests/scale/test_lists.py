@@ -88,8 +88,8 @@ LOANS = """query($after: String, $n: Int) { loans(first: $n, after: $after) {
 
 
 async def test_a_row_inserted_between_two_pages_is_neither_repeated_nor_skipped(gql, company):
-    from server import auth
     from server.models import Employee, User
+    from server.services import sessions
 
     token = await gql.login(company.finance, PASSWORD)
     everything = [int(i) for i in await Loan.all().order_by("-created_at", "-id").values_list("id", flat=True)]
@@ -97,7 +97,7 @@ async def test_a_row_inserted_between_two_pages_is_neither_repeated_nor_skipped(
     # A new application lands on top of the newest-first list while the client reads page 1.
     applicant = await Employee.filter(status="ACTIVE", supervisor_id__not_isnull=True).order_by("id").first()
     user = await User.get(employee_id=applicant.id)
-    new = await loan_service.apply_for_loan(auth.viewer_for(user, None), loan_service.LoanApplication(
+    new = await loan_service.apply_for_loan(sessions.viewer_for(user, None), loan_service.LoanApplication(
         amount="1.00", purpose="OTHER", description="文具"))
     second = (await gql.ok(LOANS, {"n": 20, "after": first["pageInfo"]["endCursor"]}, token))["loans"]
     ids = [int(e["node"]["id"]) for e in first["edges"] + second["edges"]]

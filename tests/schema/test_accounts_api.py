@@ -6,10 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from server import auth
 from server.domain.errors import ValidationFailed
 from server.models import ApiToken, AuditEntry, Session, User
-from server.services import org
+from server.services import org, sessions
 from server.services.base import SYSTEM, utcnow
 from tests.factories import PASSWORD, make_org
 
@@ -29,14 +28,14 @@ async def test_change_password_revokes_every_other_token_and_session(gql, db):
     old_token = await gql.login("sales")
     other_token = await gql.login("sales")
     user = await User.get(username="sales")
-    cookie, _ = await auth.create_session(user, 1)
+    cookie, _ = await sessions.create_session(user, 1)
     manager_token = await gql.login("manager")
 
     assert (await gql.ok(CHANGE, {"c": PASSWORD, "n": NEW}, token=old_token)) == {"changePassword": True}
 
     for token in (old_token, other_token):
         assert (await gql.error(ME, token=token))["extensions"]["code"] == "UNAUTHENTICATED"
-    assert await auth.session_for_key(cookie) is None
+    assert await sessions.session_for_key(cookie) is None
     # another account is untouched
     assert (await gql.ok(ME, token=manager_token))["me"]["username"] == "manager"
     # the old password no longer works, the new one does
@@ -77,11 +76,11 @@ async def test_admin_resets_another_password_and_signs_them_out(gql, db):
     admin = await gql.login("admin")
     sales_token = await gql.login("sales")
     sales = await User.get(username="sales")
-    cookie, _ = await auth.create_session(sales, 1)
+    cookie, _ = await sessions.create_session(sales, 1)
 
     assert await gql.ok(RESET_EMPLOYEE, {"id": str(people.sales), "n": NEW}, token=admin) == {"resetPassword": True}
     assert (await gql.error(ME, token=sales_token))["extensions"]["code"] == "UNAUTHENTICATED"
-    assert await auth.session_for_key(cookie) is None
+    assert await sessions.session_for_key(cookie) is None
     assert (await gql.ok(ME, token=await gql.login("sales", NEW)))["me"]["username"] == "sales"
     # by user id as well; the admin's own token still works
     manager = await User.get(username="manager")
@@ -159,11 +158,11 @@ async def test_my_tokens_lists_and_revokes_own_tokens_only(gql, client, db):
 async def test_logout_everywhere(gql, db):
     await make_org()
     first, second = await gql.login("sales"), await gql.login("sales")
-    cookie, _ = await auth.create_session(await User.get(username="sales"), 1)
+    cookie, _ = await sessions.create_session(await User.get(username="sales"), 1)
     assert await gql.ok("mutation { logoutEverywhere }", token=first) == {"logoutEverywhere": True}
     for token in (first, second):
         assert (await gql.error(ME, token=token))["extensions"]["code"] == "UNAUTHENTICATED"
-    assert await auth.session_for_key(cookie) is None
+    assert await sessions.session_for_key(cookie) is None
     assert await Session.filter(revoked_at=None).count() == 0
 
 
@@ -193,13 +192,13 @@ async def test_last_used_is_written_at_most_once_a_minute(gql, db):
 async def test_create_admin_resetting_a_password_revokes_everything(gql, db):
     await make_org()
     token = await gql.login("admin")
-    cookie, _ = await auth.create_session(await User.get(username="admin"), 1)
+    cookie, _ = await sessions.create_session(await User.get(username="admin"), 1)
     with pytest.raises(ValidationFailed, match="too common"):  # the policy applies to create-admin
         await org.create_admin("admin", "1234567890", SYSTEM)
     assert (await gql.ok(ME, token=token))["me"]["username"] == "admin"  # refused: nothing revoked
     await org.create_admin("admin", NEW, SYSTEM)
     assert (await gql.error(ME, token=token))["extensions"]["code"] == "UNAUTHENTICATED"
-    assert await auth.session_for_key(cookie) is None
+    assert await sessions.session_for_key(cookie) is None
     assert (await gql.ok(ME, token=await gql.login("admin", NEW)))["me"]["username"] == "admin"
     entry = await AuditEntry.filter(action="user.reset_admin").order_by("-id").first()
     assert entry is not None and entry.after["revokedSessions"] == 2

@@ -10,9 +10,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from server import auth
 from server.models import AuditEntry, Employee, LedgerEntry, Loan, Offboarding, User, WriteOffProposal
-from server.services import loans, offboarding, org
+from server.services import loans, offboarding, org, sessions
 from server.services import reimbursements as rsvc
 from server.services.base import SYSTEM, today
 from tests.factories import PASSWORD, make_org
@@ -77,7 +76,7 @@ async def person(no: str, name: str, username: str, roles: list[str]) -> int:
 
 
 async def viewer(username: str):
-    return auth.viewer_for(await User.get(username=username))
+    return sessions.viewer_for(await User.get(username=username))
 
 
 async def disbursed(username: str, amount: str, disburser: str = "finance") -> Loan:

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 
-from server import auth
 from server.models import (
     Alert,
     ApprovalStep,
@@ -21,7 +20,7 @@ from server.models import (
     Reimbursement,
     User,
 )
-from server.services import alerts
+from server.services import alerts, sessions
 from server.services.base import SYSTEM, today
 from tests.factories import make_org
 
@@ -41,7 +40,7 @@ LOAN = "query($id: ID!) { loan(id:$id) { id status blockedReason employee { empl
 
 
 async def token(username: str) -> str:
-    return await auth.issue_token(await User.get(username=username))
+    return await sessions.issue_token(await User.get(username=username))
 
 
 async def state() -> dict:

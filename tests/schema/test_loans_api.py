@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from server.models import AuditEntry, LedgerEntry, Loan
+from server.models import ApprovalStep, AuditEntry, LedgerEntry, Loan
 from server.services.base import today
 from tests.factories import PASSWORD, make_org
 from tests.querycount import count_queries
@@ -174,8 +174,9 @@ async def test_finance_cannot_approve_own_loan_even_with_the_role(gql, db):
     loan = (await gql.ok(APPLY, {"amount": "100.00"}, await flow.token("finance")))["applyForLoan"]
     err = await gql.error(DECIDE, {"id": loan["id"], "d": "APPROVE"}, await flow.token("finance"))
     assert err["extensions"]["code"] == "FORBIDDEN"
-    assert (await Loan.get(id=int(loan["id"]))).status == "PENDING_APPROVAL"
-    assert people.finance
+    stored = await Loan.get(id=int(loan["id"]))
+    assert stored.status == "PENDING_APPROVAL" and stored.employee_id == people.finance  # type: ignore[attr-defined]
+    assert await ApprovalStep.filter(loan_id=stored.id, decision__not_isnull=True).count() == 0
 
 
 async def test_rejection_needs_comment_and_ends_chain(flow):

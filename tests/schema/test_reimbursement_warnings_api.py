@@ -19,10 +19,12 @@ PREVIEW = """query($t: Decimal!) { offsetPreview(total: $t) { total owed offsetT
 
 class _Upload:
     def __init__(self, filename: str, data: bytes) -> None:
-        self.filename, self.data = filename, data
+        self.filename, self.data, self.at = filename, data, 0
 
-    async def read(self, size: int = -1) -> bytes:
-        return self.data if size < 0 else self.data[:size]
+    async def read(self, size: int = -1) -> bytes:  # a stream, as an UploadFile is
+        end = len(self.data) if size < 0 else self.at + size
+        chunk, self.at = self.data[self.at:end], min(end, len(self.data))
+        return chunk
 
 
 async def submit(username: str, *lines: svc.ExpenseLineData):

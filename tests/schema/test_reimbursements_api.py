@@ -8,8 +8,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from server import auth
 from server.models import AuditEntry, Reimbursement, User
+from server.services import sessions
 from server.services.base import today
 from server.settings import override_settings
 from tests.conftest import SETTINGS
@@ -36,7 +36,7 @@ PREVIEW = """query($t: Decimal!) { offsetPreview(total: $t) { total owed offsetT
 
 async def token(username: str) -> str:
     """A bearer token as `login` issues it, without paying argon2 for every login (tested in test_org_api)."""
-    return await auth.issue_token(await User.get(username=username))
+    return await sessions.issue_token(await User.get(username=username))
 
 
 def day(n: int = 1) -> str:

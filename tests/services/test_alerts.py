@@ -7,16 +7,15 @@ import logging
 
 import pytest
 
-from server import auth
 from server.domain.errors import DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from server.models import Alert, AlertRecipient, AuditEntry, Employee, Notification, User
-from server.services import alerts
+from server.services import alerts, sessions
 from server.services.base import SYSTEM, atomic
 from tests.factories import make_org
 
 
 async def _viewer(username: str):
-    return auth.viewer_for(await User.get(username=username))
+    return sessions.viewer_for(await User.get(username=username))
 
 
 @pytest.fixture
@@ -190,7 +189,7 @@ async def test_who_may_resolve(db):
     raised = await _raise(people)
     auditor = await User.create(username="auditor", password_hash="x", roles=["AUDITOR"])
     for viewer, error in [(await _viewer("manager"), Forbidden),  # a recipient, informed only
-                          (auth.viewer_for(auditor), Forbidden),  # reads only
+                          (sessions.viewer_for(auditor), Forbidden),  # reads only
                           (await _viewer("sales"), Forbidden)]:
         with pytest.raises(error):
             await alerts.resolve_alert(viewer, raised.alert.id, "x")

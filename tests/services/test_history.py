@@ -1,17 +1,16 @@
 from datetime import timedelta
 
-from server import auth
 from server.demo import history
 from server.domain.errors import DomainError
 from server.models import AuditEntry, LedgerEntry, User
-from server.services import loans
+from server.services import loans, sessions
 from server.services.base import SYSTEM
 from tests.factories import make_org
 
 
 async def test_backdating_moves_the_whole_history_and_is_audited(db):
     await make_org()
-    v = {u.username: auth.viewer_for(u) for u in await User.all()}
+    v = {u.username: sessions.viewer_for(u) for u in await User.all()}
     loan = await loans.apply_for_loan(v["sales"], loans.LoanApplication("1000.00", "TRAVEL", "出差"))
     await loans.decide_loan(v["manager"], loan.id, "APPROVE")
     await loans.decide_loan(v["finance"], loan.id, "APPROVE")

@@ -14,9 +14,8 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from server import auth
 from server.models import LedgerEntry, Loan, User
-from server.services import corrections, loans
+from server.services import corrections, loans, sessions
 from server.services import reimbursements as rsvc
 from server.services.base import today
 from server.settings import ROOT
@@ -28,7 +27,7 @@ INSERTS = re.compile(r'^\s*INSERT\s+INTO\s+"?ledger_entry"?\b', re.I)
 
 
 async def _viewer(username: str):
-    return auth.viewer_for(await User.get(username=username))
+    return sessions.viewer_for(await User.get(username=username))
 
 
 async def _decide_all(decide, row_id: int, *approvers: str) -> None:

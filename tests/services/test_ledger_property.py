@@ -10,11 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tortoise.contrib.test import truncate_all_models
 
-from server import auth
 from server.domain.errors import DomainError
 from server.domain.money import from_fen
 from server.models import LedgerEntry, Loan, User
-from server.services import corrections, loans
+from server.services import corrections, loans, sessions
 from tests.factories import make_org
 
 
@@ -31,7 +30,7 @@ steps = st.lists(st.tuples(st.sampled_from(["CASH_RETURN", "SALARY_DEDUCTION", "
 async def _run(amount_fen: int, plan: list[tuple[str, int]]) -> None:
     await truncate_all_models()
     await make_org(limit="10000.00")
-    viewers = {u.username: auth.viewer_for(u) for u in await User.all()}
+    viewers = {u.username: sessions.viewer_for(u) for u in await User.all()}
     loan = await loans.apply_for_loan(viewers["sales"], loans.LoanApplication(from_fen(amount_fen), "TRAVEL", "出差"))
     await loans.decide_loan(viewers["manager"], loan.id, "APPROVE")
     await loans.decide_loan(viewers["finance"], loan.id, "APPROVE")

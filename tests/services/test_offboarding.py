@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from server import auth
 from server.domain.errors import (
     ClearanceBlocked,
     Conflict,
@@ -33,13 +32,13 @@ from server.models import (
     Session,
     User,
 )
-from server.services import loans, offboarding, org
+from server.services import loans, offboarding, org, sessions
 from server.services.base import SYSTEM, atomic, today, utcnow
 from tests.factories import PASSWORD, make_org
 
 
 async def viewer(username: str):
-    return auth.viewer_for(await User.get(username=username))
+    return sessions.viewer_for(await User.get(username=username))
 
 
 async def disbursed(username: str, amount: str, description: str = "客户拜访") -> Loan:
@@ -178,19 +177,24 @@ async def test_concurrent_starts_create_one_offboarding_and_one_alert(db):
         except DomainError as exc:
             return exc.code
 
+    # Only PostgreSQL proves the lock (SQLite runs one transaction at a time: see
+    # tests/services/test_loan_concurrency.py); here, that the committed start took it.
+    locks = (await Employee.get(id=rsm)).lock_version
     outcomes = await asyncio.gather(*(start() for _ in range(4)))
     assert sorted(outcomes) == ["CONFLICT", "CONFLICT", "CONFLICT", "ok"]
+    assert (await Employee.get(id=rsm)).lock_version == locks + 1
     assert await Offboarding.filter(employee_id=rsm).count() == 1
     assert await Alert.all().count() == 1
     assert await Notification.all().count() == 3
-    assert people.hr
+    # One start recorded, by HR.
+    assert await AuditEntry.filter(action="offboarding.start", actor="hr").count() == 1
 
 
 async def test_gate_blocks_until_settled_then_completes_and_locks_the_account(db):
     people, rsm, first, second = await make_rsm_with_debt()
     hr, fin = await viewer("hr"), await viewer("finance")
-    session_key, _ = await auth.create_session(await User.get(username="zhangwei"), 1)
-    token = await auth.issue_token(await User.get(username="zhangwei"))
+    session_key, _ = await sessions.create_session(await User.get(username="zhangwei"), 1)
+    token = await sessions.issue_token(await User.get(username="zhangwei"))
     off = await offboarding.start_offboarding(hr, rsm, today() + timedelta(days=10), "辞职")
 
     before = await state(off.id, rsm)
@@ -212,7 +216,7 @@ async def test_gate_blocks_until_settled_then_completes_and_locks_the_account(db
     with pytest.raises(ClearanceBlocked) as blocked:
         await offboarding.confirm_clearance(fin, off.id)
     assert first.number not in blocked.value.message and second.number in blocked.value.message
-    admin = auth.viewer_for(await User.get(username="admin"))
+    admin = sessions.viewer_for(await User.get(username="admin"))
     await loans.settle_loan(fin, second.id, "WRITE_OFF", "12000.00", "经总经理批准核销")  # proposed
     assert not (await offboarding.clearance_for(rsm)).clear
     await loans.settle_loan(admin, second.id, "WRITE_OFF", "12000.00")  # approved by a second person
@@ -233,8 +237,8 @@ async def test_gate_blocks_until_settled_then_completes_and_locks_the_account(db
     assert (await Employee.get(id=rsm)).status == "LEFT"
     user = await User.get(username="zhangwei")
     assert not user.is_active
-    assert await auth.user_for_token(token) is None
-    assert await auth.session_for_key(session_key) is None
+    assert await sessions.token_for(token) is None
+    assert await sessions.session_for_key(session_key) is None
     assert await ApiToken.filter(user_id=user.id, revoked_at__isnull=True).count() == 0
     assert await Session.filter(user_id=user.id, revoked_at__isnull=True).count() == 0
     with pytest.raises(DomainError) as exc:
@@ -388,7 +392,7 @@ async def test_certificate_states_nothing_owed_and_who_confirmed(db):
     await loans.settle_loan(fin, first.id, "CASH_RETURN", "10000.00", "收据 SJ-101")
     await loans.settle_loan(fin, first.id, "SALARY_DEDUCTION", "8000.00", "工资单 PR-2026-11-R1")
     await loans.settle_loan(fin, second.id, "WRITE_OFF", "12000.00", "经总经理批准核销")
-    await loans.settle_loan(auth.viewer_for(await User.get(username="admin")), second.id, "WRITE_OFF", "12000.00")
+    await loans.settle_loan(sessions.viewer_for(await User.get(username="admin")), second.id, "WRITE_OFF", "12000.00")
     await offboarding.confirm_clearance(fin, off.id)
     await offboarding.complete_offboarding(hr, off.id)
     cert = await offboarding.clearance_certificate(hr, off.id)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from server import auth
 from server.models import User
-from server.services import loans, offboarding
+from server.services import loans, offboarding, sessions
 from server.services.base import today
 from server.web.core import render_template
 from tests.factories import make_org
@@ -25,7 +24,7 @@ async def test_certificate_page_states_nothing_owed_who_confirmed_and_when(db):
     await loans.settle_loan(fin, first.id, "CASH_RETURN", "10000.00", "收据 SJ-101")
     await loans.settle_loan(fin, first.id, "SALARY_DEDUCTION", "8000.00", "工资单 PR-2026-11-R1")
     await loans.settle_loan(fin, second.id, "WRITE_OFF", "12000.00", "经总经理批准核销 <b>")
-    await loans.settle_loan(auth.viewer_for(await User.get(username="admin")), second.id, "WRITE_OFF", "12000.00")
+    await loans.settle_loan(sessions.viewer_for(await User.get(username="admin")), second.id, "WRITE_OFF", "12000.00")
     await offboarding.confirm_clearance(fin, off.id)
     cert = await offboarding.clearance_certificate(hr, off.id)
     html = render(cert)

@@ -13,7 +13,6 @@ from decimal import Decimal
 
 import pytest
 
-from server import auth
 from server.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
 from server.models import (
     ApprovalStep,
@@ -26,7 +25,7 @@ from server.models import (
     ReimbursementOffset,
     User,
 )
-from server.services import audit, loans, org
+from server.services import audit, loans, org, sessions
 from server.services import reimbursements as svc
 from server.services.base import SYSTEM, Viewer, today
 from tests.factories import PASSWORD, make_org
@@ -38,16 +37,16 @@ D = Decimal
 
 
 async def viewer_of(username: str) -> Viewer:
-    return auth.viewer_for(await User.get(username=username))
+    return sessions.viewer_for(await User.get(username=username))
 
 
 async def decider_for(step: ApprovalStep, applicant_id: int) -> Viewer:
     """Whoever may decide the step: the fixed supervisor, or a holder of the role other than the applicant."""
     if step.role == "SUPERVISOR":
-        return auth.viewer_for(await User.get(employee_id=step.approver_id))
+        return sessions.viewer_for(await User.get(employee_id=step.approver_id))
     for user in await User.all().order_by("id"):
         if step.role in (user.roles or []) and user.employee_id != applicant_id:
-            return auth.viewer_for(user)
+            return sessions.viewer_for(user)
     raise AssertionError(f"nobody to decide a {step.role} step")
 
 
@@ -197,10 +196,14 @@ async def test_concurrent_submissions_never_over_offset(db, n):
     await make_org()
     loan = await disbursed_loan("5000.00")
     sales = await viewer_of("sales")
+    # Only PostgreSQL proves the lock (SQLite runs one transaction at a time: see
+    # tests/services/test_loan_concurrency.py); here, that every committed submission took it.
+    locks = (await Employee.get(id=sales.employee_id)).lock_version
     results = await asyncio.gather(
         *(svc.submit_reimbursement(sales, data("3000.00")) for _ in range(n)), return_exceptions=True
     )
     assert all(isinstance(r, Reimbursement) for r in results), results
+    assert (await Employee.get(id=sales.employee_id)).lock_version == locks + n
     reserved = [sum(a for _, a, _ in await offsets_of(r.id)) for r in results]  # type: ignore[union-attr]
     # Whoever came first took 3000, the next the remaining 2000, the others nothing.
     assert sorted(reserved, reverse=True) == [D("3000.00"), D("2000.00")] + [D("0")] * (n - 2)
@@ -214,6 +217,9 @@ async def test_concurrent_explicit_offsets_one_wins(db):
     await make_org()
     loan = await disbursed_loan("5000.00")
     sales = await viewer_of("sales")
+    # Only PostgreSQL proves the lock (SQLite runs one transaction at a time: see
+    # tests/services/test_loan_concurrency.py); here, that every committed submission took it.
+    locks = (await Employee.get(id=sales.employee_id)).lock_version
     results = await asyncio.gather(
         *(svc.submit_reimbursement(sales, data("4000.00", offsets=[(loan.id, "4000.00")])) for _ in range(3)),
         return_exceptions=True,
@@ -221,6 +227,7 @@ async def test_concurrent_explicit_offsets_one_wins(db):
     ok = [r for r in results if isinstance(r, Reimbursement)]
     refused = [r for r in results if isinstance(r, ValidationFailed)]
     assert len(ok) == 1 and len(refused) == 2, results
+    assert (await Employee.get(id=sales.employee_id)).lock_version == locks + 1  # refusals roll their bump back
     assert "超过可冲抵余额" in refused[0].message
     assert await ReimbursementOffset.filter(state="RESERVED").count() == 1
 

@@ -6,6 +6,7 @@ import html
 import re
 
 from server.models import AuditEntry, Department, Employee, Position
+from server.services import sessions
 from tests.factories import make_org
 from tests.web.conftest import text_of
 
@@ -187,13 +188,12 @@ async def test_an_input_the_api_refuses_is_shown_at_its_field(browser, db):
 
 
 async def test_hr_gets_an_offboarding_link_for_each_active_employee(browser, db):
-    from server import auth
     from server.models import User
     from server.services import offboarding as offboarding_service
     from server.services.base import today
 
     people = await make_org()
-    hr = auth.viewer_for(await User.get(username="hr"))
+    hr = sessions.viewer_for(await User.get(username="hr"))
     await offboarding_service.start_offboarding(hr, people.sales, today(), "合同到期")
     await browser.login("hr")
     page = await browser.get("/admin/employees")

@@ -7,6 +7,7 @@ import re
 from server import auth
 from server.demo import DEMO_PASSWORD, MARKER
 from server.models import AuditEntry, Loan, Notification, Sequence, Session, User
+from server.services import sessions
 from server.services.base import utcnow
 from tests.factories import PASSWORD, make_org
 from tests.web.conftest import csrf_from, text_of
@@ -132,7 +133,7 @@ async def test_logout_revokes_the_session(browser, db):
     key = browser.client.cookies.get(auth.SESSION_COOKIE)
     response = await browser.post("/logout")
     assert response.status_code == 303 and response.headers["location"] == "/login"
-    assert await auth.session_for_key(key) is None
+    assert await sessions.session_for_key(key) is None
     assert await AuditEntry.filter(action="user.logout", actor="sales").count() == 1
     browser.client.cookies.set(auth.SESSION_COOKIE, key, domain="testserver")  # a stolen copy of the cookie
     assert (await browser.get("/")).status_code == 303

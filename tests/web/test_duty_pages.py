@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from server import auth
 from server.models import ApprovalStep, AuditEntry, CompanySetting, LedgerEntry, Loan, Notification, Position, User
-from server.services import company, org
+from server.services import company, org, sessions
 from server.services import loans as loan_service
 from server.services.base import SYSTEM
 from tests.factories import make_org
@@ -15,7 +14,7 @@ from tests.web.test_admin import POSITION_FORM
 
 
 async def viewer(username: str):
-    return auth.viewer_for(await User.get(username=username))
+    return sessions.viewer_for(await User.get(username=username))
 
 
 async def snapshot() -> tuple:
@@ -170,3 +169,24 @@ async def test_the_applicant_sees_why_their_loan_is_blocked(browser, second_brow
     page = await second_browser.get("/admin/positions/SALES")
     assert 'id="blocked-loans"' in page.text and loan.number in page.text
 
+
+
+async def test_finance_cannot_disburse_their_own_loan_from_the_page(browser, db):
+    people = await make_org()
+    # The finance clerk's own loan (STAFF: the supervisor's approval alone makes it APPROVED).
+    own = await loan_service.apply_for_loan(await viewer("finance"), loan_service.LoanApplication(
+        amount="800.00", purpose="TRAVEL", description="出差"))
+    await loan_service.decide_loan(await viewer("manager"), own.id, "APPROVE", "同意")
+    assert (await Loan.get(id=own.id)).status == "APPROVED"
+    await browser.login("finance")
+    await browser.get("/finance")
+    before = await snapshot()
+    response = await browser.post(f"/finance/{own.id}/disburse")
+    assert response.status_code == 422
+    assert await snapshot() == before
+    assert await LedgerEntry.filter(loan_id=own.id).count() == 0
+    # Another FINANCE holder may.
+    await org.update_employee(SYSTEM, people.hr, org.EmployeeChange(roles=["EMPLOYEE", "HR", "FINANCE"]))
+    await loan_service.disburse_loan(await viewer("hr"), own.id)
+    assert (await Loan.get(id=own.id)).status == "DISBURSED"
+    assert await LedgerEntry.filter(loan_id=own.id, kind="DISBURSEMENT").count() == 1

@@ -7,11 +7,10 @@ import re
 from datetime import timedelta
 from urllib.parse import quote
 
-from server import auth
 from server.models import ApprovalStep, Attachment, LedgerEntry, Loan, User
 from server.services import alerts as alert_service
 from server.services import loans as loan_service
-from server.services import org
+from server.services import org, sessions
 from server.services.base import SYSTEM, today
 from tests.factories import PASSWORD, make_org
 from tests.web.conftest import text_of
@@ -21,7 +20,7 @@ REASON = ("超出岗位借款额度：额度 10,000.00，已占用 8,000.00，�
 
 
 async def viewer(username: str):
-    return auth.viewer_for(await User.get(username=username))
+    return sessions.viewer_for(await User.get(username=username))
 
 
 async def disbursed_loan(amount: str = "8000.00") -> Loan:

