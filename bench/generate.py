@@ -67,7 +67,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "alert_recipient": ("id", "alert_id", "employee_id"),
     "offboarding": ("id", "employee_id", "status", "last_working_day", "reason", "started_by_id", "cleared_by_id",
                     "cleared_by_user_id", "created_at", "cleared_at", "completed_at", "cancelled_at"),
-    "number_sequence": ("id", "name", "value"),
+    # No id: the migrations already write a row of their own (0004's audit boundary).
+    "number_sequence": ("name", "value"),
 }
 JSON_COLUMNS = {("position", "approval_chain"), ("app_user", "roles")}
 # Parents before children (foreign keys are checked row by row by SQLite, at COPY by PostgreSQL).
@@ -344,7 +345,7 @@ def generate(n_employees: int, n_loans: int, seed: int = 20261201, today: date |
     for start in range(0, len(company.employees), CHUNK_EMPLOYEES):
         yield build_loans(company, company.employees[start:start + CHUNK_EMPLOYEES], per_employee, rnd, ids,
                           today, numbers, mix)
-    yield {"number_sequence": [(i, name, value) for i, (name, value) in enumerate(sorted(numbers.items()), 1)]}
+    yield {"number_sequence": [(name, value) for name, value in sorted(numbers.items())]}
 
 
 # ---------------------------------------------------------------- writing
