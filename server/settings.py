@@ -188,7 +188,7 @@ def _admin_password(env: dict[str, str]) -> str | None:
     if password is not None:
         problems = check_password(password, (env.get("ADMIN_USERNAME") or "admin").strip())
         if problems:
-            raise SettingsError(f"ADMIN_PASSWORD is not acceptable: {'; '.join(problems)}")
+            raise SettingsError(f"ADMIN_PASSWORD is not acceptable: {'; '.join(str(p) for p in problems)}")
     return password
 AUDIT_KEY_MIN_BYTES = 32
 

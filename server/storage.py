@@ -13,6 +13,7 @@ from typing import Any
 import filetype
 
 from server.domain.errors import ValidationFailed
+from server.domain.messages import _m
 from server.settings import get_settings
 
 IMAGES = {"image/jpeg", "image/png", "image/webp", "image/heic", "image/gif"}
@@ -62,21 +63,21 @@ async def read_upload(upload: Any) -> tuple[str, bytes]:
     elif isinstance(upload, bytes | bytearray):
         data, name = bytes(upload), "file"
     else:
-        raise ValidationFailed("not a file upload", field="file")
+        raise ValidationFailed(_m("不是上传的文件"), field="file")
     if len(data) > limit:
         raise ValidationFailed(
-            f"{_clean_name(name)} 超过 {limit // (1024 * 1024)} MB (file is larger than the limit)", field="file"
+            _m("%(name)s 超过 %(mb)s MB", name=_clean_name(name), mb=limit // (1024 * 1024)), field="file"
         )
     return name, data
 
 
 def store(name: str, data: bytes, allowed: frozenset[str], field: str = "file") -> StoredFile:
     if not data:
-        raise ValidationFailed(f"{_clean_name(name)} 是空文件 (empty file)", field=field)
+        raise ValidationFailed(_m("%(name)s 是空文件", name=_clean_name(name)), field=field)
     mime = sniff(data)
     if mime is None or mime not in allowed:
         raise ValidationFailed(
-            f"{_clean_name(name)}: 不支持的文件类型 {mime or '未知'} (file type not allowed)", field=field
+            _m("%(name)s：不支持的文件类型 %(type)s", name=_clean_name(name), type=mime or "?"), field=field
         )
     digest = hashlib.sha256(data).hexdigest()
     target = path_for(digest)

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from schema.context import Context
+from server import i18n
 from server.domain.errors import ValidationFailed
 from server.services.base import Viewer
 
@@ -27,6 +28,28 @@ def ctx(info: Info) -> Context:
 
 def viewer(info: Info) -> Viewer:
     return info.context.viewer
+
+
+def tr(info: Info, message: Any) -> str | None:
+    """A Message (or None, or a plain string shown as is) in the viewer's language."""
+    if message is None:
+        return None
+    return i18n.render(message, viewer(info).locale)
+
+
+def tr_stored(info: Info, data: dict | None, text: str | None) -> str | None:
+    """A stored message (JSON column) in the viewer's language; older rows keep their text."""
+    if not data:
+        return tr_text(info, text)
+    return i18n.render_stored(data, text, viewer(info).locale)
+
+
+def tr_text(info: Info, text: str | None) -> str | None:
+    """A fixed system text stored as its zh-CN message id (a step's "无直属上级，跳过此步"): translated when the
+    catalog knows it, else (a person's own words) shown as is."""
+    if not text:
+        return text
+    return i18n.translations(viewer(info).locale).gettext(text)
 
 
 def encode_cursor(offset: int) -> str:

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from schema.loaders import load
-from schema.types.common import PageInfo, connection, decode_cursor, page_size, viewer
+from schema.types.common import PageInfo, connection, decode_cursor, page_size, tr, viewer
 from schema.types.enums import OffboardingStatus
 from schema.types.org import Employee
 from server.models import Offboarding as OffboardingModel
@@ -72,7 +72,7 @@ class Offboarding:
 
     @strawberry.field(description="Why clearance cannot be confirmed now (loans and amounts); empty when clear.")
     async def blockers(self, info: Info) -> list[str]:
-        return (await _clearance(info, self.model)).blockers
+        return [tr(info, m) or "" for m in (await _clearance(info, self.model)).blockers]
 
     @strawberry.field
     async def cleared_by(self, info: Info) -> Employee | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from server.domain import duties as D
 from server.domain.errors import Forbidden
+from server.domain.messages import _m
 from server.models import ApprovalStep, Employee, Loan, User
 from server.services.base import Viewer, require_login
 from server.services.company import FOUR_EYES_PAYOUT, get_setting
@@ -56,7 +57,7 @@ async def check_four_eyes(viewer: Viewer, owner: str, object_id: int) -> None:
     approvers: list[Any] = await ApprovalStep.filter(**{owner: object_id}, decision="APPROVE").values_list(
         "decided_by_id", flat=True)
     if D.four_eyes_violation(True, viewer.user_id, approvers):
-        raise Forbidden("四眼原则：审批过的人不能付款 (four eyes: whoever approved it may not pay it out)")
+        raise Forbidden(_m("四眼原则：审批过的人不能付款"))
 
 
 async def blocked_loans_of_position(viewer: Viewer, position_id: int) -> list[tuple[Loan, str]]:

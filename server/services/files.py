@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from server.domain.errors import NotFound
+from server.domain.messages import _m
 from server.models import Attachment, ExpenseLine, Loan, Reimbursement
 from server.services.base import Viewer, parse_id, require_login
 
-NOT_FOUND = "文件不存在 (file not found)"
+NOT_FOUND = _m("文件不存在")
 
 
 async def attachment_for_download(viewer: Viewer, attachment_id: Any, filename: str | None = None) -> Attachment:

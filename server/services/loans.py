@@ -18,7 +18,8 @@ from server.domain import ledger as L
 from server.domain import roles as R
 from server.domain import validation as V
 from server.domain.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
-from server.domain.money import ZERO, fmt, from_fen, parse_money, to_fen
+from server.domain.messages import Message, _m
+from server.domain.money import ZERO, from_fen, parse_money, to_fen
 from server.domain.quota import LoanSnapshot, Quota, compute_quota, rejection_reason
 from server.models import ApprovalStep, Attachment, Employee, LedgerEntry, Loan, Position
 from server.services import audit
@@ -38,6 +39,9 @@ from server.services.base import (
 from server.services.duties import check_four_eyes
 from server.services.org import can_see_employee, visible_page
 from server.storage import DOCUMENT_TYPES, StoredFile, store_uploads
+
+# The audit note of a loan nobody could approve (data, in the source language).
+AUTO_APPROVED = "审批链无可用审批人，自动通过"
 
 PURPOSES = ("CLIENT_VISIT", "MARKETING", "TRAVEL", "PROCUREMENT", "OTHER")
 MAX_DESCRIPTION = 2000
@@ -143,7 +147,7 @@ async def get_loan(viewer: Viewer, loan_id: Any) -> Loan | None:
     if loan is None:
         return None
     if not await can_see_loan(viewer, loan):
-        raise Forbidden("无权查看该借款 (you may not see this loan)")
+        raise Forbidden(_m("无权查看该借款"))
     return loan
 
 
@@ -159,7 +163,7 @@ async def list_loans(
 
 async def employee_loans(viewer: Viewer, employee: Employee, statuses: list[str] | None = None) -> list[Loan]:
     if not await can_see_employee(viewer, employee):
-        raise Forbidden("无权查看该员工的借款 (you may not see this employee's loans)")
+        raise Forbidden(_m("无权查看该员工的借款"))
     qs = Loan.filter(employee_id=employee.id)
     if statuses:
         qs = qs.filter(status__in=list(statuses))
@@ -210,7 +214,7 @@ async def preview_quota(viewer: Viewer, amount: Any | None = None) -> tuple[Quot
     would be rejected (None when it fits). The server decides again on submit."""
     require_login(viewer)
     if viewer.employee_id is None:
-        raise Forbidden("该账号没有员工档案，不能借款 (this account has no employee record)")
+        raise Forbidden(_m("该账号没有员工档案，不能借款"))
     employee = await Employee.get(id=viewer.employee_id)
     quota = await quota_for(employee)
     if amount in (None, ""):
@@ -223,31 +227,31 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
     """The viewer applies for themself. Over the limit is not an error: the loan is stored REJECTED."""
     require_login(viewer)
     if viewer.employee_id is None:
-        raise Forbidden("该账号没有员工档案，不能借款 (this account has no employee record)")
+        raise Forbidden(_m("该账号没有员工档案，不能借款"))
     amount = parse_money(application.amount)
     purpose = str(getattr(application.purpose, "value", application.purpose))
     if purpose not in PURPOSES:
-        raise ValidationFailed(f"unknown purpose {purpose}", field="purpose")
+        raise ValidationFailed(_m("未知的借款用途 %(purpose)s", purpose=purpose), field="purpose")
     description = V.clean_text(application.description, "description", V.TEXT) or ""
     if not description:
-        raise ValidationFailed("请填写借款用途说明 (description is required)", field="description")
+        raise ValidationFailed(_m("请填写借款用途说明"), field="description")
     if len(description) > MAX_DESCRIPTION:
-        raise ValidationFailed(f"description is longer than {MAX_DESCRIPTION} characters", field="description")
+        raise ValidationFailed(_m("说明不能超过 %(max)s 个字符", max=MAX_DESCRIPTION), field="description")
     now, on = utcnow(), today()
     if application.expected_settle_date is not None and application.expected_settle_date < on:
-        raise ValidationFailed("预计报销日期不能早于今天 (expected settle date is in the past)",
+        raise ValidationFailed(_m("预计报销日期不能早于今天"),
                                field="expectedSettleDate")
     if application.expected_settle_date is not None and application.expected_settle_date > on + timedelta(days=V.MAX_SETTLE_DAYS):
-        raise ValidationFailed("expected settle date is more than a year away", field="expectedSettleDate")
+        raise ValidationFailed(_m("预计报销日期不能晚于一年之后"), field="expectedSettleDate")
     files: list[StoredFile] = await store_uploads(application.attachments, DOCUMENT_TYPES, "attachments")
 
     async with atomic():
         await lock_employee(viewer.employee_id)
         employee = await Employee.get(id=viewer.employee_id)
         if employee.status == "OFFBOARDING":
-            raise Conflict("离职办理中，不能申请借款 (an offboarding is open; no new loans)")
+            raise Conflict(_m("离职办理中，不能申请借款"))
         if employee.status != "ACTIVE":
-            raise Forbidden("员工已离职 (the employee has left)")
+            raise Forbidden(_m("员工已离职"))
         position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
         settle_date = application.expected_settle_date or on + timedelta(days=position.settle_days)
         quota = await quota_for(employee, position, on)
@@ -256,7 +260,8 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
         loan = await Loan.create(
             number=number, employee_id=employee.id, amount_fen=to_fen(amount), purpose=purpose,
             description=description, expected_settle_date=settle_date,
-            status="REJECTED" if reason else "PENDING_APPROVAL", rejection_reason=reason,
+            status="REJECTED" if reason else "PENDING_APPROVAL", rejection_reason=str(reason) if reason else None,
+            rejection_message=reason.to_json() if reason else None,
             applied_on=on, created_at=now, decided_at=now if reason else None,
         )
         for f in files:
@@ -269,7 +274,7 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
             "attachments": [f.sha256 for f in files],
         }
         if reason:
-            after["rejectionReason"] = reason
+            after["rejectionReason"] = str(reason)
             await audit.record(viewer, "loan.auto_reject", "loan", loan.id, None, after)
             return loan
         await audit.record(viewer, "loan.apply", "loan", loan.id, None, after)
@@ -280,7 +285,7 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
             loan.status, loan.decided_at = "APPROVED", now
             await loan.save(update_fields=["status", "decided_at"])
             await audit.record(viewer, "loan.approve", "loan", loan.id, {"status": "PENDING_APPROVAL"},
-                               {"status": "APPROVED", "note": "审批链无可用审批人，自动通过"})
+                               {"status": "APPROVED", "note": AUTO_APPROVED})
     return loan
 
 
@@ -320,8 +325,8 @@ async def decide_loan(viewer: Viewer, loan_id: Any, decision: str, comment: str 
         loan = await _get_loan_for_update(loan_id)
         if loan.status != "PENDING_APPROVAL":
             if not await can_see_loan(viewer, loan):
-                raise Forbidden("无权审批该借款 (you may not decide this loan)")
-            raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能审批 (loan is {loan.status})")
+                raise Forbidden(_m("无权审批该借款"))
+            raise InvalidTransition(_m("借款 %(number)s 状态为 %(status)s，不能审批", number=loan.number, status=loan.status))
         rows = await ApprovalStep.filter(loan_id=loan.id).order_by("order")
         row, outcome = await decide_chain(viewer, rows, loan.employee_id, decision, comment)  # type: ignore[attr-defined]
         before = {"status": loan.status}
@@ -329,7 +334,8 @@ async def decide_loan(viewer: Viewer, loan_id: Any, decision: str, comment: str 
             loan.status, loan.decided_at = "APPROVED", utcnow()
         elif outcome == "REJECTED":
             loan.status, loan.decided_at = "REJECTED", utcnow()
-            loan.rejection_reason = f"审批驳回（{row.role}）：{row.comment}"
+            rejected = _m("审批驳回（%(role)s）：%(comment)s", role=row.role, comment=row.comment)
+            loan.rejection_reason, loan.rejection_message = str(rejected), rejected.to_json()
         await loan.save()
         await audit.record(viewer, f"loan.{decision.lower()}", "loan", loan.id, before, {
             "status": loan.status, "step": row.order, "role": row.role, "comment": row.comment,
@@ -343,15 +349,15 @@ async def cancel_loan(viewer: Viewer, loan_id: Any) -> Loan:
         loan = await _get_loan_for_update(loan_id)
         if loan.employee_id != viewer.employee_id:  # type: ignore[attr-defined]
             if not await can_see_loan(viewer, loan):
-                raise Forbidden("无权查看该借款 (you may not see this loan)")
-            raise Forbidden("只有申请人可以撤销借款 (only the applicant may cancel)")
+                raise Forbidden(_m("无权查看该借款"))
+            raise Forbidden(_m("只有申请人可以撤销借款"))
         await _cancel(viewer, loan, "loan.cancel")
     return loan
 
 
 async def _cancel(viewer: Viewer, loan: Loan, action: str, note: str | None = None) -> None:
     if loan.status not in ("PENDING_APPROVAL", "APPROVED"):
-        raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能撤销 (loan is {loan.status})")
+        raise InvalidTransition(_m("借款 %(number)s 状态为 %(status)s，不能撤销", number=loan.number, status=loan.status))
     before = {"status": loan.status}
     loan.status, loan.cancelled_at = "CANCELLED", utcnow()
     await loan.save(update_fields=["status", "cancelled_at"])
@@ -374,13 +380,13 @@ async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
         if loan.status != "APPROVED":
-            raise InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能放款 (only APPROVED loans)")
+            raise InvalidTransition(_m("借款 %(number)s 状态为 %(status)s，不能放款", number=loan.number, status=loan.status))
         if D.own_money(viewer.employee_id, loan.employee_id):  # type: ignore[attr-defined]
-            raise Forbidden("不能给自己放款 (nobody disburses their own loan)")
+            raise Forbidden(_m("不能给自己放款"))
         await check_four_eyes(viewer, "loan_id", loan.id)
         employee = await Employee.get(id=loan.employee_id)  # type: ignore[attr-defined]
         if employee.status != "ACTIVE":
-            raise Conflict("员工离职办理中或已离职，不能放款 (the employee is leaving)")
+            raise Conflict(_m("员工离职办理中或已离职，不能放款"))
         now = utcnow()
         await LedgerEntry.create(loan=loan, kind=L.DISBURSEMENT, delta_fen=loan.amount_fen,
                                  recorded_by_id=viewer.user_id, recorded_at=now)
@@ -439,7 +445,7 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
     require_login(viewer)
     method = str(getattr(method, "value", method))
     if method not in SETTLE_ROLES:
-        raise ValidationFailed(f"unknown settlement method {method}", field="method")
+        raise ValidationFailed(_m("未知的还款方式 %(kind)s", kind=method), field="method")
     require_role(viewer, *SETTLE_ROLES[method])
     value = parse_money(amount)
     note = V.clean_text(note, "note", V.NOTE)
@@ -460,5 +466,6 @@ def overdue_days(loan: Loan, outstanding: Decimal, on: date | None = None) -> in
     return L.days_overdue(loan.expected_settle_date, outstanding, on or today())
 
 
-def describe_quota(quota: Quota) -> str:
-    return f"额度 {fmt(quota.limit)}，已占用 {fmt(quota.committed)}，可借 {fmt(quota.available)}"
+def describe_quota(quota: Quota) -> Message:
+    return _m("额度 %(limit)s，已占用 %(committed)s，可借 %(available)s", limit=quota.limit, committed=quota.committed,
+              available=quota.available)

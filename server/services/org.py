@@ -18,6 +18,7 @@ from server.domain import roles as R
 from server.domain import validation as V
 from server.domain.approvals import validate_chain
 from server.domain.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated, ValidationFailed
+from server.domain.messages import _m
 from server.domain.money import from_fen, parse_money, to_fen
 from server.domain.passwords import check_password
 from server.models import AuditEntry, Department, Employee, LoginCounter, Position, Region, User
@@ -138,7 +139,7 @@ async def get_employee(viewer: Viewer, employee_id: object) -> Employee | None:
     if employee is None:
         return None
     if not await can_see_employee(viewer, employee):
-        raise Forbidden("无权查看该员工 (you may not see this employee)")
+        raise Forbidden(_m("无权查看该员工"))
     return employee
 
 
@@ -148,7 +149,7 @@ async def get_employee_by_no(viewer: Viewer, employee_no: str) -> Employee | Non
     if employee is None:
         return None
     if not await can_see_employee(viewer, employee):
-        raise Forbidden("无权查看该员工 (you may not see this employee)")
+        raise Forbidden(_m("无权查看该员工"))
     return employee
 
 
@@ -284,7 +285,7 @@ def employee_snapshot(e: Employee) -> dict:
 
 def check_password_strength(password: str) -> None:
     if len(password or "") < 8:
-        raise ValidationFailed("密码至少 8 位 (password must be at least 8 characters)", field="password")
+        raise ValidationFailed(_m("密码至少 8 位"), field="password")
 
 
 def _roles(values: Any) -> list[str]:
@@ -302,10 +303,10 @@ async def _notify_role_change(viewer: Viewer, user: User, before: list[str], aft
         return
     added, removed = sorted(set(after) - set(before)), sorted(set(before) - set(after))
     username = user.username
-    body = (f"{viewer.username} 修改了 {username} 的角色：授予 {', '.join(added) or '-'}，撤销 {', '.join(removed) or '-'} "
-            f"({viewer.username} changed the roles of {username}: granted {', '.join(added) or '-'}, "
-            f"removed {', '.join(removed) or '-'})")
-    await alerts.notify_roles(viewer, (R.ADMIN, R.AUDITOR), f"角色变更：{username}", body, exclude_user_ids=[user.id])
+    body = _m("%(actor)s 修改了 %(user)s 的角色：授予 %(added)s，撤销 %(removed)s", actor=viewer.username, user=username,
+              added=", ".join(added) or "-", removed=", ".join(removed) or "-")
+    await alerts.notify_roles(viewer, (R.ADMIN, R.AUDITOR), _m("角色变更：%(user)s", user=username), body,
+                              exclude_user_ids=[user.id])
 
 
 async def create_employee(viewer: Viewer, data: EmployeeData) -> Employee:
@@ -315,7 +316,7 @@ async def create_employee(viewer: Viewer, data: EmployeeData) -> Employee:
     name = _name(data.name)
     username = (data.username or "").strip()
     if not USERNAME_RE.match(username):
-        raise ValidationFailed("username must be 2-64 letters, digits or . _ @ -", field="username")
+        raise ValidationFailed(_m("用户名须为 2–64 个字母、数字或 . _ @ -"), field="username")
     check_password_strength(data.password)
     roles = _roles(data.roles or [R.EMPLOYEE])
     refused = D.role_change_violation(viewer.roles, viewer.user_id, None, [], roles)
@@ -341,9 +342,9 @@ async def create_employee(viewer: Viewer, data: EmployeeData) -> Employee:
     password_hash = auth.hash_password(data.password)
     async with atomic():
         if await Employee.filter(employee_no=employee_no).exists():
-            raise Conflict(f"工号 {employee_no} 已存在 (employee number already exists)", field="employeeNo")
+            raise Conflict(_m("工号 %(number)s 已存在", number=employee_no), field="employeeNo")
         if await User.filter(username=username).exists():
-            raise Conflict(f"用户名 {username} 已存在 (username already exists)", field="username")
+            raise Conflict(_m("用户名 %(username)s 已存在", username=username), field="username")
         employee = await Employee.create(
             employee_no=employee_no, name=name, department=department, region=region, position=position,
             supervisor=supervisor, monthly_salary_fen=to_fen(salary), hire_date=data.hire_date,
@@ -379,13 +380,13 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
     async with atomic():
         employee = await Employee.filter(id=parse_id(employee_id, "employee")).first()
         if employee is None:
-            raise NotFound(f"员工 {employee_id} 不存在 (employee not found)")
+            raise NotFound(_m("员工 %(id)s 不存在", id=employee_id))
         user = await User.filter(employee_id=employee.id).first()
         current_roles = list(user.roles) if user else []
         if D.own_money(viewer.employee_id, employee.id):
-            raise Forbidden("不能修改自己的档案 (nobody edits their own record)")
+            raise Forbidden(_m("不能修改自己的档案"))
         if not D.may_edit_person(viewer.roles, current_roles):
-            raise Forbidden("人事只能编辑普通员工和主管 (HR edits employees with EMPLOYEE and SUPERVISOR only)")
+            raise Forbidden(_m("人事只能编辑普通员工和主管"))
         before = employee_snapshot(employee)
         if change.name is not None:
             employee.name = _name(change.name)
@@ -411,7 +412,7 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
             if supervisor is None:
                 raise ValidationFailed(f"unknown supervisor {change.supervisor_no}", field="supervisorNo")
             if supervisor.id == employee.id or supervisor.id in await subtree_ids(employee.id):
-                raise ValidationFailed("上级不能是本人或其下属 (a supervisor cannot be the employee or a report)",
+                raise ValidationFailed(_m("上级不能是本人或其下属"),
                                        field="supervisorNo")
             employee.supervisor_id = supervisor.id  # type: ignore[attr-defined]
         if change.monthly_salary is not None:
@@ -420,7 +421,7 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
         new_roles = current_roles
         if change.roles is not None:
             if user is None:
-                raise ValidationFailed("该员工没有账号 (this employee has no account)", field="roles")
+                raise ValidationFailed(_m("该员工没有账号"), field="roles")
             new_roles = _roles(change.roles)
             refused = D.role_change_violation(viewer.roles, viewer.user_id, user.id, current_roles, new_roles)
             if refused:
@@ -433,14 +434,16 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
             if moved:
                 position_names = {p.id: p.name for p in await Position.filter(
                     id__in=[before["positionId"], after["positionId"]])}
-                what = "；".join(
-                    f"岗位 {position_names.get(before['positionId'])} → {position_names.get(after['positionId'])}"
-                    if k == "positionId" else f"月薪 {before[k]} → {after[k]}" for k in moved)
+                what = [
+                    _m("岗位 %(before)s → %(after)s", before=position_names.get(before["positionId"]),
+                       after=position_names.get(after["positionId"]))
+                    if k == "positionId" else _m("月薪 %(before)s → %(after)s", before=before[k], after=after[k])
+                    for k in moved]
                 await alerts.notify_roles(
-                    viewer, (R.FINANCE,), f"员工岗位或薪资变更：{employee.name}（{employee.employee_no}）",
-                    f"{viewer.username} 修改了 {employee.name} 的{what} "
-                    f"({viewer.username} changed {employee.employee_no}'s position or salary: it moves the loan "
-                    f"limit and the 50% rule)",
+                    viewer, (R.FINANCE,), _m("员工岗位或薪资变更：%(name)s（%(number)s）", name=employee.name,
+                                             number=employee.employee_no),
+                    _m("%(actor)s 修改了 %(name)s 的%(what)s（影响借款额度与 50%% 规则）", actor=viewer.username,
+                       name=employee.name, what=what),
                 )
         if user is not None and sorted(new_roles) != sorted(current_roles):
             user.roles = new_roles
@@ -485,7 +488,7 @@ async def create_admin(username: str, password: str, actor: Viewer, *, enforce_p
     if enforce_policy:
         problems = check_password(password, username)
         if problems:
-            raise ValidationFailed("; ".join(problems), field="password")
+            raise ValidationFailed(_m("密码不符合要求：%(problems)s", problems=problems), field="password")
     else:
         check_password_strength(password)
     async with atomic():
@@ -524,7 +527,7 @@ async def _throttle_check(username: str, address: str) -> None:
         wait = max(int(x) for x in locks) - now
         minutes = max(1, -(-wait // 60))
         raise RateLimited(
-            f"登录失败次数过多，请 {minutes} 分钟后再试 (too many failed logins; try again in {minutes} min)",
+            _m("登录失败次数过多，请 %(minutes)s 分钟后再试", minutes=minutes),
             retry_after=wait,
         )
 
@@ -588,7 +591,7 @@ async def authenticate(username: str, password: str, address: str = "") -> User:
     ok = auth.verify_password(user.password_hash if user else None, password or "")
     if not ok or user is None or not user.is_active:
         await _throttle_fail(username, address)
-        raise Unauthenticated("用户名或密码错误 (wrong username or password)")
+        raise Unauthenticated(_m("用户名或密码错误"))
     await LoginCounter.filter(key=_counter_keys(username, address)[0]).delete()
     if auth.needs_rehash(user.password_hash):
         user.password_hash = auth.hash_password(password)
@@ -607,7 +610,7 @@ async def login_for_token(username: str, password: str, request: Any = None) -> 
 async def set_locale(viewer: Viewer, locale: str) -> None:
     require_login(viewer)
     if locale not in ("zh_CN", "en"):
-        raise ValidationFailed("unknown language", field="locale")
+        raise ValidationFailed(_m("未知的语言"), field="locale")
     async with atomic():
         user = await User.get(id=viewer.user_id)
         if user.locale != locale:
