@@ -10,7 +10,7 @@ from strawberry.extensions import SchemaExtension
 
 from server import i18n
 from server.domain.errors import DomainError
-from server.domain.messages import _m, plain
+from server.domain.messages import Message, _m, plain
 
 log = logging.getLogger("qingkuan.graphql")
 MASKED = _m("内部错误，请联系管理员")
@@ -64,7 +64,10 @@ def map_error(error: GraphQLError, request_id: str | None, locale: str | None = 
         # the client's input is wrong, and the message says how.
         extensions = dict(error.extensions or {})
         extensions.setdefault("code", "VALIDATION")
-        return GraphQLError(error.message, error.nodes, error.source, error.positions, error.path, None,
+        message = error.message
+        if "messageId" in extensions:  # our own validation rules (schema/rules.py): the viewer's language
+            message = i18n.render(Message(extensions["messageId"], extensions.get("params") or {}), locale)
+        return GraphQLError(message, error.nodes, error.source, error.positions, error.path, None,
                             extensions)
     if _is_outage(original):
         # The database or the job queue is unreachable: nothing the client did; retry later.

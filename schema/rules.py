@@ -17,4 +17,5 @@ class NoNulInStrings(ValidationRule):
 
     def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
         if "\x00" in node.value:
-            self.report_error(GraphQLError(_m("字符串含有 NUL 字符"), node))
+            message = _m("字符串含有 NUL 字符")
+            self.report_error(GraphQLError(str(message), node, extensions={"messageId": message.msgid, "params": {}}))

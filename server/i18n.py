@@ -5,9 +5,15 @@ The .po files are compiled in memory at start (babel's read_po + write_mo), so a
 without a compile step and no .mo file is committed.
 
 Updating the catalog after changing templates (babel.cfg lists what is extracted):
-    .venv/bin/pybabel extract -F babel.cfg -o locales/messages.pot --no-location --omit-header .
+    .venv/bin/pybabel extract -F babel.cfg -k _m -o locales/messages.pot --no-location --omit-header .
     .venv/bin/pybabel update -i locales/messages.pot -d locales -l en --no-fuzzy-matching
-then fill in the empty msgstr entries (tests/web/test_i18n.py fails while one is missing).
+then fill in the empty msgstr entries (tests/web/test_i18n.py and tests/test_messages.py fail while one
+is missing).
+
+Messages of the server (server/domain/messages.py): `render(message, locale)` fills a message id's
+translation with its parameters (Decimals as "10,000.00", nested messages, lists joined); the
+GraphQL error formatter renders in the viewer's locale, stored messages are rendered at read time,
+and `render_for_user` uses a recipient's stored choice outside a request.
 """
 
 from __future__ import annotations

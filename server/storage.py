@@ -93,7 +93,7 @@ def store(name: str, data: bytes, allowed: frozenset[str], field: str = "file") 
 async def store_uploads(uploads: list[Any] | None, allowed: frozenset[str], field: str) -> list[StoredFile]:
     uploads = list(uploads or [])
     if len(uploads) > MAX_FILES:
-        raise ValidationFailed(f"at most {MAX_FILES} files", field=field)
+        raise ValidationFailed(_m("最多 %(max)s 个文件", max=MAX_FILES), field=field)
     stored = []
     for upload in uploads:
         name, data = await read_upload(upload)

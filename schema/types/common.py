@@ -11,6 +11,7 @@ from strawberry.types import Info
 from schema.context import Context
 from server import i18n
 from server.domain.errors import ValidationFailed
+from server.domain.messages import _m
 from server.services.base import Viewer
 
 MAX_PAGE = 200
@@ -68,14 +69,14 @@ def decode_cursor(cursor: str | None) -> int:
             raise ValueError
         return value
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("after is not a valid cursor", field="after") from None
+        raise ValidationFailed(_m("after 不是有效的游标"), field="after") from None
 
 
 def page_size(first: int | None) -> int:
     if first is None:
         return 50
     if first < 0 or first > MAX_PAGE:
-        raise ValidationFailed(f"first must be between 0 and {MAX_PAGE}", field="first")
+        raise ValidationFailed(_m("first 须在 0 到 %(max)s 之间", max=MAX_PAGE), field="first")
     return first
 
 

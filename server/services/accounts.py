@@ -33,7 +33,7 @@ async def change_password(viewer: Viewer, current_password: str, new_password: s
     require_login(viewer)
     user = await User.filter(id=viewer.user_id).first()
     if user is None:
-        raise NotFound("user not found")
+        raise NotFound(_m("账号不存在"))
     await org._throttle_check(user.username, address)
     if not auth.verify_password(user.password_hash, current_password or ""):
         await org._throttle_fail(user.username, address)

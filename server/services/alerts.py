@@ -301,7 +301,7 @@ async def list_alerts(
     qs = Alert.filter(visible_alerts_q(viewer))
     if kind is not None:
         if kind not in KINDS:
-            raise ValidationFailed(f"unknown alert kind {kind}", field="kind")
+            raise ValidationFailed(_m("未知的预警类型 %(kind)s", kind=kind), field="kind")
         qs = qs.filter(kind=kind)
     if employee_id is not None:
         qs = qs.filter(employee_id=parse_id(employee_id, "employee"))

@@ -159,7 +159,7 @@ async def _decide(viewer: Viewer, loan_id: Any, approve: bool, comment: str | No
     if not approve:
         text = _reason(comment, "comment", _m("驳回须填写理由"))
     elif text and len(text) > MAX_REASON:
-        raise ValidationFailed(f"comment is longer than {MAX_REASON} characters", field="comment")
+        raise ValidationFailed(_m("%(field)s 不能超过 %(max)s 个字符", field="comment", max=MAX_REASON), field="comment")
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
         pending = await pending_proposal(loan.id)

@@ -181,7 +181,7 @@ async def list_offboardings(
     require_login(viewer)
     for s in statuses or []:
         if s not in STATUSES:
-            raise ValidationFailed(f"unknown offboarding status {s}", field="status")
+            raise ValidationFailed(_m("未知的离职办理状态 %(status)s", status=s), field="status")
     qs = Offboarding.filter(await visible_employees_q(viewer, "employee__"))
     if statuses:
         qs = qs.filter(status__in=list(statuses))

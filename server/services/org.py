@@ -46,7 +46,7 @@ LOCK_MINUTES = 15
 def _code(value: str, field: str = "code") -> str:
     value = (value or "").strip()
     if not CODE_RE.match(value):
-        raise ValidationFailed(f"{field} must be 1-32 letters, digits, '-', '_' or '.'", field=field)
+        raise ValidationFailed(_m("%(field)s 须为 1–32 个字母、数字、'-'、'_' 或 '.'", field=field), field=field)
     return value
 
 
@@ -228,7 +228,7 @@ async def upsert_position(viewer: Viewer, data: PositionData) -> Position:
     D.require(viewer.roles, D.EDIT_POSITION)
     code, name = _code(data.code), _name(data.name)
     if not 0 <= data.level <= 99:
-        raise ValidationFailed("level must be between 0 and 99", field="level")
+        raise ValidationFailed(_m("级别须在 0 到 99 之间"), field="level")
     limit = parse_money(data.loan_limit, "loanLimit", allow_zero=True)
     monthly = (
         None if data.monthly_loan_limit in (None, "")
@@ -292,7 +292,7 @@ def _roles(values: Any) -> list[str]:
     roles = sorted({str(getattr(r, "value", r)) for r in values} | {R.EMPLOYEE})
     for role in roles:
         if role not in R.ALL_ROLES:
-            raise ValidationFailed(f"unknown role {role}", field="roles")
+            raise ValidationFailed(_m("未知的角色 %(role)s", role=role), field="roles")
     return roles
 
 
@@ -327,18 +327,18 @@ async def create_employee(viewer: Viewer, data: EmployeeData) -> Employee:
     email, phone = V.clean_text(data.email, "email", V.EMAIL), V.clean_text(data.phone, "phone", V.PHONE)
     department = await Department.filter(code=data.department_code).first()
     if department is None:
-        raise ValidationFailed(f"unknown department {data.department_code}", field="departmentCode")
+        raise ValidationFailed(_m("未知的部门 %(code)s", code=data.department_code), field="departmentCode")
     region = await Region.filter(code=data.region_code).first()
     if region is None:
-        raise ValidationFailed(f"unknown region {data.region_code}", field="regionCode")
+        raise ValidationFailed(_m("未知的区域 %(code)s", code=data.region_code), field="regionCode")
     position = await Position.filter(code=data.position_code).first()
     if position is None:
-        raise ValidationFailed(f"unknown position {data.position_code}", field="positionCode")
+        raise ValidationFailed(_m("未知的岗位 %(code)s", code=data.position_code), field="positionCode")
     supervisor = None
     if data.supervisor_no:
         supervisor = await Employee.filter(employee_no=data.supervisor_no).first()
         if supervisor is None:
-            raise ValidationFailed(f"unknown supervisor {data.supervisor_no}", field="supervisorNo")
+            raise ValidationFailed(_m("未知的上级 %(number)s", number=data.supervisor_no), field="supervisorNo")
     password_hash = auth.hash_password(data.password)
     async with atomic():
         if await Employee.filter(employee_no=employee_no).exists():
@@ -393,24 +393,24 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
         if change.department_code is not None:
             department = await Department.filter(code=change.department_code).first()
             if department is None:
-                raise ValidationFailed(f"unknown department {change.department_code}", field="departmentCode")
+                raise ValidationFailed(_m("未知的部门 %(code)s", code=change.department_code), field="departmentCode")
             employee.department_id = department.id  # type: ignore[attr-defined]
         if change.region_code is not None:
             region = await Region.filter(code=change.region_code).first()
             if region is None:
-                raise ValidationFailed(f"unknown region {change.region_code}", field="regionCode")
+                raise ValidationFailed(_m("未知的区域 %(code)s", code=change.region_code), field="regionCode")
             employee.region_id = region.id  # type: ignore[attr-defined]
         if change.position_code is not None:
             position = await Position.filter(code=change.position_code).first()
             if position is None:
-                raise ValidationFailed(f"unknown position {change.position_code}", field="positionCode")
+                raise ValidationFailed(_m("未知的岗位 %(code)s", code=change.position_code), field="positionCode")
             employee.position_id = position.id  # type: ignore[attr-defined]
         if change.clear_supervisor:
             employee.supervisor_id = None  # type: ignore[attr-defined]
         elif change.supervisor_no is not None:
             supervisor = await Employee.filter(employee_no=change.supervisor_no.strip()).first()
             if supervisor is None:
-                raise ValidationFailed(f"unknown supervisor {change.supervisor_no}", field="supervisorNo")
+                raise ValidationFailed(_m("未知的上级 %(number)s", number=change.supervisor_no), field="supervisorNo")
             if supervisor.id == employee.id or supervisor.id in await subtree_ids(employee.id):
                 raise ValidationFailed(_m("上级不能是本人或其下属"),
                                        field="supervisorNo")
@@ -484,7 +484,7 @@ async def create_admin(username: str, password: str, actor: Viewer, *, enforce_p
     existing account's password revokes all its sessions and bearer tokens at once.
     """
     if not USERNAME_RE.match(username):
-        raise ValidationFailed("username must be 2-64 letters, digits or . _ @ -", field="username")
+        raise ValidationFailed(_m("用户名须为 2–64 个字母、数字或 . _ @ -"), field="username")
     if enforce_policy:
         problems = check_password(password, username)
         if problems:
@@ -628,5 +628,5 @@ async def get_user(viewer: Viewer) -> User:
     require_login(viewer)
     user = await User.filter(id=viewer.user_id).first()
     if user is None:
-        raise NotFound("user not found")
+        raise NotFound(_m("账号不存在"))
     return user
