@@ -8,7 +8,8 @@ The rule, for every message id rendered with each placeholder filled by "0":
   (ideographs, CJK punctuation such as "，" "：" "（", full-width forms).
 - zh-CN: no English word, i.e. no run of three or more ASCII letters, except the tokens the API
   itself spells that way: codes in capitals (roles and statuses such as FINANCE, APPROVED; JSON, NUL,
-  SHA, MB) and API identifiers in camelCase or snake_case (userId, lastWorkingDay, dedupe_key).
+  SHA, MB) and API identifiers in camelCase or snake_case (userId, lastWorkingDay, dedupe_key), and the
+  pagination arguments `after` and `first`.
   Parameter values (loan numbers such as JK-2026-000001, names, amounts) are not part of a message id.
 """
 
@@ -34,8 +35,12 @@ ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z_]{2,}")
 SOURCES = ("server", "schema", "jobs")
 
 
+# Pagination arguments, named as the API spells them.
+API_ARGUMENTS = {"after", "first"}
+
+
 def _allowed_in_chinese(word: str) -> bool:
-    return word.isupper() or "_" in word or any(c.isupper() for c in word[1:])
+    return word.isupper() or "_" in word or any(c.isupper() for c in word[1:]) or word in API_ARGUMENTS
 
 
 def message_ids() -> set[str]:
