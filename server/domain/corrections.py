@@ -79,7 +79,7 @@ def needs_second_person(kind: str) -> bool:
     return kind == L.WRITE_OFF
 
 
-def reverse_refusal(actor: Actor, owner_id: int | None, kind: str) -> str | None:
+def reverse_refusal(actor: Actor, owner_id: int | None, kind: str) -> Message | None:
     """Reversing (or, for a write-off, proposing to reverse) an entry of `kind`.
 
     Whether the entry may be reversed at all (offsets, reversals, twice) is ledger.check_reversal's
@@ -90,6 +90,6 @@ def reverse_refusal(actor: Actor, owner_id: int | None, kind: str) -> str | None
     return settle_refusal(actor, owner_id, kind)
 
 
-def check(refusal: str | None) -> None:
+def check(refusal: Message | None) -> None:
     if refusal is not None:
         raise Forbidden(refusal)

@@ -97,7 +97,7 @@ async def _revoke_own(viewer: Viewer, model: Any, object_id: Any, what: str, act
         # Someone else's, or already revoked: the same answer, so ids reveal nothing.
         updated = await model.filter(id=number, user_id=viewer.user_id, revoked_at=None).update(revoked_at=utcnow())
         if not updated:
-            raise NotFound(f"{what} {object_id} not found")
+            raise NotFound(_m("记录 %(id)s 不存在", id=repr(object_id)))
         await audit.record(viewer, action, what, number, None, {"revoked": True})
 
 

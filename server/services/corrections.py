@@ -55,7 +55,7 @@ async def pending_proposal(loan_id: int) -> WriteOffProposal | None:
     return await WriteOffProposal.filter(loan_id=loan_id, status=PENDING).order_by("-id").first()
 
 
-async def _forbid_outsiders(viewer: Viewer, loan: Loan, refusal: str | None) -> None:
+async def _forbid_outsiders(viewer: Viewer, loan: Loan, refusal: Message | None) -> None:
     """Raise the refusal; someone who may not even see the loan learns nothing more about it."""
     if refusal is None:
         return

@@ -209,7 +209,9 @@ class LoanApplication:
     attachments: list[Any] | None = None
 
 
-async def preview_quota(viewer: Viewer, amount: Any | None = None) -> tuple[Quota, Decimal | None, str | None]:
+async def preview_quota(
+    viewer: Viewer, amount: Any | None = None,
+) -> tuple[Quota, Decimal | None, Message | None]:
     """For the application form: the viewer's quota, what remains after `amount`, and the reason it
     would be rejected (None when it fits). The server decides again on submit."""
     require_login(viewer)

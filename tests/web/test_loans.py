@@ -68,7 +68,7 @@ async def test_live_preview_flags_over_limit_before_submit(browser, db):
     assert "超出额度：提交后将被自动驳回。" in text_of(over.text) and REASON in text_of(over.text)
     assert 'class="preview over"' in over.text
     bad = await browser.client.get("/loans/new?amount=abc", headers={"HX-Request": "true"})
-    assert "amount: 'abc' is not an amount" in text_of(bad.text)
+    assert "amount：'abc' 不是金额" in text_of(bad.text)
     # Without HTMX the same address is the whole page with the preview filled in.
     full = await browser.get("/loans/new?amount=2000.01")
     assert "<html" in full.text and REASON in text_of(full.text)
