@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
-from server import auth
+from server import auth, i18n
 from server.services import sessions as session_service
 from server.services.base import ANONYMOUS, Viewer
 
@@ -63,7 +63,16 @@ async def bearer_viewer(request: Request, request_id: str | None) -> Viewer:
 
 
 async def viewer_from_request(request: Request) -> Viewer:
-    """Bearer token (API clients) or the session cookie (browsers; CSRF header required on /graphql)."""
+    """Bearer token (API clients) or the session cookie (browsers; CSRF header required on /graphql).
+
+    Its locale (the language of error messages and stored texts): `Accept-Language` when the request
+    has one (en → English, anything else zh-CN), else the user's stored choice, else zh-CN."""
+    viewer = await _viewer_from_request(request)
+    header = i18n.accept_language(request.headers.get("accept-language"))
+    return replace(viewer, locale=header) if header and header != viewer.locale else viewer
+
+
+async def _viewer_from_request(request: Request) -> Viewer:
     request_id = getattr(request.state, "request_id", None) or new_request_id(request)
     if bearer_token(request) is not None:
         return await bearer_viewer(request, request_id)

@@ -8,11 +8,15 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from server import i18n
 from server.domain.errors import DomainError
+from server.domain.messages import Message, _m, plain
 
 log = logging.getLogger("qingkuan.graphql")
-MASKED_MESSAGE = "内部错误，请联系管理员 (unexpected error; it has been logged)"
-UNAVAILABLE_MESSAGE = "服务暂时不可用，请稍后重试 (the database or the job queue is unavailable; retry later)"
+MASKED = _m("内部错误，请联系管理员")
+UNAVAILABLE = _m("服务暂时不可用，请稍后重试")
+MASKED_MESSAGE = i18n.render(MASKED, "zh_CN")
+UNAVAILABLE_MESSAGE = i18n.render(UNAVAILABLE, "zh_CN")
 
 
 def _outage_errors() -> tuple[type[BaseException], ...]:
@@ -38,32 +42,41 @@ def _is_outage(error: BaseException | None) -> bool:
     return False
 
 
-def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
+def map_error(error: GraphQLError, request_id: str | None, locale: str | None = None) -> GraphQLError:
     original = error.original_error
     while isinstance(original, GraphQLError):  # coercion errors wrap the scalar's or enum's own error
         original = original.original_error
     if isinstance(original, DomainError):
-        extensions = {"code": original.code}
+        extensions: dict = {"code": original.code}
         if original.field:
             extensions["field"] = original.field
-        extensions.update(getattr(original, "extensions", None) or {})  # RATE_LIMITED: retryAfter
-        return GraphQLError(original.message, error.nodes, error.source, error.positions, error.path,
-                            None, extensions)
+        if not original.msg.literal:
+            extensions["messageId"] = original.msg.msgid
+            extensions["params"] = {k: plain(v) for k, v in original.msg.params.items()}
+        # The details the message names (RATE_LIMITED: retryAfter; CLEARANCE_BLOCKED: loans; a
+        # duplicate invoice: duplicateOf), never overriding the code.
+        for key, value in (original.details or {}).items():
+            extensions.setdefault(key, plain(value))
+        return GraphQLError(i18n.render(original.msg, locale), error.nodes, error.source, error.positions,
+                            error.path, None, extensions)
     if original is None or error.path is None:
         # Parse, validation and variable-coercion errors (before any resolver ran, so no path):
         # the client's input is wrong, and the message says how.
         extensions = dict(error.extensions or {})
         extensions.setdefault("code", "VALIDATION")
-        return GraphQLError(error.message, error.nodes, error.source, error.positions, error.path, None,
+        message = error.message
+        if "messageId" in extensions:  # our own validation rules (schema/rules.py): the viewer's language
+            message = i18n.render(Message(extensions["messageId"], extensions.get("params") or {}), locale)
+        return GraphQLError(message, error.nodes, error.source, error.positions, error.path, None,
                             extensions)
     if _is_outage(original):
         # The database or the job queue is unreachable: nothing the client did; retry later.
         log.warning("outage (request %s) at %s: %r", request_id, error.path, original)
-        return GraphQLError(UNAVAILABLE_MESSAGE, error.nodes, error.source, error.positions, error.path, None,
+        return GraphQLError(i18n.render(UNAVAILABLE, locale), error.nodes, error.source, error.positions, error.path, None,
                             {"code": "UNAVAILABLE", "requestId": request_id})
     log.error("unexpected error (request %s) at %s", request_id, error.path,
               exc_info=(type(original), original, original.__traceback__))
-    return GraphQLError(MASKED_MESSAGE, error.nodes, error.source, error.positions, error.path, None,
+    return GraphQLError(i18n.render(MASKED, locale), error.nodes, error.source, error.positions, error.path, None,
                         {"code": "INTERNAL", "requestId": request_id})
 
 
@@ -79,8 +92,10 @@ class ErrorCodes(SchemaExtension):
         if getattr(result, "_qk_mapped", False):
             return
         context = self.execution_context.context
-        request_id = getattr(getattr(context, "viewer", None), "request_id", None)
-        result.errors = [map_error(e, request_id) for e in result.errors]
+        viewer = getattr(context, "viewer", None)
+        request_id = getattr(viewer, "request_id", None)
+        locale = getattr(viewer, "locale", None)
+        result.errors = [map_error(e, request_id, locale) for e in result.errors]
         try:
             result._qk_mapped = True  # type: ignore[attr-defined]
         except AttributeError:

@@ -6,6 +6,8 @@ from typing import Any
 
 from graphql import GraphQLError, StringValueNode, ValidationRule
 
+from server.domain.messages import _m
+
 
 class NoNulInStrings(ValidationRule):
     """A string literal in the document may not hold NUL (written "\\u0000"): text columns cannot store it.
@@ -15,4 +17,5 @@ class NoNulInStrings(ValidationRule):
 
     def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
         if "\x00" in node.value:
-            self.report_error(GraphQLError("字符串含有 NUL 字符 (a string contains a NUL character)", node))
+            message = _m("字符串含有 NUL 字符")
+            self.report_error(GraphQLError(str(message), node, extensions={"messageId": message.msgid, "params": {}}))

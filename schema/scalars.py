@@ -20,7 +20,7 @@ def _parse(value: object) -> Decimal:
     # Whether zero is allowed is the services' rule.
     error = amount_text_error(value)
     if error is not None:
-        raise ValueError(error)
+        raise ValueError(str(error))  # graphql-core's coercion text around it: the zh-CN message
     return Decimal(str(value))
 
 

@@ -19,6 +19,8 @@ from strawberry.asgi import GraphQL
 
 from schema import schema
 from schema.context import Context, build_context, client_request_id, new_request_id
+from server import i18n
+from server.domain.messages import Message, _m
 from server.services.audit import client_request_id as audit_client_request_id
 from server.services.audit import request_id as audit_request_id
 from server.settings import ROOT, Settings, get_settings
@@ -34,16 +36,16 @@ class QingkuanGraphQL(GraphQL):
         try:
             value = super().decode_json(data)
         except RecursionError:
-            raise StrawberryHTTPException(400, "JSON 嵌套过深 (the JSON is nested too deeply)") from None
+            raise StrawberryHTTPException(400, _m("JSON 嵌套过深")) from None
         except ValueError as exc:  # JSONDecodeError, and integers beyond Python's digit limit
-            raise StrawberryHTTPException(400, "请求体不是有效的 JSON (the request body is not valid JSON)") from exc
+            raise StrawberryHTTPException(400, _m("请求体不是有效的 JSON")) from exc
         if _has_nul(value):
             # Text columns cannot hold NUL (PostgreSQL refuses it): refused here for every argument at once.
-            raise StrawberryHTTPException(400, "请求含有 NUL 字符 (the request contains a NUL character)")
+            raise StrawberryHTTPException(400, _m("请求含有 NUL 字符"))
         if isinstance(value, list):
-            raise StrawberryHTTPException(400, "不支持批量请求 (batching is not supported: send one operation)")
+            raise StrawberryHTTPException(400, _m("不支持批量请求"))
         if not isinstance(value, dict):
-            raise StrawberryHTTPException(400, "请求体须为 JSON 对象 (the request body must be a JSON object)")
+            raise StrawberryHTTPException(400, _m("请求体须为 JSON 对象"))
         return value
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -54,7 +56,7 @@ class QingkuanGraphQL(GraphQL):
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except StrawberryHTTPException as exc:
-            response = _graphql_error(_http_reason(exc), exc.status_code)
+            response = _graphql_error(_http_reason(exc, _request_locale(scope)), exc.status_code)
         await response(scope, receive, send)
 
 
@@ -73,11 +75,18 @@ def _has_nul(value: object) -> bool:
     return False
 
 
-def _http_reason(exc: StrawberryHTTPException) -> str:
-    reason = exc.reason
-    if "(" in reason:  # already "中文 (English)"
-        return reason
-    return f"请求无效 ({reason})"
+def _request_locale(scope: Scope) -> str:
+    """A refused request's language: its Accept-Language (zh-CN unless it asks for English)."""
+    header = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+    return i18n.accept_language(header) or i18n.DEFAULT_LOCALE
+
+
+def _http_reason(exc: StrawberryHTTPException, locale: str = i18n.DEFAULT_LOCALE) -> str:
+    reason: Any = exc.reason
+    if isinstance(reason, Message):  # ours
+        return i18n.render(reason, locale)
+    # The library's own reason (English): the zh-CN text names the cause, English shows it alone.
+    return reason if locale == "en" else i18n.render(_m("请求无效 (%(reason)s)", reason=reason), locale)
 
 
 class RequestIdMiddleware:
@@ -214,10 +223,11 @@ class BodyLimitMiddleware:
 
     @staticmethod
     async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+        message = i18n.render(_m("请求体过大"), _request_locale(scope))
         if scope.get("path") == "/graphql":
-            response: Response = _graphql_error("请求体过大 (request body too large)", 413)
+            response: Response = _graphql_error(message, 413)
         else:
-            response = PlainTextResponse("请求体过大 (request body too large)", status_code=413)
+            response = PlainTextResponse(message, status_code=413)
         await response(scope, receive, send)
 
 

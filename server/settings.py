@@ -193,6 +193,13 @@ def _trusted_proxies(env: dict[str, str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _english(message: object) -> str:
+    """Start-up errors are for the operator: in English."""
+    from server import i18n
+
+    return i18n.render(message, "en")  # type: ignore[arg-type]
+
+
 def _admin_password(env: dict[str, str]) -> str | None:
     from server.domain.passwords import check_password
 
@@ -200,7 +207,7 @@ def _admin_password(env: dict[str, str]) -> str | None:
     if password is not None:
         problems = check_password(password, (env.get("ADMIN_USERNAME") or "admin").strip())
         if problems:
-            raise SettingsError(f"ADMIN_PASSWORD is not acceptable: {'; '.join(problems)}")
+            raise SettingsError(f"ADMIN_PASSWORD is not acceptable: {'; '.join(_english(p) for p in problems)}")
     return password
 AUDIT_KEY_MIN_BYTES = 32
 

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 import filetype
 
 from server.domain.errors import ValidationFailed
+from server.domain.messages import _m
 from server.settings import get_settings
 
 IMAGES = {"image/jpeg", "image/png", "image/webp", "image/heic", "image/gif"}
@@ -107,7 +108,7 @@ async def store_upload(upload: Any, allowed: frozenset[str], field: str = "file"
     elif hasattr(upload, "read"):
         name = getattr(upload, "filename", None) or "file"
     else:
-        raise ValidationFailed("not a file upload", field=field)
+        raise ValidationFailed(_m("不是上传的文件"), field=field)
     limit = get_settings().max_upload_bytes
     hasher = hashlib.sha256()
     size, head = 0, b""
@@ -117,7 +118,7 @@ async def store_upload(upload: Any, allowed: frozenset[str], field: str = "file"
             size += len(chunk)
             if size > limit:
                 raise ValidationFailed(
-                    f"{_clean_name(name)} 超过 {limit // (1024 * 1024)} MB (file is larger than the limit)",
+                    _m("%(name)s 超过 %(mb)s MB", name=_clean_name(name), mb=limit // (1024 * 1024)),
                     field=field,
                 )
             if len(head) < _SNIFF_BYTES:
@@ -125,11 +126,11 @@ async def store_upload(upload: Any, allowed: frozenset[str], field: str = "file"
             await asyncio.to_thread(_write_chunk, handle, hasher, chunk)
         await asyncio.to_thread(handle.close)
         if not size:
-            raise ValidationFailed(f"{_clean_name(name)} 是空文件 (empty file)", field=field)
+            raise ValidationFailed(_m("%(name)s 是空文件", name=_clean_name(name)), field=field)
         mime = sniff(head)
         if mime is None or mime not in allowed:
             raise ValidationFailed(
-                f"{_clean_name(name)}: 不支持的文件类型 {mime or '未知'} (file type not allowed)", field=field
+                _m("%(name)s：不支持的文件类型 %(type)s", name=_clean_name(name), type=mime or "?"), field=field
             )
         digest = hasher.hexdigest()
         await asyncio.to_thread(_place, tmp, digest)
@@ -142,5 +143,5 @@ async def store_upload(upload: Any, allowed: frozenset[str], field: str = "file"
 async def store_uploads(uploads: list[Any] | None, allowed: frozenset[str], field: str) -> list[StoredFile]:
     uploads = list(uploads or [])
     if len(uploads) > MAX_FILES:
-        raise ValidationFailed(f"at most {MAX_FILES} files", field=field)
+        raise ValidationFailed(_m("最多 %(max)s 个文件", max=MAX_FILES), field=field)
     return [await store_upload(upload, allowed, field) for upload in uploads]

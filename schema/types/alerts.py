@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from schema.loaders import load
-from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, viewer
+from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, tr_stored, tr_text, viewer
 from schema.types.enums import AlertKind, Severity
 from schema.types.org import Employee, Position
 from server.models import Alert as AlertModel
@@ -50,9 +50,9 @@ class Alert:
     def severity(self) -> Severity:
         return Severity(self.model.severity)
 
-    @strawberry.field
-    def message(self) -> str:
-        return self.model.message
+    @strawberry.field(description="What the alert says, in the viewer's language.")
+    def message(self, info: Info) -> str:
+        return tr_stored(info, self.model.message_data, self.model.message) or ""
 
     @strawberry.field
     async def employee(self, info: Info) -> Employee | None:
@@ -90,8 +90,8 @@ class Alert:
         return self.model.resolved_at
 
     @strawberry.field(description="Why the alert was closed (given by whoever resolved it, or by the system).")
-    def resolution_note(self) -> str | None:
-        return self.model.resolution_note
+    def resolution_note(self, info: Info) -> str | None:
+        return tr_text(info, self.model.resolution_note)
 
 
 @strawberry.type
@@ -114,13 +114,13 @@ class Notification:
     def id(self) -> strawberry.ID:
         return strawberry.ID(str(self.model.id))
 
-    @strawberry.field
-    def title(self) -> str:
-        return self.model.title
+    @strawberry.field(description="In the reader's language.")
+    def title(self, info: Info) -> str:
+        return tr_stored(info, self.model.title_data, self.model.title) or ""
 
-    @strawberry.field
-    def body(self) -> str:
-        return self.model.body
+    @strawberry.field(description="In the reader's language.")
+    def body(self, info: Info) -> str:
+        return tr_stored(info, self.model.body_data, self.model.body) or ""
 
     @strawberry.field
     async def alert(self, info: Info) -> Alert | None:

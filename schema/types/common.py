@@ -11,7 +11,9 @@ import strawberry
 from strawberry.types import Info
 
 from schema.context import Context
+from server import i18n
 from server.domain.errors import ValidationFailed
+from server.domain.messages import _m
 from server.services.base import Viewer
 
 MAX_PAGE = 200
@@ -29,6 +31,28 @@ def ctx(info: Info) -> Context:
 
 def viewer(info: Info) -> Viewer:
     return info.context.viewer
+
+
+def tr(info: Info, message: Any) -> str | None:
+    """A Message (or None, or a plain string shown as is) in the viewer's language."""
+    if message is None:
+        return None
+    return i18n.render(message, viewer(info).locale)
+
+
+def tr_stored(info: Info, data: dict | None, text: str | None) -> str | None:
+    """A stored message (JSON column) in the viewer's language; older rows keep their text."""
+    if not data:
+        return tr_text(info, text)
+    return i18n.render_stored(data, text, viewer(info).locale)
+
+
+def tr_text(info: Info, text: str | None) -> str | None:
+    """A fixed system text stored as its zh-CN message id (a step's "无直属上级，跳过此步"): translated when the
+    catalog knows it, else (a person's own words) shown as is."""
+    if not text:
+        return text
+    return i18n.translations(viewer(info).locale).gettext(text)
 
 
 def encode_cursor(keys: list[Any]) -> str:
@@ -50,14 +74,14 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
             raise ValueError
         return keys
     except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise ValidationFailed("after is not a valid cursor", field="after") from None
+        raise ValidationFailed(_m("after 不是有效的游标"), field="after") from None
 
 
 def page_size(first: int | None) -> int:
     if first is None:
         return 50
     if first < 0 or first > MAX_PAGE:
-        raise ValidationFailed(f"first must be between 0 and {MAX_PAGE}", field="first")
+        raise ValidationFailed(_m("first 须在 0 到 %(max)s 之间", max=MAX_PAGE), field="first")
     return first
 
 

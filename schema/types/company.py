@@ -6,7 +6,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from schema.types.common import viewer
+from schema.types.common import tr, viewer
 from server.services import company as company_service
 
 
@@ -22,7 +22,7 @@ class CompanyQuery:
     @strawberry.field(description="Every company setting with its current value (the default when never set).")
     async def company_settings(self, info: Info) -> list[CompanySetting]:
         rows = await company_service.list_settings(viewer(info))
-        return [CompanySetting(key=d.key, value=v, description=d.description) for d, v in rows]
+        return [CompanySetting(key=d.key, value=v, description=tr(info, d.description) or "") for d, v in rows]
 
 
 @strawberry.type
@@ -32,4 +32,4 @@ class CompanyMutation:
     async def set_company_setting(self, info: Info, key: str, value: JSON) -> CompanySetting:
         stored = await company_service.set_setting(viewer(info), key, value)
         definition = company_service.DEFINITIONS[key.strip()]
-        return CompanySetting(key=definition.key, value=stored, description=definition.description)
+        return CompanySetting(key=definition.key, value=stored, description=tr(info, definition.description) or "")

@@ -12,7 +12,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from schema.loaders import BATCHES, load, now_or_later, prime, selected_names
-from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, viewer
+from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, tr, tr_stored, tr_text, viewer
 from schema.types.enums import (
     Decision,
     LoanPurpose,
@@ -90,9 +90,9 @@ class ApprovalStep:
     def decision(self) -> Decision | None:
         return Decision(self.model.decision) if self.model.decision else None
 
-    @strawberry.field
-    def comment(self) -> str | None:
-        return self.model.comment
+    @strawberry.field(description="The decider's comment, or the system's note in the viewer's language.")
+    def comment(self, info: Info) -> str | None:
+        return tr_text(info, self.model.comment)
 
     @strawberry.field
     def decided_at(self) -> datetime.datetime | None:
@@ -382,16 +382,16 @@ class Loan:
     def status(self) -> LoanStatus:
         return LoanStatus(self.model.status)
 
-    @strawberry.field
-    def rejection_reason(self) -> str | None:
-        return self.model.rejection_reason
+    @strawberry.field(description="Why the loan was rejected, in the viewer's language.")
+    def rejection_reason(self, info: Info) -> str | None:
+        return tr_stored(info, self.model.rejection_message, self.model.rejection_reason)
 
     @strawberry.field(description="Why a PENDING_APPROVAL loan can be decided by nobody (no other holder of the "
                                   "waiting step's role: one person, one step; never the applicant); null otherwise.")
     async def blocked_reason(self, info: Info) -> str | None:
         if self.model.status != LoanStatus.PENDING_APPROVAL:
             return None
-        return await load(info, "loan_blocked", self.model.id)
+        return tr(info, await load(info, "loan_blocked", self.model.id))
 
     @strawberry.field(description="amount less offsets and settlements, once disbursed; 0 before.")
     def outstanding(self, info: Info) -> Decimal:
@@ -583,7 +583,7 @@ class LoanQuery:
         return LoanPreview(
             quota=LoanQuota(limit=quota.limit, committed=quota.committed, available=quota.available,
                             monthly_limit=quota.monthly_limit, monthly_used=quota.monthly_used),
-            after=after, rejection_reason=reason,
+            after=after, rejection_reason=tr(info, reason),
         )
 
 

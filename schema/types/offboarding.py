@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from schema.loaders import load
-from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, viewer
+from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, tr, viewer
 from schema.types.enums import OffboardingStatus
 from schema.types.org import Employee
 from server.models import Offboarding as OffboardingModel
@@ -54,15 +54,15 @@ class OffboardingViewerCan:
                                   "(FINANCE); null when it is allowed or not the viewer's duty.")
     async def confirm_refused_because(self, info: Info) -> str | None:
         c = await _clearance(info, self.model)
-        return offboarding_service.duty_refusal_message(
-            viewer(info), offboarding_service.R.FINANCE, offboarding_service.confirm_refusal(viewer(info), self.model, c))
+        return tr(info, offboarding_service.duty_refusal_message(
+            viewer(info), offboarding_service.R.FINANCE, offboarding_service.confirm_refusal(viewer(info), self.model, c)))
 
     @strawberry.field(description="The reason completeOffboarding would be refused now, for a viewer whose duty it "
                                   "is (HR); null when it is allowed or not the viewer's duty.")
     async def complete_refused_because(self, info: Info) -> str | None:
         c = await _clearance(info, self.model)
-        return offboarding_service.duty_refusal_message(
-            viewer(info), offboarding_service.R.HR, offboarding_service.complete_refusal(viewer(info), self.model, c))
+        return tr(info, offboarding_service.duty_refusal_message(
+            viewer(info), offboarding_service.R.HR, offboarding_service.complete_refusal(viewer(info), self.model, c)))
 
 
 @strawberry.type
@@ -115,7 +115,7 @@ class Offboarding:
 
     @strawberry.field(description="Why clearance cannot be confirmed now (loans and amounts); empty when clear.")
     async def blockers(self, info: Info) -> list[str]:
-        return (await _clearance(info, self.model)).blockers
+        return [tr(info, m) or "" for m in (await _clearance(info, self.model)).blockers]
 
     @strawberry.field
     async def cleared_by(self, info: Info) -> Employee | None:

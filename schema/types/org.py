@@ -15,6 +15,7 @@ from schema.types.common import page_size, viewer
 from schema.types.enums import EmployeeStatus, LoanStatus, Role
 from server import auth
 from server.domain.errors import Forbidden
+from server.domain.messages import _m
 from server.domain.money import from_fen
 from server.models import Department as DepartmentModel
 from server.models import Employee as EmployeeModel
@@ -106,7 +107,7 @@ class Position:
                                   "when, from what to what. ADMIN, FINANCE, HR and AUDITOR only.")
     async def history(self, info: Info) -> list[PositionChange]:
         if not org_service.may_view_position_history(viewer(info)):
-            raise Forbidden("无权查看岗位变更记录 (you may not see the position's history)")
+            raise Forbidden(_m("无权查看岗位变更记录"))
         rows = await load(info, "position_histories", self.model.id)
         return [PositionChange(at=r.at, actor=r.actor, action=r.action, before=r.before, after=r.after)
                 for r in rows]
@@ -144,7 +145,7 @@ class LoanQuota:
 
 async def _guard(info: Info, model: EmployeeModel) -> None:
     if not await org_service.can_see_employee(viewer(info), model):
-        raise Forbidden("无权查看该员工的详细信息 (you may not see this employee's details)")
+        raise Forbidden(_m("无权查看该员工的详细信息"))
 
 
 @strawberry.type(description="What the viewer may do on an employee now: true exactly when the mutation would not "

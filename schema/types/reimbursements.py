@@ -11,7 +11,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from schema.loaders import load
-from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, viewer
+from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, tr, viewer
 from schema.types.enums import Decision, LoanPurpose, ReimbursementStatus
 from schema.types.loans import ApprovalStep, Attachment, Loan, LoanOffset
 from schema.types.org import Employee
@@ -148,7 +148,7 @@ class Reimbursement:
     async def blocked_reason(self, info: Info) -> str | None:
         if self.model.status != ReimbursementStatus.PENDING_APPROVAL:
             return None
-        return await load(info, "reimbursement_blocked", self.model.id)
+        return tr(info, await load(info, "reimbursement_blocked", self.model.id))
 
     @strawberry.field
     def total(self) -> Decimal:

@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from server.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
+from server.domain.messages import _m
 from server.domain.roles import ALL_ROLES, AUDITOR, EMPLOYEE, SUPERVISOR
 from server.domain.vocab import Decision, LoanStatus
 
 APPROVE = Decision.APPROVE
 REJECT = Decision.REJECT
-SKIPPED_NO_SUPERVISOR = "无直属上级，跳过此步 (no supervisor: step skipped)"
+# Stored as the step's comment (a text column) and translated when shown (schema: step comment).
+SKIPPED_NO_SUPERVISOR = _m("无直属上级，跳过此步").msgid
 
 
 @dataclass
@@ -35,18 +37,18 @@ class Actor:
 
 def validate_chain(chain: list[str]) -> list[str]:
     if not chain:
-        raise ValidationFailed("approval chain needs at least one step", field="approvalChain")
+        raise ValidationFailed(_m("审批链至少需要一步"), field="approvalChain")
     for role in chain:
         if role not in ALL_ROLES:
-            raise ValidationFailed(f"unknown role {role} in approval chain", field="approvalChain")
+            raise ValidationFailed(_m("审批链中有未知角色 %(role)s", role=role), field="approvalChain")
         if role in (EMPLOYEE, AUDITOR):
             raise ValidationFailed(
-                f"审批链不能包含 {role} 步骤 (an approval chain has no {role} step)", field="approvalChain")
+                _m("审批链不能包含 %(role)s 步骤", role=role), field="approvalChain")
     if len(set(chain)) != len(chain):
         raise ValidationFailed(
-            "审批链中同一角色不能出现两次 (no role appears twice in an approval chain)", field="approvalChain")
+            _m("审批链中同一角色不能出现两次"), field="approvalChain")
     if len(chain) > 6:
-        raise ValidationFailed("approval chain has more than 6 steps", field="approvalChain")
+        raise ValidationFailed(_m("审批链最多 6 步"), field="approvalChain")
     return list(chain)
 
 
@@ -94,13 +96,13 @@ def decide_refusal(steps: list[Step], actor: Actor, applicant_employee_id: int) 
     """Why `actor` may not decide the chain's current step now, or None when they may."""
     step = current_step(steps)
     if step is None:
-        return InvalidTransition("审批流程已结束 (the approval chain has already ended)")
+        return InvalidTransition(_m("审批流程已结束"))
     if actor.employee_id is not None and actor.employee_id == applicant_employee_id:
-        return Forbidden("不能审批自己的申请 (nobody approves their own application)")
+        return Forbidden(_m("不能审批自己的申请"))
     if actor.user_id and actor.user_id in earlier_deciders(steps, step):
-        return Forbidden("同一审批链中每人只能审批一步 (nobody decides two steps of one approval chain)")
+        return Forbidden(_m("同一审批链中每人只能审批一步"))
     if not can_decide(step, actor, applicant_employee_id):
-        return Forbidden(f"当前审批步骤需要 {step.role} (the current step is for {step.role})")
+        return Forbidden(_m("当前审批步骤需要 %(role)s", role=step.role))
     return None
 
 
@@ -114,14 +116,14 @@ def decide(
     "REJECTED" on a rejection, None while steps remain.
     """
     if decision not in (APPROVE, REJECT):
-        raise ValidationFailed(f"unknown decision {decision}", field="decision")
+        raise ValidationFailed(_m("未知的审批决定 %(decision)s", decision=decision), field="decision")
     refusal = decide_refusal(steps, actor, applicant_employee_id)
     if refusal is not None:
         raise refusal
     step = current_step(steps)
     assert step is not None  # decide_refusal refuses an ended chain
     if decision == REJECT and not (comment or "").strip():
-        raise ValidationFailed("驳回需要填写意见 (a rejection needs a comment)", field="comment")
+        raise ValidationFailed(_m("驳回需要填写意见"), field="comment")
     step.decision = decision
     step.comment = (comment or "").strip() or None
     step.decided_at = now

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from server.domain.money import ZERO, fmt
+from server.domain.messages import Message, _m
+from server.domain.money import ZERO
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,13 @@ class PendingReimbursement:
     offset_total: Decimal
 
 
-def blockers(loans: Sequence[OwedLoan], pending: Sequence[PendingReimbursement]) -> list[str]:
+def blockers(loans: Sequence[OwedLoan], pending: Sequence[PendingReimbursement]) -> list[Message]:
     """Human-readable reasons why clearance cannot be confirmed; empty when nothing is owed."""
-    out = [f"借款 {loan.number} 未结清 {fmt(loan.outstanding)}" for loan in loans if loan.outstanding > 0]
+    out = [_m("借款 %(number)s 未结清 %(amount)s", number=loan.number, amount=loan.outstanding)
+           for loan in loans if loan.outstanding > 0]
     out += [
-        f"报销单 {r.number} 待审批，拟冲抵 {fmt(r.offset_total)}" for r in pending if r.offset_total > 0
+        _m("报销单 %(number)s 待审批，拟冲抵 %(amount)s", number=r.number, amount=r.offset_total)
+        for r in pending if r.offset_total > 0
     ]
     return out
 
@@ -34,7 +37,5 @@ def total_owed(loans: Sequence[OwedLoan]) -> Decimal:
     return sum((loan.outstanding for loan in loans), ZERO)
 
 
-def blocked_message(reasons: list[str], owed: Decimal) -> str:
-    return (
-        f"离职清款未完成，尚欠 {fmt(owed)}：" + "；".join(reasons) + f" (clearance blocked: {fmt(owed)} owed)"
-    )
+def blocked_message(reasons: list[Message], owed: Decimal) -> Message:
+    return _m("离职清款未完成，尚欠 %(owed)s：%(reasons)s", owed=owed, reasons=reasons)

@@ -17,11 +17,12 @@ from server.domain import duties as D
 from server.domain import ledger as L
 from server.domain.approvals import Actor
 from server.domain.errors import Forbidden
+from server.domain.messages import Message, _m
 
-OWN_MONEY = "不能处理自己的借款 (nobody acts on their own money)"
-NEEDS_FINANCE = "需要 FINANCE 角色 (requires FINANCE)"
-NEEDS_ADMIN = "需要 ADMIN 角色 (requires ADMIN)"
-OWN_PROPOSAL = "核销须由提议人以外的另一人审批 (a write-off is approved by someone other than its proposer)"
+OWN_MONEY = _m("不能处理自己的借款")
+NEEDS_FINANCE = _m("需要 FINANCE 角色")
+NEEDS_ADMIN = _m("需要 ADMIN 角色")
+OWN_PROPOSAL = _m("核销须由提议人以外的另一人审批")
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def _same_person(actor: Actor, proposer: Proposer) -> bool:
 SETTLE_ACTIONS: dict[str, str] = {L.CASH_RETURN: D.SETTLE_CASH, L.SALARY_DEDUCTION: D.SETTLE_SALARY}
 
 
-def settle_refusal(actor: Actor, owner_id: int | None, method: str = L.CASH_RETURN) -> str | None:
+def settle_refusal(actor: Actor, owner_id: int | None, method: str = L.CASH_RETURN) -> Message | None:
     """Recording (or reversing) a cash return or a salary deduction."""
     if not D.may(actor.roles, SETTLE_ACTIONS.get(method, D.SETTLE_CASH)):
         return NEEDS_FINANCE
@@ -53,7 +54,7 @@ def settle_refusal(actor: Actor, owner_id: int | None, method: str = L.CASH_RETU
     return None
 
 
-def propose_refusal(actor: Actor, owner_id: int | None) -> str | None:
+def propose_refusal(actor: Actor, owner_id: int | None) -> Message | None:
     """Proposing a write-off, or the reversal of one."""
     if not D.may(actor.roles, D.PROPOSE_WRITE_OFF):
         return NEEDS_FINANCE
@@ -62,7 +63,7 @@ def propose_refusal(actor: Actor, owner_id: int | None) -> str | None:
     return None
 
 
-def decide_refusal(actor: Actor, owner_id: int | None, proposer: Proposer) -> str | None:
+def decide_refusal(actor: Actor, owner_id: int | None, proposer: Proposer) -> Message | None:
     """Approving or rejecting a proposal: ADMIN, a second person, not the loan's owner."""
     if not D.may(actor.roles, D.APPROVE_WRITE_OFF):
         return NEEDS_ADMIN
@@ -78,7 +79,7 @@ def needs_second_person(kind: str) -> bool:
     return kind == L.WRITE_OFF
 
 
-def reverse_refusal(actor: Actor, owner_id: int | None, kind: str) -> str | None:
+def reverse_refusal(actor: Actor, owner_id: int | None, kind: str) -> Message | None:
     """Reversing (or, for a write-off, proposing to reverse) an entry of `kind`.
 
     Whether the entry may be reversed at all (offsets, reversals, twice) is ledger.check_reversal's
@@ -89,6 +90,6 @@ def reverse_refusal(actor: Actor, owner_id: int | None, kind: str) -> str | None
     return settle_refusal(actor, owner_id, kind)
 
 
-def check(refusal: str | None) -> None:
+def check(refusal: Message | None) -> None:
     if refusal is not None:
         raise Forbidden(refusal)

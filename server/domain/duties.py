@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from server.domain.errors import Forbidden
+from server.domain.messages import Message, _m
 from server.domain.roles import ADMIN, AUDITOR, EMPLOYEE, FINANCE, HR, SUPERVISOR
 from server.domain.vocab import BASIC_ROLES, PRIVILEGED_ROLES
 
@@ -75,7 +76,7 @@ def role_refusal(roles: Iterable[str], action: str) -> Forbidden | None:
     """Why none of `roles` may perform `action`, or None when one may."""
     if not may(roles, action):
         allowed = ", ".join(sorted(MATRIX.get(action, ())))
-        return Forbidden(f"需要以下角色之一：{allowed} (requires one of: {allowed})")
+        return Forbidden(_m("需要以下角色之一：%(roles)s", roles=allowed))
     return None
 
 
@@ -93,10 +94,10 @@ def own_money(viewer_employee_id: int | None, owner_employee_id: int | None) -> 
     return viewer_employee_id is not None and viewer_employee_id == owner_employee_id
 
 
-def refuse_own_money(viewer_employee_id: int | None, owner_employee_id: int | None, what: str) -> None:
-    """`what` is the refused action in the house's "中文 (English)" form."""
+def refuse_own_money(viewer_employee_id: int | None, owner_employee_id: int | None, what: str | Message) -> None:
+    """`what` is the refused action (a Message, or a plain string shown as is)."""
     if own_money(viewer_employee_id, owner_employee_id):
-        raise Forbidden(f"不能处理自己的款项：{what} (nobody acts on their own money)")
+        raise Forbidden(_m("不能处理自己的款项：%(what)s", what=what))
 
 
 # ---------------------------------------------------------------- roles granted
@@ -105,7 +106,7 @@ def refuse_own_money(viewer_employee_id: int | None, owner_employee_id: int | No
 def role_change_violation(
     granter_roles: Iterable[str], granter_user_id: int | None, target_user_id: int | None,
     before: Iterable[str], after: Iterable[str],
-) -> str | None:
+) -> Message | None:
     """Why this change of `target`'s roles is refused, or None when it is allowed.
 
     Only ADMIN grants or removes FINANCE, HR, AUDITOR and ADMIN, and never to themself;
@@ -115,12 +116,12 @@ def role_change_violation(
     if not changed:
         return None
     if granter_user_id is not None and granter_user_id == target_user_id:
-        return "不能修改自己的角色 (nobody changes their own roles)"
+        return _m("不能修改自己的角色")
     if changed & PRIVILEGED_ROLES and not may(granter_roles, GRANT_PRIVILEGED_ROLE):
         names = ", ".join(sorted(changed & PRIVILEGED_ROLES))
-        return f"只有管理员可以授予或撤销 {names} (only an ADMIN grants or removes {names})"
+        return _m("只有管理员可以授予或撤销 %(roles)s", roles=names)
     if changed & BASIC_ROLES and not may(granter_roles, GRANT_BASIC_ROLE):
-        return "无权修改角色 (you may not change roles)"
+        return _m("无权修改角色")
     return None
 
 
@@ -171,14 +172,13 @@ def eligible_deciders(
 def blocked_reason(
     role: str, fixed_employee_id: int | None, holders: Iterable[Holder], applicant_employee_id: int,
     earlier_deciders: Iterable[int | None],
-) -> str | None:
+) -> Message | None:
     """Why nobody can complete a waiting step, or None when somebody can."""
     if eligible_deciders(role, fixed_employee_id, holders, applicant_employee_id, earlier_deciders):
         return None
     if role == SUPERVISOR:
-        return "直属上级无可用账号，无人能审批此步骤 (the supervisor has no active account: nobody can decide this step)"
-    return (f"没有其他 {role} 角色的人员可以审批此步骤 "
-            f"(no other holder of {role} can decide this step)")
+        return _m("直属上级无可用账号，无人能审批此步骤")
+    return _m("没有其他 %(role)s 角色的人员可以审批此步骤", role=role)
 
 
 # ---------------------------------------------------------------- four eyes

@@ -6,15 +6,25 @@ and to inline messages on the pages.
 
 from __future__ import annotations
 
+from server.domain.messages import Message, text
+
 
 class DomainError(Exception):
+    """`message` is a Message (a message id and its parameters, rendered in the viewer's language by
+    the GraphQL error formatter); a plain string is shown as it is. `details` become extensions."""
+
     code = "VALIDATION"
 
-    def __init__(self, message: str, *, field: str | None = None, details: dict | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Message, *, field: str | None = None, details: dict | None = None) -> None:
+        self.msg = text(message)
+        super().__init__(str(self.msg))
         self.field = field
         self.details = details or {}
+
+    @property
+    def message(self) -> str:
+        """The zh-CN text (logs, and callers that want a string)."""
+        return str(self.msg)
 
 
 class Unauthenticated(DomainError):
@@ -58,7 +68,7 @@ class RateLimited(DomainError):
 
     code = "RATE_LIMITED"
 
-    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+    def __init__(self, message: str | Message, *, retry_after: int, field: str | None = None) -> None:
         super().__init__(message, field=field, details={"retryAfter": max(1, int(retry_after))})
 
     @property

@@ -14,7 +14,8 @@ from datetime import date
 from decimal import Decimal
 
 from server.domain.errors import InvalidTransition, ValidationFailed
-from server.domain.money import ZERO, fmt
+from server.domain.messages import _m
+from server.domain.money import ZERO
 from server.domain.vocab import (  # noqa: F401  (the ledger's vocabulary, importable from here)
     LEDGER_STATUSES,
     OPEN_STATUSES,
@@ -67,23 +68,22 @@ def status_from_ledger(amount: Decimal, entries: list[Entry]) -> str:
 def reduction_state_refusal(status: str) -> InvalidTransition | None:
     """Why nothing may be taken off a loan in `status`, or None when it is open."""
     if status not in OPEN_STATUSES:
-        return InvalidTransition(f"借款状态为 {status}，不能登记还款 (loan is {status}; nothing to settle)")
+        return InvalidTransition(_m("借款状态为 %(status)s，不能登记还款", status=status))
     return None
 
 
 def check_reduction(kind: str, amount: Decimal, outstanding: Decimal, status: str) -> None:
     """Raise unless `amount` may be taken off a loan with `outstanding` owed."""
     if kind not in REDUCING_KINDS:
-        raise ValidationFailed(f"unknown settlement method {kind}", field="method")
+        raise ValidationFailed(_m("未知的还款方式 %(kind)s", kind=kind), field="method")
     refusal = reduction_state_refusal(status)
     if refusal is not None:
         raise refusal
     if amount <= 0:
-        raise ValidationFailed("amount must be greater than 0", field="amount")
+        raise ValidationFailed(_m("金额须大于 0"), field="amount")
     if amount > outstanding:
         raise InvalidTransition(
-            f"金额 {fmt(amount)} 超过未结清余额 {fmt(outstanding)} "
-            f"(amount {fmt(amount)} exceeds the outstanding {fmt(outstanding)})",
+            _m("金额 %(amount)s 超过未结清余额 %(outstanding)s", amount=amount, outstanding=outstanding),
             field="amount",
         )
 
@@ -91,14 +91,13 @@ def check_reduction(kind: str, amount: Decimal, outstanding: Decimal, status: st
 def check_reversal(original: Entry, entries: list[Entry]) -> None:
     """Raise unless `original` (one of `entries`) may be reversed now."""
     if original.kind == REVERSAL:
-        raise InvalidTransition("冲销记录不能再冲销 (a reversal cannot be reversed)")
+        raise InvalidTransition(_m("冲销记录不能再冲销"))
     if original.kind == OFFSET:
-        raise InvalidTransition("报销冲抵须通过报销单更正，不能在此冲销 "
-                                "(an offset is corrected through its reimbursement)")
+        raise InvalidTransition(_m("报销冲抵须通过报销单更正，不能在此冲销"))
     if original.kind not in REVERSIBLE_KINDS:
-        raise InvalidTransition(f"{original.kind} 不能冲销 ({original.kind} cannot be reversed)")
+        raise InvalidTransition(_m("%(kind)s 不能冲销", kind=original.kind))
     if any(e.kind == REVERSAL and e.reverses == original.id for e in entries):
-        raise InvalidTransition("该笔记录已冲销 (this entry is already reversed)")
+        raise InvalidTransition(_m("该笔记录已冲销"))
 
 
 def reversal_of(original: Entry) -> Entry:

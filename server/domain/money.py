@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from server.domain.errors import ValidationFailed
+from server.domain.messages import _m
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -18,7 +19,7 @@ def parse_money(value: object, field: str = "amount", *, allow_zero: bool = Fals
     (a JSON number such as 2000.01 arrives as a float); it is never used for arithmetic.
     """
     if isinstance(value, bool):
-        raise ValidationFailed(f"{field} must be an amount", field=field)
+        raise ValidationFailed(_m("%(field)s 须为金额", field=field), field=field)
     if isinstance(value, float):
         value = repr(value)
     if isinstance(value, str):
@@ -26,20 +27,20 @@ def parse_money(value: object, field: str = "amount", *, allow_zero: bool = Fals
     elif isinstance(value, int | Decimal):
         text = str(value)
     else:
-        raise ValidationFailed(f"{field} must be an amount", field=field)
+        raise ValidationFailed(_m("%(field)s 须为金额", field=field), field=field)
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise ValidationFailed(f"{field}: {value!r} is not an amount", field=field) from None
+        raise ValidationFailed(_m("%(field)s：%(value)s 不是金额", field=field, value=repr(value)), field=field) from None
     if not amount.is_finite():
-        raise ValidationFailed(f"{field}: {value!r} is not an amount", field=field)
+        raise ValidationFailed(_m("%(field)s：%(value)s 不是金额", field=field, value=repr(value)), field=field)
     if abs(amount) > MAX_AMOUNT:
-        raise ValidationFailed(f"{field} is too large", field=field)
+        raise ValidationFailed(_m("%(field)s 过大", field=field), field=field)
     if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
-        raise ValidationFailed(f"{field} has more than two decimal places", field=field)
+        raise ValidationFailed(_m("%(field)s 最多两位小数", field=field), field=field)
     amount = amount.quantize(CENT)
     if amount < 0 or (amount == 0 and not allow_zero):
-        raise ValidationFailed(f"{field} must be greater than 0", field=field)
+        raise ValidationFailed(_m("%(field)s 须大于 0", field=field), field=field)
     return amount
 
 

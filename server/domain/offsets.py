@@ -14,7 +14,8 @@ from decimal import Decimal
 
 from server.domain.errors import ValidationFailed
 from server.domain.ledger import OPEN_STATUSES
-from server.domain.money import ZERO, fmt
+from server.domain.messages import _m
+from server.domain.money import ZERO
 
 
 @dataclass(frozen=True)
@@ -77,40 +78,38 @@ def check_explicit(
     merged: dict[int, Decimal] = {}
     for alloc in requested:
         if alloc.amount <= 0:
-            raise ValidationFailed("冲抵金额必须大于 0 (offset amount must be greater than 0)", field="offsets")
+            raise ValidationFailed(_m("冲抵金额必须大于 0"), field="offsets")
         merged[alloc.loan_id] = merged.get(alloc.loan_id, ZERO) + alloc.amount
     for loan_id, amount in merged.items():
         loan = loans_by_id.get(loan_id)
         if loan is None:
-            raise ValidationFailed(f"借款 {loan_id} 不存在 (loan {loan_id} not found)", field="offsets")
+            raise ValidationFailed(_m("借款 %(loan)s 不存在", loan=loan_id), field="offsets")
         if loan.employee_id != employee_id:
             # Someone else's loan: do not echo its number or balance back.
             raise ValidationFailed(
-                f"借款 {loan_id} 不是本人的借款 (loan {loan_id} is not the employee's own)", field="offsets"
+                _m("借款 %(loan)s 不是本人的借款", loan=loan_id), field="offsets"
             )
         if loan.status not in OPEN_STATUSES:
             raise ValidationFailed(
-                f"借款 {loan.number} 未放款或已结清，不能冲抵 (loan {loan.number} is {loan.status})",
+                _m("借款 %(number)s 未放款或已结清，不能冲抵", number=loan.number),
                 field="offsets",
             )
         if amount > loan.offsettable:
             raise ValidationFailed(
-                f"冲抵借款 {loan.number} 的金额 {fmt(amount)} 超过可冲抵余额 {fmt(loan.offsettable)} "
-                f"(offset {fmt(amount)} exceeds the loan's balance {fmt(loan.offsettable)})",
+                _m("冲抵借款 %(number)s 的金额 %(amount)s 超过可冲抵余额 %(balance)s", number=loan.number,
+                   amount=amount, balance=loan.offsettable),
                 field="offsets",
             )
     offset_total = sum(merged.values(), ZERO)
     if offset_total > total:
         raise ValidationFailed(
-            f"冲抵合计 {fmt(offset_total)} 超过报销总额 {fmt(total)} "
-            f"(offsets {fmt(offset_total)} exceed the total {fmt(total)})",
+            _m("冲抵合计 %(offsets)s 超过报销总额 %(total)s", offsets=offset_total, total=total),
             field="offsets",
         )
     required = min(total, owed(list(loans_by_id.values()), employee_id))
     if offset_total < required:
         raise ValidationFailed(
-            f"报销必须冲抵未结清借款：应冲抵 {fmt(required)}，实际 {fmt(offset_total)} "
-            f"(a reimbursement must offset open loans: {fmt(required)} required, {fmt(offset_total)} given)",
+            _m("报销必须冲抵未结清借款：应冲抵 %(required)s，实际 %(given)s", required=required, given=offset_total),
             field="offsets",
         )
     return [Allocation(k, v) for k, v in merged.items()]
@@ -121,7 +120,7 @@ def plan(
 ) -> list[Allocation]:
     """The offsets of a new reimbursement: the explicit ones checked, or oldest first when none were given."""
     if total <= 0:
-        raise ValidationFailed("报销总额必须大于 0 (the total must be greater than 0)", field="lines")
+        raise ValidationFailed(_m("报销总额必须大于 0"), field="lines")
     if requested is None:
         own = [loan for loan in loans_by_id.values() if loan.employee_id == employee_id]
         return allocate_oldest_first(total, own)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
+from server.domain.messages import Message, _m
+
 MIN_LENGTH = 10
 MAX_LENGTH = 256  # argon2 accepts more; a limit keeps one login from costing a megabyte of hashing
 
@@ -21,20 +23,20 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
-def check_password(password: str, username: str | None = None) -> list[str]:
-    """Every problem with `password` as "中文 (English)" messages; an empty list means it is acceptable."""
+def check_password(password: str, username: str | None = None) -> list[Message]:
+    """Every problem with `password` as messages; an empty list means it is acceptable."""
     password = password or ""
-    problems: list[str] = []
+    problems: list[Message] = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"密码至少 {MIN_LENGTH} 位 (password must be at least {MIN_LENGTH} characters)")
+        problems.append(_m("密码至少 %(min)s 位", min=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        problems.append(f"密码最多 {MAX_LENGTH} 位 (password must be at most {MAX_LENGTH} characters)")
+        problems.append(_m("密码最多 %(max)s 位", max=MAX_LENGTH))
     lowered = password.strip().lower()
     name = (username or "").strip().lower()
     if name and (lowered == name or lowered == name[::-1]):
-        problems.append("密码不能与用户名相同 (password must not be the username)")
+        problems.append(_m("密码不能与用户名相同"))
     if lowered in common_passwords():
-        problems.append("该密码过于常见，请换一个 (password is too common; choose another)")
+        problems.append(_m("该密码过于常见，请换一个"))
     elif len(set(password)) == 1 and password:
-        problems.append("密码不能只由一个字符重复组成 (password must not repeat one character)")
+        problems.append(_m("密码不能只由一个字符重复组成"))
     return problems

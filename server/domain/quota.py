@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from server.domain.money import ZERO, fmt
+from server.domain.messages import Message, _m
+from server.domain.money import ZERO
 from server.domain.vocab import CANCELLABLE_LOAN_STATUSES, LoanStatus
 
 # Statuses whose amount is committed before any money moves.
@@ -60,21 +61,13 @@ def compute_quota(
     return Quota(limit, committed, available, monthly_limit, monthly_used)
 
 
-def rejection_reason(quota: Quota, amount: Decimal) -> str | None:
-    """None when the application fits; otherwise a reason a person understands (Chinese first)."""
+def rejection_reason(quota: Quota, amount: Decimal) -> Message | None:
+    """None when the application fits; otherwise a reason a person understands (a message id)."""
     if amount > quota.available:
-        return (
-            f"超出岗位借款额度：额度 {fmt(quota.limit)}，已占用 {fmt(quota.committed)}，"
-            f"可借 {fmt(quota.available)}，本次申请 {fmt(amount)}。"
-            f" (Over the position's loan limit: limit {fmt(quota.limit)}, committed {fmt(quota.committed)},"
-            f" available {fmt(quota.available)}, requested {fmt(amount)}.)"
-        )
+        return _m("超出岗位借款额度：额度 %(limit)s，已占用 %(committed)s，可借 %(available)s，本次申请 %(amount)s。",
+                  limit=quota.limit, committed=quota.committed, available=quota.available, amount=amount)
     monthly_available = quota.monthly_available
     if quota.monthly_limit is not None and monthly_available is not None and amount > monthly_available:
-        return (
-            f"超出岗位月度借款限额：月度限额 {fmt(quota.monthly_limit)}，本月已申请 {fmt(quota.monthly_used)}，"
-            f"本月可借 {fmt(monthly_available)}，本次申请 {fmt(amount)}。"
-            f" (Over the monthly limit: monthly limit {fmt(quota.monthly_limit)}, applied this month"
-            f" {fmt(quota.monthly_used)}, available {fmt(monthly_available)}, requested {fmt(amount)}.)"
-        )
+        return _m("超出岗位月度借款限额：月度限额 %(limit)s，本月已申请 %(used)s，本月可借 %(available)s，本次申请 %(amount)s。",
+                  limit=quota.monthly_limit, used=quota.monthly_used, available=monthly_available, amount=amount)
     return None

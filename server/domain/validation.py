@@ -11,6 +11,7 @@ import re
 from datetime import date, timedelta
 
 from server.domain.errors import ValidationFailed
+from server.domain.messages import Message, _m
 
 # Maximum lengths, in characters.
 NAME = 100  # people, departments, regions, positions
@@ -38,16 +39,16 @@ def clean_text(value: object, field: str, max_len: int, *, required: bool = Fals
     elif isinstance(value, str):
         text = value.strip()
     else:
-        raise ValidationFailed(f"{field} 须为文本 ({field} must be text)", field=field)
+        raise ValidationFailed(_m("%(field)s 须为文本", field=field), field=field)
     if "\x00" in text:
-        raise ValidationFailed(f"{field} 含有非法字符 ({field} contains a NUL byte)", field=field)
+        raise ValidationFailed(_m("%(field)s 含有非法字符", field=field), field=field)
     if not text:
         if required:
-            raise ValidationFailed(f"{field} 不能为空 ({field} is required)", field=field)
+            raise ValidationFailed(_m("%(field)s 不能为空", field=field), field=field)
         return None
     if len(text) > max_len:
         raise ValidationFailed(
-            f"{field} 不能超过 {max_len} 个字符 ({field} is longer than {max_len} characters)", field=field,
+            _m("%(field)s 不能超过 %(max)s 个字符", field=field, max=max_len), field=field,
         )
     return text
 
@@ -58,25 +59,25 @@ def required_text(value: object, field: str, max_len: int) -> str:
     return text
 
 
-def amount_text_error(value: object) -> str | None:
+def amount_text_error(value: object) -> Message | None:
     """Why `value` is not an amount as the API accepts it (a JSON string such as "1200.00"), or None."""
     if not isinstance(value, str):
-        return '金额须为字符串，例如 "1200.00" (money must be a JSON string such as "1200.00", never a number)'
+        return _m('金额须为字符串，例如 "1200.00"')
     if AMOUNT_TEXT.fullmatch(value):
         return None
     if _MANY_PLACES.fullmatch(value):
-        return "金额最多两位小数 (money has more than two decimal places)"
+        return _m("金额最多两位小数")
     if value.startswith("-") and (AMOUNT_TEXT.fullmatch(value[1:]) or _MANY_PLACES.fullmatch(value[1:])):
-        return "金额须大于 0 (money must be greater than 0)"
-    return "金额须为最多两位小数的数字，例如 1200.00 (money must be digits with at most two decimals, such as \"1200.00\")"
+        return _m("金额须大于 0")
+    return _m("金额须为最多两位小数的数字，例如 1200.00")
 
 
 def check_date_range(value: date, field: str, earliest: date | None, latest: date | None) -> date:
     if earliest is not None and value < earliest:
-        raise ValidationFailed(f"{field} 不能早于 {earliest.isoformat()} ({field} must not be before {earliest})",
+        raise ValidationFailed(_m("%(field)s 不能早于 %(date)s", field=field, date=earliest.isoformat()),
                                field=field)
     if latest is not None and value > latest:
-        raise ValidationFailed(f"{field} 不能晚于 {latest.isoformat()} ({field} must not be after {latest})",
+        raise ValidationFailed(_m("%(field)s 不能晚于 %(date)s", field=field, date=latest.isoformat()),
                                field=field)
     return value
 
@@ -88,7 +89,7 @@ def check_hire_date(value: date, today: date) -> date:
 def check_settle_days(value: int) -> int:
     if not 1 <= value <= MAX_SETTLE_DAYS:
         raise ValidationFailed(
-            f"settleDays 须在 1 到 {MAX_SETTLE_DAYS} 之间 (settleDays must be between 1 and {MAX_SETTLE_DAYS})",
+            _m("settleDays 须在 1 到 %(max)s 之间", max=MAX_SETTLE_DAYS),
             field="settleDays",
         )
     return value

@@ -7,7 +7,8 @@ class Alert(Model):
     id = fields.IntField(primary_key=True)
     kind = fields.CharField(max_length=32, db_index=True)
     severity = fields.CharField(max_length=10)
-    message = fields.TextField()
+    message = fields.TextField()  # the zh-CN text (rows before 0007 have only this)
+    message_data = fields.JSONField(null=True)  # {"id": msgid, "params": {...}}: shown in the reader's language
     employee = fields.ForeignKeyField("models.Employee", related_name="alerts", null=True, on_delete=fields.CASCADE)
     loan = fields.ForeignKeyField("models.Loan", related_name="alerts", null=True, on_delete=fields.CASCADE)
     position = fields.ForeignKeyField("models.Position", related_name="alerts", null=True, on_delete=fields.CASCADE)
@@ -51,6 +52,9 @@ class Notification(Model):
     user = fields.ForeignKeyField("models.User", related_name="notifications", on_delete=fields.CASCADE)
     title = fields.CharField(max_length=200)
     body = fields.TextField()
+    # The message ids and parameters of title and body, rendered in the reader's language (0007).
+    title_data = fields.JSONField(null=True)
+    body_data = fields.JSONField(null=True)
     alert = fields.ForeignKeyField("models.Alert", related_name="notifications", null=True, on_delete=fields.CASCADE)
     created_at = fields.DatetimeField()
     read_at = fields.DatetimeField(null=True, db_index=True)

@@ -14,7 +14,8 @@ class Loan(Model):
     # Derived: before disbursement from the approval chain, afterwards from the ledger
     # (recomputed in the same transaction as every ledger entry; see services/loans.py).
     status = fields.CharField(max_length=20, db_index=True)
-    rejection_reason = fields.TextField(null=True)
+    rejection_reason = fields.TextField(null=True)  # the zh-CN text (rows before 0007 have only this)
+    rejection_message = fields.JSONField(null=True)  # {"id": msgid, "params": {...}}: shown in the reader's language
     applied_on = fields.DateField()  # company-local date, for monthly limits
     created_at = fields.DatetimeField()
     decided_at = fields.DatetimeField(null=True)

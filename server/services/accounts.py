@@ -11,6 +11,7 @@ from typing import Any
 from server import auth
 from server.domain import roles as R
 from server.domain.errors import Forbidden, NotFound, ValidationFailed
+from server.domain.messages import _m
 from server.domain.passwords import check_password
 from server.models import ApiToken, Session, User
 from server.services import audit, org, sessions
@@ -21,7 +22,7 @@ from server.settings import get_settings
 def _policy(password: str, username: str, field: str = "newPassword") -> None:
     problems = check_password(password, username)
     if problems:
-        raise ValidationFailed("; ".join(problems), field=field)
+        raise ValidationFailed(_m("密码不符合要求：%(problems)s", problems=problems), field=field)
 
 
 async def change_password(viewer: Viewer, current_password: str, new_password: str, address: str = "") -> int:
@@ -33,14 +34,14 @@ async def change_password(viewer: Viewer, current_password: str, new_password: s
     require_login(viewer)
     user = await User.filter(id=viewer.user_id).first()
     if user is None:
-        raise NotFound("user not found")
+        raise NotFound(_m("账号不存在"))
     await org._throttle_check(user.username, address)
     if not auth.verify_password(user.password_hash, current_password or ""):
         await org._throttle_fail(user.username, address)
-        raise ValidationFailed("当前密码不正确 (current password is wrong)", field="currentPassword")
+        raise ValidationFailed(_m("当前密码不正确"), field="currentPassword")
     _policy(new_password, user.username)
     if new_password == current_password:
-        raise ValidationFailed("新密码不能与当前密码相同 (new password must differ from the current one)",
+        raise ValidationFailed(_m("新密码不能与当前密码相同"),
                                field="newPassword")
     password_hash = auth.hash_password(new_password)
     async with atomic():
@@ -54,16 +55,16 @@ async def reset_password(viewer: Viewer, user_id: Any, employee_id: Any, new_pas
     """ADMIN sets another account's password (never their own: that is changePassword)."""
     require_role(viewer, R.ADMIN)
     if (user_id is None) == (employee_id is None):
-        raise ValidationFailed("请指定 userId 或 employeeId 之一 (give exactly one of userId, employeeId)",
+        raise ValidationFailed(_m("请指定 userId 或 employeeId 之一"),
                                field="userId")
     if user_id is not None:
         user = await User.filter(id=parse_id(user_id, "user")).first()
     else:
         user = await User.filter(employee_id=parse_id(employee_id, "employee")).first()
     if user is None:
-        raise NotFound("账号不存在 (user not found)")
+        raise NotFound(_m("账号不存在"))
     if user.id == viewer.user_id:
-        raise Forbidden("不能用重置修改自己的密码，请用修改密码 (use changePassword for your own password)")
+        raise Forbidden(_m("不能用重置修改自己的密码，请用修改密码"))
     _policy(new_password, user.username)
     password_hash = auth.hash_password(new_password)
     async with atomic():
@@ -128,7 +129,7 @@ async def _revoke_own(viewer: Viewer, model: Any, object_id: Any, what: str, act
         # Someone else's, or already revoked: the same answer, so ids reveal nothing.
         updated = await model.filter(id=number, user_id=viewer.user_id, revoked_at=None).update(revoked_at=utcnow())
         if not updated:
-            raise NotFound(f"{what} {object_id} not found")
+            raise NotFound(_m("记录 %(id)s 不存在", id=repr(object_id)))
         await audit.record(viewer, action, what, number, None, {"revoked": True})
 
 

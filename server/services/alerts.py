@@ -38,6 +38,7 @@ from server.domain import duties as D
 from server.domain import roles as R
 from server.domain import validation as V
 from server.domain.errors import DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from server.domain.messages import Message, _m, text
 from server.domain.vocab import AlertKind, EmployeeStatus, Severity
 from server.models import Alert, AlertRecipient, Employee, Notification, User
 from server.services import audit
@@ -57,14 +58,14 @@ log = logging.getLogger("qingkuan.alerts")
 # The contract's AlertKind and Severity.
 KINDS = frozenset(AlertKind)
 SEVERITIES = tuple(Severity)
-SEVERITY_LABELS = {"INFO": "提示", "WARNING": "警告", "CRITICAL": "严重"}
+SEVERITY_LABELS = {"INFO": _m("提示").msgid, "WARNING": _m("警告").msgid, "CRITICAL": _m("严重").msgid}
 KIND_LABELS = {
-    "LARGE_LOAN_NO_BUSINESS": "大额借款无业务记录",
-    "OVERDUE": "借款逾期",
-    "POSITION_OVERDUE_RATE": "岗位逾期率过高",
-    "FREQUENT_BORROWING": "频繁借款",
-    "OFFBOARDING_OUTSTANDING": "离职未清款",
-    "MISSING_VOUCHERS": "报销缺少凭证",
+    "LARGE_LOAN_NO_BUSINESS": _m("大额借款无业务记录").msgid,
+    "OVERDUE": _m("借款逾期").msgid,
+    "POSITION_OVERDUE_RATE": _m("岗位逾期率过高").msgid,
+    "FREQUENT_BORROWING": _m("频繁借款").msgid,
+    "OFFBOARDING_OUTSTANDING": _m("离职未清款").msgid,
+    "MISSING_VOUCHERS": _m("报销缺少凭证").msgid,
 }
 RESOLVERS = (R.FINANCE, R.HR, R.ADMIN)
 MAX_NOTE = 1000
@@ -121,7 +122,7 @@ class Delivery:
     alert_id: int
     kind: str
     severity: str
-    title: str
+    title: str  # the zh-CN text: group robots and other channels get Chinese
     message: str
     employee_id: int | None
     recipient_employee_ids: tuple[int, ...]
@@ -161,15 +162,23 @@ class Raised:
     created: bool
 
 
-def notification_title(kind: str, severity: str, subject: str | None) -> str:
-    title = f"【{SEVERITY_LABELS.get(severity, severity)}】{KIND_LABELS.get(kind, kind)}"
-    return f"{title}：{subject}" if subject else title
+def notification_title(kind: str, severity: str, subject: str | None) -> Message:
+    labels = {"severity": _m(SEVERITY_LABELS.get(severity, severity)), "kind": _m(KIND_LABELS.get(kind, kind))}
+    if subject:
+        return _m("【%(severity)s】%(kind)s：%(subject)s", subject=subject, **labels)
+    return _m("【%(severity)s】%(kind)s", **labels)
+
+
+def _stored(value: str | Message) -> tuple[str, dict | None]:
+    """A text column's zh-CN text and the JSON column's message id and parameters."""
+    message = text(value)
+    return str(message), (None if message.literal else message.to_json())
 
 
 async def raise_alert(
-    viewer: Viewer, *, kind: str, severity: str, message: str, dedupe_key: str,
+    viewer: Viewer, *, kind: str, severity: str, message: str | Message, dedupe_key: str,
     recipients: Recipients | Iterable[int] = (), employee_id: int | None = None, loan_id: int | None = None,
-    position_id: int | None = None, title: str | None = None,
+    position_id: int | None = None, title: str | Message | None = None,
 ) -> Raised:
     """Store an alert once per `dedupe_key`, notify its recipients, audit it; channels run after commit.
 
@@ -178,15 +187,15 @@ async def raise_alert(
     the rule, subject and period, and that period already had its alert).
     """
     if kind not in KINDS:
-        raise ValidationFailed(f"unknown alert kind {kind}", field="kind")
+        raise ValidationFailed(_m("未知的预警类型 %(kind)s", kind=kind), field="kind")
     if severity not in SEVERITIES:
-        raise ValidationFailed(f"unknown severity {severity}", field="severity")
-    message = (message or "").strip()
-    if not message:
-        raise ValidationFailed("alert message is required", field="message")
+        raise ValidationFailed(_m("未知的严重程度 %(severity)s", severity=severity), field="severity")
+    message, message_data = _stored(message.strip() if isinstance(message, str) else message)
+    if not message.strip():
+        raise ValidationFailed(_m("预警内容不能为空"), field="message")
     dedupe_key = (dedupe_key or "").strip()
     if not dedupe_key or len(dedupe_key) > 200:
-        raise ValidationFailed("dedupe_key must be 1-200 characters", field="dedupe_key")
+        raise ValidationFailed(_m("dedupe_key 须为 1–200 个字符"), field="dedupe_key")
     if not isinstance(recipients, Recipients):
         recipients = Recipients(tuple(dict.fromkeys(recipients)))
 
@@ -198,7 +207,8 @@ async def raise_alert(
         try:
             async with in_transaction():  # a savepoint: a concurrent raiser may win the insert
                 alert = await Alert.create(
-                    kind=kind, severity=severity, message=message, employee_id=employee_id, loan_id=loan_id,
+                    kind=kind, severity=severity, message=message, message_data=message_data,
+                    employee_id=employee_id, loan_id=loan_id,
                     position_id=position_id, dedupe_key=dedupe_key, created_at=now,
                 )
         except IntegrityError:
@@ -225,10 +235,12 @@ async def raise_alert(
                 subject_row = await Employee.filter(id=employee_id).first()
                 subject = f"{subject_row.name}（{subject_row.employee_no}）" if subject_row else None
             title = notification_title(kind, severity, subject)
+        title, title_data = _stored(title)
         title = title[:200]
         notification_ids = []
         for uid in user_ids:
-            note = await Notification.create(user_id=uid, title=title, body=message, alert=alert, created_at=now)
+            note = await Notification.create(user_id=uid, title=title, body=message, alert=alert, created_at=now,
+                                             title_data=title_data, body_data=message_data)
             notification_ids.append(note.id)
 
         await audit.record(viewer, "alert.raise", "alert", alert.id, None, {
@@ -274,7 +286,7 @@ async def get_alert(viewer: Viewer, alert_id: Any) -> Alert | None:
     if alert is None:
         return None
     if not await can_see_alert(viewer, alert):
-        raise Forbidden("无权查看该预警 (you may not see this alert)")
+        raise Forbidden(_m("无权查看该预警"))
     return alert
 
 
@@ -286,7 +298,7 @@ async def list_alerts(
     qs = Alert.filter(visible_alerts_q(viewer))
     if kind is not None:
         if kind not in KINDS:
-            raise ValidationFailed(f"unknown alert kind {kind}", field="kind")
+            raise ValidationFailed(_m("未知的预警类型 %(kind)s", kind=kind), field="kind")
         qs = qs.filter(kind=kind)
     if employee_id is not None:
         qs = qs.filter(employee_id=parse_id(employee_id, "employee"))
@@ -332,13 +344,13 @@ async def resolve_alert(viewer: Viewer, alert_id: Any, note: str | None = None) 
     require_login(viewer)
     note = V.clean_text(note, "note", V.REASON)
     if note and len(note) > MAX_NOTE:
-        raise ValidationFailed(f"note is longer than {MAX_NOTE} characters", field="note")
+        raise ValidationFailed(_m("备注不能超过 %(max)s 个字符", max=MAX_NOTE), field="note")
     async with atomic():
         alert = await Alert.filter(id=parse_id(alert_id, "alert")).first()
         if alert is None:
-            raise NotFound(f"预警 {alert_id} 不存在 (alert not found)")
+            raise NotFound(_m("预警 %(id)s 不存在", id=alert_id))
         if not await can_see_alert(viewer, alert):
-            raise Forbidden("无权查看该预警 (you may not see this alert)")
+            raise Forbidden(_m("无权查看该预警"))
         if (refusal := resolve_refusal(viewer, alert)) is not None:
             raise refusal
         # Re-read under a conditional update: two resolvers racing must not both succeed.
@@ -346,21 +358,22 @@ async def resolve_alert(viewer: Viewer, alert_id: Any, note: str | None = None) 
         updated = await Alert.filter(id=alert.id, resolved_at__isnull=True).update(
             resolved_at=now, resolved_by_id=viewer.user_id, resolution_note=note)
         if not updated:
-            raise InvalidTransition("该预警已处理 (the alert is already resolved)")
+            raise InvalidTransition(_m("该预警已处理"))
         before = _alert_snapshot(alert)
         await alert.refresh_from_db()
         await audit.record(viewer, "alert.resolve", "alert", alert.id, before, _alert_snapshot(alert))
     return alert
 
 
-async def resolve_by_key(viewer: Viewer, dedupe_key: str, note: str) -> Alert | None:
+async def resolve_by_key(viewer: Viewer, dedupe_key: str, note: str | Message) -> Alert | None:
     """Inside the caller's transaction: close an alert whose cause is gone (no role check: the
     caller's own authorization covers it). Returns None when there is nothing open to close."""
     alert = await Alert.filter(dedupe_key=dedupe_key, resolved_at__isnull=True).first()
     if alert is None:
         return None
     before = _alert_snapshot(alert)
-    alert.resolved_at, alert.resolution_note = utcnow(), note
+    # A system's note is stored as its zh-CN message id and translated when shown (tr_text).
+    alert.resolved_at, alert.resolution_note = utcnow(), text(note).msgid
     alert.resolved_by_id = viewer.user_id  # type: ignore[attr-defined]
     await alert.save(update_fields=["resolved_at", "resolved_by_id", "resolution_note"])
     await audit.record(viewer, "alert.resolve", "alert", alert.id, before, _alert_snapshot(alert))
@@ -379,7 +392,8 @@ async def list_notifications(viewer: Viewer, unread_only: bool = False, first: i
 
 
 async def notify_roles(
-    viewer: Viewer, roles: Iterable[str], title: str, body: str, exclude_user_ids: Iterable[int] = (),
+    viewer: Viewer, roles: Iterable[str], title: str | Message, body: str | Message,
+    exclude_user_ids: Iterable[int] = (),
 ) -> list[int]:
     """Inside the caller's transaction: an in-app notification (no alert) to every active account holding
     one of `roles`, except the viewer's own (and `exclude_user_ids`). Returns the notified user ids."""
@@ -390,8 +404,10 @@ async def notify_roles(
         if wanted & set(r["roles"] or []) and r["id"] not in skip
     ]
     now = utcnow()
+    (title, title_data), (body, body_data) = _stored(title), _stored(body)
     for uid in user_ids:
-        await Notification.create(user_id=uid, title=title[:200], body=body, created_at=now)
+        await Notification.create(user_id=uid, title=title[:200], body=body, created_at=now,
+                                  title_data=title_data, body_data=body_data)
     return user_ids
 
 
@@ -407,9 +423,9 @@ async def mark_notification_read(viewer: Viewer, notification_id: Any) -> Notifi
     async with atomic():
         row = await Notification.filter(id=parse_id(notification_id, "notification")).first()
         if row is None:
-            raise NotFound(f"通知 {notification_id} 不存在 (notification not found)")
+            raise NotFound(_m("通知 %(id)s 不存在", id=notification_id))
         if row.user_id != viewer.user_id:  # type: ignore[attr-defined]
-            raise Forbidden("只能查看自己的通知 (a notification belongs to its recipient only)")
+            raise Forbidden(_m("只能查看自己的通知"))
         if row.read_at is None:
             now = utcnow()
             if await Notification.filter(id=row.id, read_at__isnull=True).update(read_at=now):
@@ -422,9 +438,9 @@ async def mark_notification_read(viewer: Viewer, notification_id: Any) -> Notifi
 def resolve_refusal(viewer: Viewer, alert: Alert) -> DomainError | None:
     """Why the viewer may not resolve `alert` now (the `viewerCan.resolve` flag and the mutation's check)."""
     if not viewer.has(*RESOLVERS):
-        return Forbidden(f"需要以下角色之一：{', '.join(RESOLVERS)} (requires one of: {', '.join(RESOLVERS)})")
+        return Forbidden(_m("需要以下角色之一：%(roles)s", roles=", ".join(RESOLVERS)))
     if D.own_money(viewer.employee_id, alert.employee_id):  # type: ignore[attr-defined]
-        return Forbidden("不能处理关于自己的预警 (nobody resolves an alert about themself)")
+        return Forbidden(_m("不能处理关于自己的预警"))
     if alert.resolved_at is not None:
-        return InvalidTransition("该预警已处理 (the alert is already resolved)")
+        return InvalidTransition(_m("该预警已处理"))
     return None

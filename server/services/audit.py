@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from server.domain import roles as R
+from server.domain.messages import Message, _m
 from server.models import AuditAnchor, AuditEntry, Sequence
 from server.services import jobs
 from server.services.base import (
@@ -185,9 +186,10 @@ class ChainReport:
     checked: int
     first_bad_id: int | None = None
     kind: str | None = None
-    message: str | None = None
+    message: str | None = None  # the zh-CN text of `message_data`
     head_id: int | None = None
     head_hash: str | None = None
+    message_data: dict | None = None  # {"id": msgid, "params": {...}}: the reader's language at display
 
     # The names of the first version, for callers that still use them.
     @property
@@ -200,11 +202,12 @@ class ChainReport:
 
     def as_result(self) -> dict[str, Any]:
         return {"ok": self.ok, "checked": self.checked, "firstBadId": self.first_bad_id, "kind": self.kind,
-                "message": self.message, "headId": self.head_id, "headHash": self.head_hash}
+                "message": self.message, "messageData": self.message_data, "headId": self.head_id,
+                "headHash": self.head_hash}
 
 
-def _bad(checked: int, entry_id: int, kind: str, message: str) -> ChainReport:
-    return ChainReport(False, checked, entry_id, kind, message)
+def _bad(checked: int, entry_id: int, kind: str, message: Message) -> ChainReport:
+    return ChainReport(False, checked, entry_id, kind, str(message), message_data=message.to_json())
 
 
 async def _counter(name: str) -> int:
@@ -241,11 +244,10 @@ async def verify_chain(batch: int = 1000, *, anchor: bool = False) -> ChainRepor
         if key is None or not hmac.compare_digest(
                 hmac.new(key, _anchor_payload(a), hashlib.sha256).hexdigest(), a.signature):
             return _bad(0, int(a.head_id), EDITED,
-                        f"审计锚点 {a.id} 的签名无效 (anchor {a.id} of entry {a.head_id} has an invalid signature)")
+                        _m("审计锚点 %(anchor)s（第 %(entry)s 条）的签名无效", anchor=a.id, entry=a.head_id))
         if int(a.boundary_id) != boundary:
             return _bad(0, min(int(a.boundary_id), boundary) + 1, REHASHED,
-                        f"旧规则边界被改动：{a.boundary_id} → {boundary} "
-                        f"(the old-rule boundary moved from {a.boundary_id} to {boundary})")
+                        _m("旧规则边界被改动：%(before)s → %(after)s", before=a.boundary_id, after=boundary))
     anchored = {int(a.head_id): a for a in anchors}
 
     previous: Any = None
@@ -262,24 +264,21 @@ async def verify_chain(batch: int = 1000, *, anchor: bool = False) -> ChainRepor
         """
         if reason == "plain":
             return _bad(checked, row.id, REHASHED,
-                        f"第 {row.id} 条被改动并用无密钥的 SHA-256 重新计算了哈希 "
-                        f"(entry {row.id} was changed and re-hashed without the audit key: plain SHA-256)")
+                        _m("第 %(entry)s 条被改动并用无密钥的 SHA-256 重新计算了哈希", entry=row.id))
         a = anchored.get(int(row.id))
         if (following is not None and following.prev_hash == row.hash and _seal_ok(following)) or (
                 a is not None and a.head_hash == row.hash) or (following is None and reason == "edited"):
             return _bad(checked, row.id, EDITED,
-                        f"第 {row.id} 条被改动：内容与其签封不符 "
-                        f"(entry {row.id} was edited: its content does not match its seal)")
+                        _m("第 %(entry)s 条被改动：内容与其签封不符", entry=row.id))
         if reason == "unknown-key":
-            detail = (f"由未知密钥 {row.key_id} 签封", f"sealed with an unknown key {row.key_id!r}")
+            detail = _m("由未知密钥 %(key)s 签封", key=repr(row.key_id))
         elif reason == "unkeyed":
-            detail = (f"在旧规则边界 {boundary} 之后却没有密钥签封",
-                      f"unkeyed after the old-rule boundary {boundary}")
+            detail = _m("在旧规则边界 %(boundary)s 之后却没有密钥签封", boundary=boundary)
         else:
-            detail = ("的签封出自别的密钥", "sealed with a wrong key")
+            detail = _m("签封出自别的密钥")
         return _bad(checked, row.id, REHASHED,
-                    f"第 {row.id} 条被改动并在没有审计密钥的情况下重新计算了哈希（{detail[0]}） "
-                    f"(entry {row.id} was changed and re-hashed without the audit key: {detail[1]})")
+                    _m("第 %(entry)s 条被改动并在没有审计密钥的情况下重新计算了哈希（%(detail)s）", entry=row.id,
+                       detail=detail))
 
     def _sealed_under_later_id(row: Any, reach: int = 1000) -> int | None:
         """The id a row was sealed under, when entries before it were deleted and it was moved down."""
@@ -320,32 +319,30 @@ async def verify_chain(batch: int = 1000, *, anchor: bool = False) -> ChainRepor
             expected = (int(previous.id) + 1) if previous is not None else 1
             if int(row.id) != expected:
                 return _bad(checked, expected, MISSING_MIDDLE,
-                            f"第 {expected} 条缺失 (entry {expected} is missing"
-                            f"{'' if int(row.id) == expected + 1 else f', up to {int(row.id) - 1}'})")
+                            _m("第 %(entry)s 条缺失", entry=expected) if int(row.id) == expected + 1 else
+                            _m("第 %(entry)s–%(last)s 条缺失", entry=expected, last=int(row.id) - 1))
             expected_prev = previous.hash if previous is not None else GENESIS
             if row.prev_hash != expected_prev:
                 elsewhere = await AuditEntry.filter(hash=row.prev_hash).values_list("id", flat=True)
                 if elsewhere:
                     return _bad(checked, row.id, OUT_OF_ORDER,
-                                f"第 {row.id} 条链接到第 {elsewhere[0]} 条而非上一条 "
-                                f"(entry {row.id} follows entry {elsewhere[0]}, not the entry before it)")
+                                _m("第 %(entry)s 条链接到第 %(other)s 条而非上一条", entry=row.id, other=elsewhere[0]))
                 original = _sealed_under_later_id(row)
                 if original is not None:
                     return _bad(checked, row.id, MISSING_MIDDLE,
-                                f"第 {row.id}–{original - 1} 条缺失，其后各条被重新编号 "
-                                f"(entries {row.id} to {original - 1} are missing and the later entries were "
-                                f"renumbered: entry {row.id} was sealed as entry {original})")
+                                _m("第 %(entry)s–%(last)s 条缺失，其后各条被重新编号（第 %(entry)s 条签封时为第 %(original)s 条）",
+                                   entry=row.id, last=original - 1, original=original))
             problem = _seal_problem(row)
             if problem is not None:
                 pending_check = (row, problem)
                 continue
             if previous is not None and row.at < previous.at:
                 return _bad(checked, row.id, OUT_OF_ORDER,
-                            f"第 {row.id} 条的时间早于上一条 (entry {row.id} is dated before the entry before it)")
+                            _m("第 %(entry)s 条的时间早于上一条", entry=row.id))
             anchored_head = anchored.get(int(row.id))
             if anchored_head is not None and anchored_head.head_hash != row.hash:
                 return _bad(checked, row.id, REHASHED,
-                            f"第 {row.id} 条与锚定的哈希不同 (entry {row.id} differs from its anchored hash)")
+                            _m("第 %(entry)s 条与锚定的哈希不同", entry=row.id))
             previous = row
             checked += 1
         if pending_check is not None and len(rows) < batch:
@@ -358,21 +355,17 @@ async def verify_chain(batch: int = 1000, *, anchor: bool = False) -> ChainRepor
     last = int(previous.id) if previous is not None else 0
     if sequence > last:
         return _bad(checked, last + 1, MISSING_END,
-                    f"末尾缺失第 {last + 1}–{sequence} 条：审计序号为 {sequence}，记录只到第 {last} 条 "
-                    f"(entries {last + 1} to {sequence} are missing at the end: the audit sequence is at "
-                    f"{sequence}, the log ends at {last})")
+                    _m("末尾缺失第 %(first)s–%(sequence)s 条：审计序号为 %(sequence)s，记录只到第 %(last)s 条",
+                       first=last + 1, sequence=sequence, last=last))
     if sequence < last and await _counter(SEQUENCE) < last:
         sequence = await _counter(SEQUENCE)
         return _bad(checked, sequence + 1, OUT_OF_ORDER,
-                    f"第 {sequence + 1} 条超出审计序号 {sequence} "
-                    f"(entry {sequence + 1} is beyond the audit sequence {sequence})")
+                    _m("第 %(entry)s 条超出审计序号 %(sequence)s", entry=sequence + 1, sequence=sequence))
     if anchors:
         latest = max(anchors, key=lambda x: (int(x.head_id), int(x.id)))
         if int(latest.head_id) > last or int(latest.count) > checked:
             return _bad(checked, last + 1, MISSING_END,
-                        f"末尾缺失：锚点记录到第 {latest.head_id} 条，记录只到第 {last} 条 "
-                        f"(entries are missing at the end: anchored head is entry {latest.head_id}, "
-                        f"the log ends at {last})")
+                        _m("末尾缺失：锚点记录到第 %(head)s 条，记录只到第 %(last)s 条", head=latest.head_id, last=last))
     head_hash = previous.hash if previous is not None else GENESIS
     report = ChainReport(True, checked, head_id=last, head_hash=head_hash)
     if anchor:

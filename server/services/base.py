@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from server.domain import roles as R
 from server.domain.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
+from server.domain.messages import _m
 from server.models import Employee, Sequence
 from server.settings import get_settings
 
@@ -140,13 +141,17 @@ SYSTEM = Viewer(user_id=None, username="system", roles=frozenset({R.ADMIN}))
 
 def require_login(viewer: Viewer) -> None:
     if not viewer.authenticated and viewer is not SYSTEM:
-        raise Unauthenticated("请先登录 (authentication required)")
+        raise Unauthenticated(_m("请先登录"))
 
 
 def require_role(viewer: Viewer, *roles: str) -> None:
     require_login(viewer)
     if not viewer.has(*roles):
-        raise Forbidden(f"需要以下角色之一：{', '.join(roles)} (requires one of: {', '.join(roles)})")
+        raise Forbidden(_m("需要以下角色之一：%(roles)s", roles=", ".join(roles)))
+
+
+# The labels get_locked is given (the callers pass the zh-CN text; here for the message catalog).
+OBJECT_LABELS = (_m("借款"), _m("报销单"), _m("离职办理"))
 
 
 def utcnow() -> datetime:
@@ -177,7 +182,7 @@ def lookup_id(value: Any) -> int:
 def parse_id(value: Any, what: str = "id") -> int:
     number = lookup_id(value)
     if not number:
-        raise NotFound(f"{what} {value!r} not found")
+        raise NotFound(_m("记录 %(id)s 不存在", id=repr(value)))
     return number
 
 
@@ -189,7 +194,7 @@ async def lock_employee(employee_id: int) -> None:
     """
     updated = await Employee.filter(id=employee_id).update(lock_version=F("lock_version") + 1)
     if not updated:
-        raise NotFound("employee not found")
+        raise NotFound(_m("员工不存在"))
 
 
 async def get_locked(model: Any, object_id: Any, label: str, what: str) -> Any:
@@ -199,7 +204,7 @@ async def get_locked(model: Any, object_id: Any, label: str, what: str) -> Any:
     """
     row = await model.filter(id=parse_id(object_id, what)).first()
     if row is None:
-        raise NotFound(f"{label} {object_id} 不存在 ({what} not found)")
+        raise NotFound(_m("%(label)s %(id)s 不存在", label=_m(label), id=object_id))
     await lock_employee(row.employee_id)
     await row.refresh_from_db()
     return row

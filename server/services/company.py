@@ -7,6 +7,7 @@ from typing import Any
 
 from server.domain import duties as D
 from server.domain.errors import ValidationFailed
+from server.domain.messages import Message, _m
 from server.models import CompanySetting
 from server.services import audit
 from server.services.base import Viewer, atomic, require_login, utcnow
@@ -19,14 +20,14 @@ class Definition:
     key: str
     default: Any
     kind: type
-    description: str
+    description: Message
 
 
 # The known settings, their defaults and types. Later issues add theirs here (risk thresholds …).
 DEFINITIONS: dict[str, Definition] = {
     FOUR_EYES_PAYOUT: Definition(
         FOUR_EYES_PAYOUT, False, bool,
-        "开启后，放款或支付报销的人不能是审批过该申请的人 (when on, whoever pays out must not have approved it)",
+        _m("开启后，放款或支付报销的人不能是审批过该申请的人"),
     ),
 }
 
@@ -34,7 +35,7 @@ DEFINITIONS: dict[str, Definition] = {
 def _definition(key: str) -> Definition:
     definition = DEFINITIONS.get((key or "").strip())
     if definition is None:
-        raise ValidationFailed(f"未知的公司设置 {key} (unknown company setting)", field="key")
+        raise ValidationFailed(_m("未知的公司设置 %(key)s", key=key), field="key")
     return definition
 
 
@@ -61,7 +62,7 @@ async def set_setting(viewer: Viewer, key: str, value: Any) -> Any:
     D.require(viewer.roles, D.EDIT_SETTING)
     definition = _definition(key)
     if not isinstance(value, definition.kind):
-        raise ValidationFailed(f"{definition.key} 需要 {definition.kind.__name__} 类型的值 (wrong value type)",
+        raise ValidationFailed(_m("%(key)s 需要 %(type)s 类型的值", key=definition.key, type=definition.kind.__name__),
                                field="value")
     async with atomic():
         row = await CompanySetting.filter(key=definition.key).first()

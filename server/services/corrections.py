@@ -19,6 +19,7 @@ from server.domain import corrections as C
 from server.domain import ledger as L
 from server.domain import roles as R
 from server.domain.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from server.domain.messages import Message, _m
 from server.domain.money import from_fen, parse_money, to_fen
 from server.domain.vocab import EmployeeStatus, WriteOffProposalStatus
 from server.models import Employee, LedgerEntry, Loan, WriteOffProposal
@@ -38,12 +39,12 @@ PENDING, APPROVED, REJECTED = WriteOffProposalStatus
 MAX_REASON = 500
 
 
-def _reason(text: str | None, field: str, missing: str = "必须填写原因 (a reason is required)") -> str:
+def _reason(text: str | None, field: str, missing: Message = _m("必须填写原因")) -> str:
     value = (text or "").strip()
     if not value:
         raise ValidationFailed(missing, field=field)
     if len(value) > MAX_REASON:
-        raise ValidationFailed(f"{field} is longer than {MAX_REASON} characters", field=field)
+        raise ValidationFailed(_m("%(field)s 不能超过 %(max)s 个字符", field=field, max=MAX_REASON), field=field)
     return value
 
 
@@ -55,20 +56,19 @@ async def pending_proposal(loan_id: int) -> WriteOffProposal | None:
     return await WriteOffProposal.filter(loan_id=loan_id, status=PENDING).order_by("-id").first()
 
 
-async def _forbid_outsiders(viewer: Viewer, loan: Loan, refusal: str | None) -> None:
+async def _forbid_outsiders(viewer: Viewer, loan: Loan, refusal: Message | None) -> None:
     """Raise the refusal; someone who may not even see the loan learns nothing more about it."""
     if refusal is None:
         return
     if not await can_see_loan(viewer, loan):
-        raise Forbidden("无权查看该借款 (you may not see this loan)")
+        raise Forbidden(_m("无权查看该借款"))
     raise Forbidden(refusal)
 
 
 async def _check_not_left(loan: Loan) -> None:
     employee = await Employee.get(id=loan.employee_id)  # type: ignore[attr-defined]
     if employee.status == EmployeeStatus.LEFT:
-        raise Conflict("员工已办结离职，清款证明已出具，不能冲销 "
-                       "(the employee has left and the clearance certificate stands)")
+        raise Conflict(_m("员工已办结离职，清款证明已出具，不能冲销"))
 
 
 # ---------------------------------------------------------------- write-offs
@@ -77,7 +77,7 @@ async def _check_not_left(loan: Loan) -> None:
 async def _propose(viewer: Viewer, loan: Loan, kind: str, amount: Decimal, reason: str,
                    reverses: LedgerEntry | None = None) -> WriteOffProposal:
     if await pending_proposal(loan.id) is not None:
-        raise Conflict("该借款已有待审批的核销提议 (a write-off proposal is already pending on this loan)")
+        raise Conflict(_m("该借款已有待审批的核销提议"))
     if kind == L.WRITE_OFF:
         entries = as_domain_entries(await ledger_entries(loan.id))
         L.check_reduction(L.WRITE_OFF, amount, L.balance(entries), loan.status)
@@ -124,21 +124,18 @@ async def write_off_via_settle(viewer: Viewer, loan_id: Any, amount: Decimal, no
         if pending is not None and viewer.has(R.ADMIN):
             await _forbid_outsiders(viewer, loan, C.decide_refusal(actor, owner, _proposer(pending)))
             if pending.kind != L.WRITE_OFF:
-                raise Conflict("待审批的是核销冲销提议，请在借款页审批 "
-                               "(the pending proposal is a reversal; use approveWriteOff)")
+                raise Conflict(_m("待审批的是核销冲销提议，请在借款页审批"))
             if to_fen(amount) != pending.amount_fen:
                 raise ValidationFailed(
-                    f"金额须与核销提议一致：{from_fen(pending.amount_fen)} "
-                    f"(the amount must be the proposed {from_fen(pending.amount_fen)})", field="amount")
+                    _m("金额须与核销提议一致：%(amount)s", amount=from_fen(pending.amount_fen)), field="amount")
             await _approve(viewer, loan, pending, note)
         elif viewer.has(R.FINANCE):
             await _forbid_outsiders(viewer, loan, C.propose_refusal(actor, owner))
             await _propose(viewer, loan, L.WRITE_OFF, amount,
-                          _reason(note, "note", "核销必须填写原因 (a write-off needs the reason in note)"))
+                          _reason(note, "note", _m("核销必须填写原因")))
         else:
             await _forbid_outsiders(viewer, loan, C.OWN_MONEY if actor.employee_id == owner else None)
-            raise Conflict("没有待审批的核销提议：核销须先由财务提出 "
-                           "(no write-off proposal: FINANCE proposes a write-off first)")
+            raise Conflict(_m("没有待审批的核销提议：核销须先由财务提出"))
     return loan
 
 
@@ -161,15 +158,15 @@ async def _decide(viewer: Viewer, loan_id: Any, approve: bool, comment: str | No
         raise Forbidden(C.NEEDS_ADMIN)
     text = (comment or "").strip() or None
     if not approve:
-        text = _reason(comment, "comment", "驳回须填写理由 (a rejection needs a comment)")
+        text = _reason(comment, "comment", _m("驳回须填写理由"))
     elif text and len(text) > MAX_REASON:
-        raise ValidationFailed(f"comment is longer than {MAX_REASON} characters", field="comment")
+        raise ValidationFailed(_m("%(field)s 不能超过 %(max)s 个字符", field="comment", max=MAX_REASON), field="comment")
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
         pending = await pending_proposal(loan.id)
         if pending is None:
             await _forbid_outsiders(viewer, loan, None)
-            raise Conflict("没有待审批的核销提议 (no write-off proposal is pending on this loan)")
+            raise Conflict(_m("没有待审批的核销提议"))
         await _forbid_outsiders(viewer, loan, C.decide_refusal(_actor(viewer), loan.employee_id,  # type: ignore[attr-defined]
                                                                _proposer(pending)))
         if approve:
@@ -234,7 +231,7 @@ async def reverse_settlement(viewer: Viewer, settlement_id: Any, reason: str | N
     text = _reason(reason, "reason")
     found = await LedgerEntry.filter(id=parse_id(settlement_id, "settlement")).first()
     if found is None:
-        raise NotFound(f"还款记录 {settlement_id} 不存在 (settlement not found)")
+        raise NotFound(_m("还款记录 %(id)s 不存在", id=settlement_id))
     async with atomic():
         loan = await _get_loan_for_update(found.loan_id)  # type: ignore[attr-defined]
         entries = await ledger_entries(loan.id)
@@ -307,7 +304,7 @@ def propose_write_off_refusal(
     if (state := L.reduction_state_refusal(loan.status)) is not None:
         return state
     if any(p.status == PENDING for p in proposals):
-        return Conflict("该借款已有待审批的核销提议 (a write-off proposal is already pending on this loan)")
+        return Conflict(_m("该借款已有待审批的核销提议"))
     return None
 
 
@@ -317,6 +314,6 @@ def approve_write_off_refusal(viewer: Viewer, loan: Loan, proposals: list[WriteO
         return Forbidden(C.NEEDS_ADMIN)
     pending = [p for p in proposals if p.status == PENDING]
     if not pending:
-        return Conflict("没有待审批的核销提议 (no write-off proposal is pending on this loan)")
+        return Conflict(_m("没有待审批的核销提议"))
     refusal = C.decide_refusal(_actor(viewer), loan.employee_id, _proposer(pending[-1]))  # type: ignore[attr-defined]
     return Forbidden(refusal) if refusal is not None else None

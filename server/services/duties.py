@@ -11,6 +11,7 @@ from typing import Any
 
 from server.domain import duties as D
 from server.domain.errors import Forbidden
+from server.domain.messages import Message, _m
 from server.domain.vocab import Decision, EmployeeStatus, LoanStatus, Role
 from server.models import ApprovalStep, Employee, Loan, User
 from server.services.base import Viewer, require_login
@@ -27,7 +28,7 @@ async def holders() -> list[D.Holder]:
             if r["employee_id"] not in left]
 
 
-async def blocked_reasons(owner: str, rows: Sequence[Any]) -> list[str | None]:
+async def blocked_reasons(owner: str, rows: Sequence[Any]) -> list[Message | None]:
     """Per loan or reimbursement (`owner` = "loan_id" | "reimbursement_id"): why its waiting step can be
     decided by nobody, or None. Three queries for any number of rows."""
     pending = [r for r in rows if r.status == LoanStatus.PENDING_APPROVAL]
@@ -37,7 +38,7 @@ async def blocked_reasons(owner: str, rows: Sequence[Any]) -> list[str | None]:
     for step in await ApprovalStep.filter(**{f"{owner}__in": [r.id for r in pending]}).order_by("order"):
         steps[getattr(step, owner)].append(step)
     people = await holders()
-    out: list[str | None] = []
+    out: list[Message | None] = []
     for row in rows:
         reason = None
         chain = steps.get(row.id, []) if row.status == LoanStatus.PENDING_APPROVAL else []
@@ -64,11 +65,11 @@ def four_eyes_refusal(viewer: Viewer, enabled: bool, steps: Sequence[ApprovalSte
     """With FOUR_EYES_PAYOUT `enabled`, why the viewer may not pay out what these steps approved."""
     approvers = [s.decided_by_id for s in steps if s.decision == Decision.APPROVE]  # type: ignore[attr-defined]
     if D.four_eyes_violation(enabled, viewer.user_id, approvers):
-        return Forbidden("四眼原则：审批过的人不能付款 (four eyes: whoever approved it may not pay it out)")
+        return Forbidden(_m("四眼原则：审批过的人不能付款"))
     return None
 
 
-async def blocked_loans_of_position(viewer: Viewer, position_id: int) -> list[tuple[Loan, str]]:
+async def blocked_loans_of_position(viewer: Viewer, position_id: int) -> list[tuple[Loan, Message]]:
     """For the position page: loans of this position's employees that nobody can approve, with the reason."""
     require_login(viewer)
     D.require(viewer.roles, D.VIEW_POSITION_HISTORY)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from server.domain.errors import NotFound
+from server.domain.messages import _m
 from server.models import Attachment, ExpenseLine, Loan, Reimbursement
 from server.services.base import Viewer, parse_id, require_login
 from server.services.loans import can_see_loan
 from server.services.reimbursements import can_see_reimbursement
 
-NOT_FOUND = "文件不存在 (file not found)"
+NOT_FOUND = _m("文件不存在")
 
 
 async def attachment_for_download(viewer: Viewer, attachment_id: Any, filename: str | None = None) -> Attachment:

@@ -20,6 +20,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from server.domain.errors import NotFound
+from server.domain.messages import _m
 from server.domain.vocab import JobState
 from server.models import Job, OutboxJob
 from server.queue import enqueue
@@ -142,7 +143,7 @@ async def get_job(viewer: Viewer, job_id: str) -> Job:
     require_login(viewer)
     job = await Job.filter(id=str(job_id)).first()
     if job is None or not (viewer.sees_all or (job.created_by_id is not None and job.created_by_id == viewer.user_id)):
-        raise NotFound(f"任务 {job_id} 不存在 (job {job_id} not found)")
+        raise NotFound(_m("任务 %(id)s 不存在", id=job_id))
     return job
 
 

@@ -19,6 +19,7 @@ from server.domain import ledger as L
 from server.domain import roles as R
 from server.domain import validation as V
 from server.domain.errors import Conflict, DomainError, Forbidden, InvalidTransition, ValidationFailed
+from server.domain.messages import Message, _m
 from server.domain.money import ZERO, from_fen, parse_money, to_fen
 from server.domain.quota import LoanSnapshot, Quota, compute_quota, rejection_reason
 from server.domain.vocab import (
@@ -49,6 +50,9 @@ from server.services.company import FOUR_EYES_PAYOUT, get_setting
 from server.services.duties import four_eyes_refusal
 from server.services.org import can_see_employee, visible_employees_q, visible_page
 from server.storage import DOCUMENT_TYPES, StoredFile, store_uploads
+
+# The audit note of a loan nobody could approve (data, in the source language).
+AUTO_APPROVED = "审批链无可用审批人，自动通过"
 
 PURPOSES = tuple(LoanPurpose)
 MAX_DESCRIPTION = 2000
@@ -199,7 +203,7 @@ async def get_loan(viewer: Viewer, loan_id: Any) -> Loan | None:
     if loan is None:
         return None
     if not await can_see_loan(viewer, loan):
-        raise Forbidden("无权查看该借款 (you may not see this loan)")
+        raise Forbidden(_m("无权查看该借款"))
     return loan
 
 
@@ -215,7 +219,7 @@ async def list_loans(
 
 async def employee_loans(viewer: Viewer, employee: Employee, statuses: list[str] | None = None) -> list[Loan]:
     if not await can_see_employee(viewer, employee):
-        raise Forbidden("无权查看该员工的借款 (you may not see this employee's loans)")
+        raise Forbidden(_m("无权查看该员工的借款"))
     qs = Loan.filter(employee_id=employee.id)
     if statuses:
         qs = qs.filter(status__in=list(statuses))
@@ -242,7 +246,7 @@ async def employees_loans(
             found.setdefault((statuses, row.employee_id), []).append(row)  # type: ignore[attr-defined]
     for (employee, statuses), ok in zip(keys, allowed, strict=True):
         out.append(found.get((statuses, employee.id), []) if ok else
-                   Forbidden("无权查看该员工的借款 (you may not see this employee's loans)"))
+                   Forbidden(_m("无权查看该员工的借款")))
     return out
 
 
@@ -313,12 +317,14 @@ class LoanApplication:
     attachments: list[Any] | None = None
 
 
-async def preview_quota(viewer: Viewer, amount: Any | None = None) -> tuple[Quota, Decimal | None, str | None]:
+async def preview_quota(
+    viewer: Viewer, amount: Any | None = None,
+) -> tuple[Quota, Decimal | None, Message | None]:
     """For the application form: the viewer's quota, what remains after `amount`, and the reason it
     would be rejected (None when it fits). The server decides again on submit."""
     require_login(viewer)
     if viewer.employee_id is None:
-        raise Forbidden("该账号没有员工档案，不能借款 (this account has no employee record)")
+        raise Forbidden(_m("该账号没有员工档案，不能借款"))
     employee = await Employee.get(id=viewer.employee_id)
     quota = await quota_for(employee)
     if amount in (None, ""):
@@ -331,31 +337,31 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
     """The viewer applies for themself. Over the limit is not an error: the loan is stored REJECTED."""
     require_login(viewer)
     if viewer.employee_id is None:
-        raise Forbidden("该账号没有员工档案，不能借款 (this account has no employee record)")
+        raise Forbidden(_m("该账号没有员工档案，不能借款"))
     amount = parse_money(application.amount)
     purpose = str(getattr(application.purpose, "value", application.purpose))
     if purpose not in PURPOSES:
-        raise ValidationFailed(f"unknown purpose {purpose}", field="purpose")
+        raise ValidationFailed(_m("未知的借款用途 %(purpose)s", purpose=purpose), field="purpose")
     description = V.clean_text(application.description, "description", V.TEXT) or ""
     if not description:
-        raise ValidationFailed("请填写借款用途说明 (description is required)", field="description")
+        raise ValidationFailed(_m("请填写借款用途说明"), field="description")
     if len(description) > MAX_DESCRIPTION:
-        raise ValidationFailed(f"description is longer than {MAX_DESCRIPTION} characters", field="description")
+        raise ValidationFailed(_m("说明不能超过 %(max)s 个字符", max=MAX_DESCRIPTION), field="description")
     now, on = utcnow(), today()
     if application.expected_settle_date is not None and application.expected_settle_date < on:
-        raise ValidationFailed("预计报销日期不能早于今天 (expected settle date is in the past)",
+        raise ValidationFailed(_m("预计报销日期不能早于今天"),
                                field="expectedSettleDate")
     if application.expected_settle_date is not None and application.expected_settle_date > on + timedelta(days=V.MAX_SETTLE_DAYS):
-        raise ValidationFailed("expected settle date is more than a year away", field="expectedSettleDate")
+        raise ValidationFailed(_m("预计报销日期不能晚于一年之后"), field="expectedSettleDate")
     files: list[StoredFile] = await store_uploads(application.attachments, DOCUMENT_TYPES, "attachments")
 
     async with atomic():
         await lock_employee(viewer.employee_id)
         employee = await Employee.get(id=viewer.employee_id)
         if employee.status == EmployeeStatus.OFFBOARDING:
-            raise Conflict("离职办理中，不能申请借款 (an offboarding is open; no new loans)")
+            raise Conflict(_m("离职办理中，不能申请借款"))
         if employee.status != EmployeeStatus.ACTIVE:
-            raise Forbidden("员工已离职 (the employee has left)")
+            raise Forbidden(_m("员工已离职"))
         position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
         settle_date = application.expected_settle_date or on + timedelta(days=position.settle_days)
         quota = await quota_for(employee, position, on)
@@ -365,7 +371,8 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
         loan = await Loan.create(
             number=f"tmp-{uuid.uuid4().hex[:24]}", employee_id=employee.id, amount_fen=to_fen(amount),
             purpose=purpose, description=description, expected_settle_date=settle_date,
-            status=LoanStatus.REJECTED if reason else LoanStatus.PENDING_APPROVAL, rejection_reason=reason,
+            status=LoanStatus.REJECTED if reason else LoanStatus.PENDING_APPROVAL, rejection_reason=str(reason) if reason else None,
+            rejection_message=reason.to_json() if reason else None,
             applied_on=on, created_at=now, decided_at=now if reason else None,
         )
         for f in files:
@@ -390,13 +397,13 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
             "attachments": [f.sha256 for f in files],
         }
         if reason:
-            after["rejectionReason"] = reason
+            after["rejectionReason"] = str(reason)
             await audit.record(viewer, "loan.auto_reject", "loan", loan.id, None, after)
             return loan
         await audit.record(viewer, "loan.apply", "loan", loan.id, None, after)
         if auto_approved:  # nobody left to ask
             await audit.record(viewer, "loan.approve", "loan", loan.id, {"status": LoanStatus.PENDING_APPROVAL},
-                               {"status": LoanStatus.APPROVED, "note": "审批链无可用审批人，自动通过"})
+                               {"status": LoanStatus.APPROVED, "note": AUTO_APPROVED})
     return loan
 
 
@@ -440,7 +447,7 @@ async def decide_loan(viewer: Viewer, loan_id: Any, decision: str, comment: str 
         refusal = decide_refusal(viewer, loan, rows)
         if refusal is not None:
             if isinstance(refusal, InvalidTransition) and not await can_see_loan(viewer, loan):
-                raise Forbidden("无权审批该借款 (you may not decide this loan)")
+                raise Forbidden(_m("无权审批该借款"))
             raise refusal
         row, outcome = await decide_chain(viewer, rows, loan.employee_id, decision, comment)  # type: ignore[attr-defined]
         before = {"status": loan.status}
@@ -448,7 +455,8 @@ async def decide_loan(viewer: Viewer, loan_id: Any, decision: str, comment: str 
             loan.status, loan.decided_at = LoanStatus.APPROVED, utcnow()
         elif outcome == LoanStatus.REJECTED:
             loan.status, loan.decided_at = LoanStatus.REJECTED, utcnow()
-            loan.rejection_reason = f"审批驳回（{row.role}）：{row.comment}"
+            rejected = _m("审批驳回（%(role)s）：%(comment)s", role=row.role, comment=row.comment)
+            loan.rejection_reason, loan.rejection_message = str(rejected), rejected.to_json()
         await loan.save()
         await audit.record(viewer, f"loan.{decision.lower()}", "loan", loan.id, before, {
             "status": loan.status, "step": row.order, "role": row.role, "comment": row.comment,
@@ -463,7 +471,7 @@ async def cancel_loan(viewer: Viewer, loan_id: Any) -> Loan:
         refusal = cancel_refusal(viewer, loan)
         if refusal is not None:
             if isinstance(refusal, Forbidden) and not await can_see_loan(viewer, loan):
-                raise Forbidden("无权查看该借款 (you may not see this loan)")
+                raise Forbidden(_m("无权查看该借款"))
             raise refusal
         await _cancel(viewer, loan, "loan.cancel")
     return loan
@@ -558,7 +566,7 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
     require_login(viewer)
     method = str(getattr(method, "value", method))
     if method not in SETTLE_ROLES:
-        raise ValidationFailed(f"unknown settlement method {method}", field="method")
+        raise ValidationFailed(_m("未知的还款方式 %(kind)s", kind=method), field="method")
     require_role(viewer, *SETTLE_ROLES[method])
     value = parse_money(amount)
     note = V.clean_text(note, "note", V.NOTE)
@@ -586,19 +594,19 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
 
 def decide_refusal(viewer: Viewer, loan: Loan, steps: Sequence[ApprovalStep]) -> DomainError | None:
     if loan.status != LoanStatus.PENDING_APPROVAL:
-        return InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能审批 (loan is {loan.status})")
+        return InvalidTransition(_m("借款 %(number)s 状态为 %(status)s，不能审批", number=loan.number, status=loan.status))
     return A.decide_refusal([_to_step(r) for r in steps], _actor(viewer), loan.employee_id)  # type: ignore[attr-defined]
 
 
 def _cancel_state_refusal(loan: Loan) -> DomainError | None:
     if loan.status not in CANCELLABLE_LOAN_STATUSES:
-        return InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能撤销 (loan is {loan.status})")
+        return InvalidTransition(_m("借款 %(number)s 状态为 %(status)s，不能撤销", number=loan.number, status=loan.status))
     return None
 
 
 def cancel_refusal(viewer: Viewer, loan: Loan) -> DomainError | None:
     if not D.own_money(viewer.employee_id, loan.employee_id):  # type: ignore[attr-defined]
-        return Forbidden("只有申请人可以撤销借款 (only the applicant may cancel)")
+        return Forbidden(_m("只有申请人可以撤销借款"))
     return _cancel_state_refusal(loan)
 
 
@@ -609,13 +617,13 @@ def disburse_refusal(
     if (refusal := D.role_refusal(viewer.roles, D.DISBURSE)) is not None:
         return refusal
     if loan.status != LoanStatus.APPROVED:
-        return InvalidTransition(f"借款 {loan.number} 状态为 {loan.status}，不能放款 (only APPROVED loans)")
+        return InvalidTransition(_m("借款 %(number)s 状态为 %(status)s，不能放款", number=loan.number, status=loan.status))
     if D.own_money(viewer.employee_id, loan.employee_id):  # type: ignore[attr-defined]
-        return Forbidden("不能给自己放款 (nobody disburses their own loan)")
+        return Forbidden(_m("不能给自己放款"))
     if (refusal := four_eyes_refusal(viewer, four_eyes, steps)) is not None:
         return refusal
     if employee_status != EmployeeStatus.ACTIVE:
-        return Conflict("员工离职办理中或已离职，不能放款 (the employee is leaving)")
+        return Conflict(_m("员工离职办理中或已离职，不能放款"))
     return None
 
 
@@ -623,7 +631,7 @@ def settle_refusal(viewer: Viewer, loan: Loan, method: str = SettlementMethod.CA
     """Recording a cash return or a salary deduction (a write-off is corrections.propose_refusal)."""
     if not viewer.has(*SETTLE_ROLES[method]):
         roles = ", ".join(SETTLE_ROLES[method])
-        return Forbidden(f"需要以下角色之一：{roles} (requires one of: {roles})")
+        return Forbidden(_m("需要以下角色之一：%(roles)s", roles=roles))
     refusal = C.settle_refusal(_actor(viewer), loan.employee_id, method)  # type: ignore[attr-defined]
     if refusal is not None:
         return Forbidden(refusal)
@@ -632,3 +640,8 @@ def settle_refusal(viewer: Viewer, loan: Loan, method: str = SettlementMethod.CA
 
 def overdue_days(loan: Loan, outstanding: Decimal, on: date | None = None) -> int:
     return L.days_overdue(loan.expected_settle_date, outstanding, on or today())
+
+
+def describe_quota(quota: Quota) -> Message:
+    return _m("额度 %(limit)s，已占用 %(committed)s，可借 %(available)s", limit=quota.limit, committed=quota.committed,
+              available=quota.available)

@@ -37,7 +37,8 @@ from server.domain.errors import (
     NotFound,
     ValidationFailed,
 )
-from server.domain.money import ZERO, fmt, from_fen
+from server.domain.messages import Message, _m
+from server.domain.money import ZERO, from_fen
 from server.domain.vocab import (
     OPEN_OFFBOARDING_STATUSES,
     EmployeeStatus,
@@ -126,7 +127,7 @@ class Clearance:
         return list(dict.fromkeys(p.reimbursement_id for p in self.pending))
 
     @property
-    def blockers(self) -> list[str]:
+    def blockers(self) -> list[Message]:
         return C.blockers([C.OwedLoan(x.loan.number, x.outstanding) for x in self.loans],
                           self.pending_reimbursements)
 
@@ -134,7 +135,7 @@ class Clearance:
     def clear(self) -> bool:
         return not self.blockers
 
-    def blocked_message(self) -> str:
+    def blocked_message(self) -> Message:
         return C.blocked_message(self.blockers, self.outstanding)
 
 
@@ -177,7 +178,7 @@ async def get_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding | 
     if row is None:
         return None
     if not await can_see_offboarding(viewer, row):
-        raise Forbidden("无权查看该离职办理 (you may not see this offboarding)")
+        raise Forbidden(_m("无权查看该离职办理"))
     return row
 
 
@@ -188,7 +189,7 @@ async def list_offboardings(
     require_login(viewer)
     for s in statuses or []:
         if s not in STATUSES:
-            raise ValidationFailed(f"unknown offboarding status {s}", field="status")
+            raise ValidationFailed(_m("未知的离职办理状态 %(status)s", status=s), field="status")
     qs = Offboarding.filter(await visible_employees_q(viewer, "employee__"))
     if statuses:
         qs = qs.filter(status__in=list(statuses))
@@ -206,14 +207,11 @@ def _snapshot(o: Offboarding) -> dict:
 # ---------------------------------------------------------------- start
 
 
-def outstanding_message(employee: Employee, position: Position | None, last_day: date, c: Clearance) -> str:
+def outstanding_message(employee: Employee, position: Position | None, last_day: date, c: Clearance) -> Message:
     who = f"{employee.name}（{employee.employee_no}{'，' + position.name if position else ''}）"
-    loans = "；".join(f"{x.loan.number} 未结清 {fmt(x.outstanding)}" for x in c.loans)
-    return (
-        f"{who}离职办理中，最后工作日 {last_day.isoformat()}，尚欠借款 {fmt(c.outstanding)} 元：{loans}。"
-        f"请财务、人事与直属上级在离职前完成清款。"
-        f" ({employee.employee_no} is leaving on {last_day.isoformat()} owing {fmt(c.outstanding)})"
-    )
+    loans = [_m("%(number)s 未结清 %(amount)s", number=x.loan.number, amount=x.outstanding) for x in c.loans]
+    return _m("%(who)s离职办理中，最后工作日 %(day)s，尚欠借款 %(owed)s 元：%(loans)s。请财务、人事与直属上级在离职前完成清款。",
+              who=who, day=last_day.isoformat(), owed=c.outstanding, loans=loans)
 
 
 async def start_offboarding(
@@ -225,26 +223,26 @@ async def start_offboarding(
     if (refusal := _starter_refusal(viewer, eid)) is not None:
         raise refusal
     if not isinstance(last_working_day, date) or isinstance(last_working_day, datetime):
-        raise ValidationFailed("lastWorkingDay must be a date", field="lastWorkingDay")
+        raise ValidationFailed(_m("lastWorkingDay 须为日期"), field="lastWorkingDay")
     reason = V.clean_text(reason, "reason", V.REASON)
     if reason and len(reason) > MAX_REASON:
-        raise ValidationFailed(f"reason is longer than {MAX_REASON} characters", field="reason")
+        raise ValidationFailed(_m("原因不能超过 %(max)s 个字符", max=MAX_REASON), field="reason")
     on = today()
     if last_working_day > on + timedelta(days=366):
-        raise ValidationFailed("最后工作日不能晚于一年之后 (lastWorkingDay is more than a year away)",
+        raise ValidationFailed(_m("最后工作日不能晚于一年之后"),
                                field="lastWorkingDay")
     # HR may record a departure after the fact; an employee resigns from today on.
     if is_self and not viewer.has(R.HR) and last_working_day < on:
-        raise ValidationFailed("最后工作日不能早于今天 (lastWorkingDay is in the past)", field="lastWorkingDay")
+        raise ValidationFailed(_m("最后工作日不能早于今天"), field="lastWorkingDay")
 
     async with atomic():
         employee = await Employee.filter(id=eid).first()
         if employee is None:
-            raise NotFound(f"员工 {employee_id} 不存在 (employee not found)")
+            raise NotFound(_m("员工 %(id)s 不存在", id=employee_id))
         await lock_employee(eid)
         await employee.refresh_from_db()
         if last_working_day < employee.hire_date:
-            raise ValidationFailed("最后工作日早于入职日期 (lastWorkingDay is before the hire date)",
+            raise ValidationFailed(_m("最后工作日早于入职日期"),
                                    field="lastWorkingDay")
         is_open = await Offboarding.filter(employee_id=eid, status__in=OPEN).exists()
         if (refusal := start_refusal(viewer, employee, is_open)) is not None:
@@ -256,7 +254,7 @@ async def start_offboarding(
             started_by_id=viewer.user_id, created_at=now,
         )
         cancelled = await cancel_open_applications(
-            viewer, eid, f"离职办理 #{offboarding.id} 开始，未放款的借款申请自动撤销 (cancelled: offboarding started)")
+            viewer, eid, f"离职办理 #{offboarding.id} 开始，未放款的借款申请自动撤销")
         employee.status = EmployeeStatus.OFFBOARDING
         await employee.save(update_fields=["status"])
         c = await clearance_for(eid)
@@ -302,7 +300,7 @@ async def confirm_clearance(viewer: Viewer, offboarding_id: Any) -> Offboarding:
             **_snapshot(offboarding), "outstanding": ZERO, "clearedAt": offboarding.cleared_at,
         })
         await alerts.resolve_by_key(viewer, alert_key(offboarding.id),
-                                    "财务已确认离职清款，无未结清借款 (clearance confirmed: nothing owed)")
+                                    _m("财务已确认离职清款，无未结清借款"))
     return offboarding
 
 
@@ -352,7 +350,7 @@ async def cancel_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding
             **_snapshot(offboarding), "employeeStatus": {"before": EmployeeStatus.OFFBOARDING, "after": EmployeeStatus.ACTIVE},
         })
         await alerts.resolve_by_key(viewer, alert_key(offboarding.id),
-                                    "离职办理已撤销，员工留任 (offboarding cancelled; the employee stays)")
+                                    _m("离职办理已撤销，员工留任"))
     return offboarding
 
 
@@ -362,7 +360,7 @@ async def cancel_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding
 
 def _starter_refusal(viewer: Viewer, employee_id: int) -> DomainError | None:
     if not D.own_money(viewer.employee_id, employee_id) and not viewer.has(R.HR):
-        return Forbidden("只有人事或员工本人可以发起离职 (only HR or the employee themself may start an offboarding)")
+        return Forbidden(_m("只有人事或员工本人可以发起离职"))
     return None
 
 
@@ -372,15 +370,15 @@ def start_refusal(viewer: Viewer, employee: Employee, is_open: bool | None = Non
     if (refusal := _starter_refusal(viewer, employee.id)) is not None:
         return refusal
     if is_open or employee.status == EmployeeStatus.OFFBOARDING:
-        return Conflict("该员工已在离职办理中 (an offboarding is already open for this employee)")
+        return Conflict(_m("该员工已在离职办理中"))
     if employee.status != EmployeeStatus.ACTIVE:
-        return Conflict(f"员工状态为 {employee.status}，不能发起离职 (the employee is {employee.status})")
+        return Conflict(_m("员工状态为 %(status)s，不能发起离职", status=employee.status))
     return None
 
 
 def _role_refusal(viewer: Viewer, role: str) -> DomainError | None:
     if not viewer.has(role):
-        return Forbidden(f"需要以下角色之一：{role} (requires one of: {role})")
+        return Forbidden(_m("需要以下角色之一：%(roles)s", roles=role))
     return None
 
 
@@ -389,14 +387,14 @@ def confirm_refusal(viewer: Viewer, offboarding: Offboarding, c: Clearance) -> D
     if (refusal := _role_refusal(viewer, R.FINANCE)) is not None:
         return refusal
     if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
-        return Forbidden("不能确认自己的离职清款 (nobody confirms their own clearance)")
+        return Forbidden(_m("不能确认自己的离职清款"))
     if offboarding.status != OffboardingStatus.CLEARANCE_PENDING:
         return InvalidTransition(
-            f"离职办理状态为 {offboarding.status}，不能确认清款 (offboarding is {offboarding.status})")
+            _m("离职办理状态为 %(status)s，不能确认清款", status=offboarding.status))
     if not c.clear:
         return ClearanceBlocked(c.blocked_message(), details={
             "outstanding": str(c.outstanding),
-            "loans": [{"number": x.loan.number, "outstanding": str(x.outstanding)} for x in c.loans],
+            "loans": [{"id": str(x.loan.id), "number": x.loan.number, "outstanding": str(x.outstanding)} for x in c.loans],
             "pendingReimbursements": [{"number": p.number, "offset": str(p.offset_total)}
                                       for p in c.pending_reimbursements],
         })
@@ -408,14 +406,17 @@ def complete_refusal(viewer: Viewer, offboarding: Offboarding, c: Clearance) -> 
     if (refusal := _role_refusal(viewer, R.HR)) is not None:
         return refusal
     if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
-        return Forbidden("不能办结自己的离职 (nobody completes their own exit)")
+        return Forbidden(_m("不能办结自己的离职"))
     if offboarding.status == OffboardingStatus.CLEARANCE_PENDING:
-        detail = c.blocked_message() if not c.clear else "无欠款，待财务确认 (nothing owed; awaiting finance)"
-        return ClearanceBlocked(f"财务尚未确认离职清款，不能办结离职：{detail} "
-                                f"(clearance not confirmed by finance)")
+        detail = c.blocked_message() if not c.clear else _m("无欠款，待财务确认")
+        return ClearanceBlocked(_m("财务尚未确认离职清款，不能办结离职：%(detail)s", detail=detail), details={
+            "outstanding": str(c.outstanding),
+            "loans": [{"id": str(x.loan.id), "number": x.loan.number, "outstanding": str(x.outstanding)}
+                      for x in c.loans],
+        })
     if offboarding.status != OffboardingStatus.CLEARED:
         return InvalidTransition(
-            f"离职办理状态为 {offboarding.status}，不能办结 (offboarding is {offboarding.status})")
+            _m("离职办理状态为 %(status)s，不能办结", status=offboarding.status))
     if not c.clear:  # cannot happen through the services; refuse rather than lose money
         return ClearanceBlocked(c.blocked_message())
     return None
@@ -427,9 +428,9 @@ def cancel_refusal(viewer: Viewer, offboarding: Offboarding) -> DomainError | No
         return refusal
     if offboarding.status not in OPEN:
         return InvalidTransition(
-            f"离职办理状态为 {offboarding.status}，不能撤销 (offboarding is {offboarding.status})")
+            _m("离职办理状态为 %(status)s，不能撤销", status=offboarding.status))
     if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
-        return Forbidden("不能撤销自己的离职办理 (nobody cancels their own offboarding)")
+        return Forbidden(_m("不能撤销自己的离职办理"))
     return None
 
 
@@ -439,10 +440,10 @@ def settle_refusal(viewer: Viewer, offboarding: Offboarding) -> DomainError | No
     if (refusal := D.role_refusal(viewer.roles, D.SETTLE_CASH)) is not None:
         return refusal
     if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
-        return Forbidden("不能处理自己的款项 (nobody acts on their own money)")
+        return Forbidden(_m("不能处理自己的款项"))
     if offboarding.status != OffboardingStatus.CLEARANCE_PENDING:
         return InvalidTransition(
-            f"离职办理状态为 {offboarding.status}，不能登记结清 (offboarding is {offboarding.status})")
+            _m("离职办理状态为 %(status)s，不能登记结清", status=offboarding.status))
     return None
 
 
@@ -497,9 +498,9 @@ async def clearance_certificate(viewer: Viewer, offboarding_id: Any) -> Certific
     """The data of the 离职清款证明: available once finance has confirmed the clearance."""
     offboarding = await get_offboarding(viewer, offboarding_id)
     if offboarding is None:
-        raise NotFound(f"离职办理 {offboarding_id} 不存在 (offboarding not found)")
+        raise NotFound(_m("离职办理 %(id)s 不存在", id=offboarding_id))
     if offboarding.status not in (OffboardingStatus.CLEARED, OffboardingStatus.COMPLETED) or offboarding.cleared_at is None:
-        raise Conflict("清款尚未经财务确认，不能出具离职清款证明 (clearance not confirmed yet)")
+        raise Conflict(_m("清款尚未经财务确认，不能出具离职清款证明"))
     eid: int = offboarding.employee_id  # type: ignore[attr-defined]
     employee = await Employee.get(id=eid)
     department = await Department.get(id=employee.department_id)  # type: ignore[attr-defined]
@@ -573,14 +574,14 @@ async def reopen_clearance_if_owed(viewer: Viewer, employee_id: int) -> Offboard
     await offboarding.save(update_fields=["status", "cleared_at", "cleared_by_id", "cleared_by_user_id"])
     await audit.record(viewer, "offboarding.reopen_clearance", "offboarding", offboarding.id, before, {
         **_snapshot(offboarding), "outstanding": c.outstanding,
-        "note": "冲销后员工仍有欠款，清款须重新确认 (owed again after a reversal; clearance to be confirmed again)",
+        "note": "冲销后员工仍有欠款，清款须重新确认",  # audit data, not a message
     })
     return offboarding
 
 
-def duty_refusal_message(viewer: Viewer, role: str, refusal: DomainError | None) -> str | None:
+def duty_refusal_message(viewer: Viewer, role: str, refusal: DomainError | None) -> Message | None:
     """For a page that shows an action disabled, with its reason, to those whose duty it is:
     the refusal's message when the viewer holds `role`, else None (the action is not theirs)."""
     if refusal is None or not viewer.has(role):
         return None
-    return refusal.message
+    return refusal.msg

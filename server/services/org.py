@@ -26,6 +26,7 @@ from server.domain.errors import (
     Unauthenticated,
     ValidationFailed,
 )
+from server.domain.messages import _m
 from server.domain.money import from_fen, parse_money, to_fen
 from server.domain.passwords import check_password
 from server.models import AuditEntry, Department, Employee, LoginCounter, Position, Region, User
@@ -53,7 +54,7 @@ LOCK_MINUTES = 15
 def _code(value: str, field: str = "code") -> str:
     value = (value or "").strip()
     if not CODE_RE.match(value):
-        raise ValidationFailed(f"{field} must be 1-32 letters, digits, '-', '_' or '.'", field=field)
+        raise ValidationFailed(_m("%(field)s 须为 1–32 个字母、数字、'-'、'_' 或 '.'", field=field), field=field)
     return value
 
 
@@ -146,7 +147,7 @@ async def get_employee(viewer: Viewer, employee_id: object) -> Employee | None:
     if employee is None:
         return None
     if not await can_see_employee(viewer, employee):
-        raise Forbidden("无权查看该员工 (you may not see this employee)")
+        raise Forbidden(_m("无权查看该员工"))
     return employee
 
 
@@ -156,7 +157,7 @@ async def get_employee_by_no(viewer: Viewer, employee_no: str) -> Employee | Non
     if employee is None:
         return None
     if not await can_see_employee(viewer, employee):
-        raise Forbidden("无权查看该员工 (you may not see this employee)")
+        raise Forbidden(_m("无权查看该员工"))
     return employee
 
 
@@ -235,7 +236,7 @@ async def upsert_position(viewer: Viewer, data: PositionData) -> Position:
     D.require(viewer.roles, D.EDIT_POSITION)
     code, name = _code(data.code), _name(data.name)
     if not 0 <= data.level <= 99:
-        raise ValidationFailed("level must be between 0 and 99", field="level")
+        raise ValidationFailed(_m("级别须在 0 到 99 之间"), field="level")
     limit = parse_money(data.loan_limit, "loanLimit", allow_zero=True)
     monthly = (
         None if data.monthly_loan_limit in (None, "")
@@ -292,14 +293,14 @@ def employee_snapshot(e: Employee) -> dict:
 
 def check_password_strength(password: str) -> None:
     if len(password or "") < 8:
-        raise ValidationFailed("密码至少 8 位 (password must be at least 8 characters)", field="password")
+        raise ValidationFailed(_m("密码至少 8 位"), field="password")
 
 
 def _roles(values: Any) -> list[str]:
     roles = sorted({str(getattr(r, "value", r)) for r in values} | {R.EMPLOYEE})
     for role in roles:
         if role not in R.ALL_ROLES:
-            raise ValidationFailed(f"unknown role {role}", field="roles")
+            raise ValidationFailed(_m("未知的角色 %(role)s", role=role), field="roles")
     return roles
 
 
@@ -310,10 +311,10 @@ async def _notify_role_change(viewer: Viewer, user: User, before: list[str], aft
         return
     added, removed = sorted(set(after) - set(before)), sorted(set(before) - set(after))
     username = user.username
-    body = (f"{viewer.username} 修改了 {username} 的角色：授予 {', '.join(added) or '-'}，撤销 {', '.join(removed) or '-'} "
-            f"({viewer.username} changed the roles of {username}: granted {', '.join(added) or '-'}, "
-            f"removed {', '.join(removed) or '-'})")
-    await alerts.notify_roles(viewer, (R.ADMIN, R.AUDITOR), f"角色变更：{username}", body, exclude_user_ids=[user.id])
+    body = _m("%(actor)s 修改了 %(user)s 的角色：授予 %(added)s，撤销 %(removed)s", actor=viewer.username, user=username,
+              added=", ".join(added) or "-", removed=", ".join(removed) or "-")
+    await alerts.notify_roles(viewer, (R.ADMIN, R.AUDITOR), _m("角色变更：%(user)s", user=username), body,
+                              exclude_user_ids=[user.id])
 
 
 async def create_employee(viewer: Viewer, data: EmployeeData) -> Employee:
@@ -323,7 +324,7 @@ async def create_employee(viewer: Viewer, data: EmployeeData) -> Employee:
     name = _name(data.name)
     username = (data.username or "").strip()
     if not USERNAME_RE.match(username):
-        raise ValidationFailed("username must be 2-64 letters, digits or . _ @ -", field="username")
+        raise ValidationFailed(_m("用户名须为 2–64 个字母、数字或 . _ @ -"), field="username")
     check_password_strength(data.password)
     roles = _roles(data.roles or [R.EMPLOYEE])
     refused = D.role_change_violation(viewer.roles, viewer.user_id, None, [], roles)
@@ -334,24 +335,24 @@ async def create_employee(viewer: Viewer, data: EmployeeData) -> Employee:
     email, phone = V.clean_text(data.email, "email", V.EMAIL), V.clean_text(data.phone, "phone", V.PHONE)
     department = await Department.filter(code=data.department_code).first()
     if department is None:
-        raise ValidationFailed(f"unknown department {data.department_code}", field="departmentCode")
+        raise ValidationFailed(_m("未知的部门 %(code)s", code=data.department_code), field="departmentCode")
     region = await Region.filter(code=data.region_code).first()
     if region is None:
-        raise ValidationFailed(f"unknown region {data.region_code}", field="regionCode")
+        raise ValidationFailed(_m("未知的区域 %(code)s", code=data.region_code), field="regionCode")
     position = await Position.filter(code=data.position_code).first()
     if position is None:
-        raise ValidationFailed(f"unknown position {data.position_code}", field="positionCode")
+        raise ValidationFailed(_m("未知的岗位 %(code)s", code=data.position_code), field="positionCode")
     supervisor = None
     if data.supervisor_no:
         supervisor = await Employee.filter(employee_no=data.supervisor_no).first()
         if supervisor is None:
-            raise ValidationFailed(f"unknown supervisor {data.supervisor_no}", field="supervisorNo")
+            raise ValidationFailed(_m("未知的上级 %(number)s", number=data.supervisor_no), field="supervisorNo")
     password_hash = auth.hash_password(data.password)
     async with atomic():
         if await Employee.filter(employee_no=employee_no).exists():
-            raise Conflict(f"工号 {employee_no} 已存在 (employee number already exists)", field="employeeNo")
+            raise Conflict(_m("工号 %(number)s 已存在", number=employee_no), field="employeeNo")
         if await User.filter(username=username).exists():
-            raise Conflict(f"用户名 {username} 已存在 (username already exists)", field="username")
+            raise Conflict(_m("用户名 %(username)s 已存在", username=username), field="username")
         employee = await Employee.create(
             employee_no=employee_no, name=name, department=department, region=region, position=position,
             supervisor=supervisor, monthly_salary_fen=to_fen(salary), hire_date=data.hire_date,
@@ -387,7 +388,7 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
     async with atomic():
         employee = await Employee.filter(id=parse_id(employee_id, "employee")).first()
         if employee is None:
-            raise NotFound(f"员工 {employee_id} 不存在 (employee not found)")
+            raise NotFound(_m("员工 %(id)s 不存在", id=employee_id))
         user = await User.filter(employee_id=employee.id).first()
         current_roles = list(user.roles) if user else []
         if (refusal := edit_employee_refusal(viewer, employee, current_roles)) is not None:
@@ -398,26 +399,26 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
         if change.department_code is not None:
             department = await Department.filter(code=change.department_code).first()
             if department is None:
-                raise ValidationFailed(f"unknown department {change.department_code}", field="departmentCode")
+                raise ValidationFailed(_m("未知的部门 %(code)s", code=change.department_code), field="departmentCode")
             employee.department_id = department.id  # type: ignore[attr-defined]
         if change.region_code is not None:
             region = await Region.filter(code=change.region_code).first()
             if region is None:
-                raise ValidationFailed(f"unknown region {change.region_code}", field="regionCode")
+                raise ValidationFailed(_m("未知的区域 %(code)s", code=change.region_code), field="regionCode")
             employee.region_id = region.id  # type: ignore[attr-defined]
         if change.position_code is not None:
             position = await Position.filter(code=change.position_code).first()
             if position is None:
-                raise ValidationFailed(f"unknown position {change.position_code}", field="positionCode")
+                raise ValidationFailed(_m("未知的岗位 %(code)s", code=change.position_code), field="positionCode")
             employee.position_id = position.id  # type: ignore[attr-defined]
         if change.clear_supervisor:
             employee.supervisor_id = None  # type: ignore[attr-defined]
         elif change.supervisor_no is not None:
             supervisor = await Employee.filter(employee_no=change.supervisor_no.strip()).first()
             if supervisor is None:
-                raise ValidationFailed(f"unknown supervisor {change.supervisor_no}", field="supervisorNo")
+                raise ValidationFailed(_m("未知的上级 %(number)s", number=change.supervisor_no), field="supervisorNo")
             if supervisor.id == employee.id or supervisor.id in await subtree_ids(employee.id):
-                raise ValidationFailed("上级不能是本人或其下属 (a supervisor cannot be the employee or a report)",
+                raise ValidationFailed(_m("上级不能是本人或其下属"),
                                        field="supervisorNo")
             employee.supervisor_id = supervisor.id  # type: ignore[attr-defined]
         if change.monthly_salary is not None:
@@ -426,7 +427,7 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
         new_roles = current_roles
         if change.roles is not None:
             if user is None:
-                raise ValidationFailed("该员工没有账号 (this employee has no account)", field="roles")
+                raise ValidationFailed(_m("该员工没有账号"), field="roles")
             new_roles = _roles(change.roles)
             refused = D.role_change_violation(viewer.roles, viewer.user_id, user.id, current_roles, new_roles)
             if refused:
@@ -439,14 +440,16 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
             if moved:
                 position_names = {p.id: p.name for p in await Position.filter(
                     id__in=[before["positionId"], after["positionId"]])}
-                what = "；".join(
-                    f"岗位 {position_names.get(before['positionId'])} → {position_names.get(after['positionId'])}"
-                    if k == "positionId" else f"月薪 {before[k]} → {after[k]}" for k in moved)
+                what = [
+                    _m("岗位 %(before)s → %(after)s", before=position_names.get(before["positionId"]),
+                       after=position_names.get(after["positionId"]))
+                    if k == "positionId" else _m("月薪 %(before)s → %(after)s", before=before[k], after=after[k])
+                    for k in moved]
                 await alerts.notify_roles(
-                    viewer, (R.FINANCE,), f"员工岗位或薪资变更：{employee.name}（{employee.employee_no}）",
-                    f"{viewer.username} 修改了 {employee.name} 的{what} "
-                    f"({viewer.username} changed {employee.employee_no}'s position or salary: it moves the loan "
-                    f"limit and the 50% rule)",
+                    viewer, (R.FINANCE,), _m("员工岗位或薪资变更：%(name)s（%(number)s）", name=employee.name,
+                                             number=employee.employee_no),
+                    _m("%(actor)s 修改了 %(name)s 的%(what)s（影响借款额度与 50%% 规则）", actor=viewer.username,
+                       name=employee.name, what=what),
                 )
         if user is not None and sorted(new_roles) != sorted(current_roles):
             user.roles = new_roles
@@ -487,11 +490,11 @@ async def create_admin(username: str, password: str, actor: Viewer, *, enforce_p
     existing account's password revokes all its sessions and bearer tokens at once.
     """
     if not USERNAME_RE.match(username):
-        raise ValidationFailed("username must be 2-64 letters, digits or . _ @ -", field="username")
+        raise ValidationFailed(_m("用户名须为 2–64 个字母、数字或 . _ @ -"), field="username")
     if enforce_policy:
         problems = check_password(password, username)
         if problems:
-            raise ValidationFailed("; ".join(problems), field="password")
+            raise ValidationFailed(_m("密码不符合要求：%(problems)s", problems=problems), field="password")
     else:
         check_password_strength(password)
     async with atomic():
@@ -530,7 +533,7 @@ async def _throttle_check(username: str, address: str) -> None:
         wait = max(int(x) for x in locks) - now
         minutes = max(1, -(-wait // 60))
         raise RateLimited(
-            f"登录失败次数过多，请 {minutes} 分钟后再试 (too many failed logins; try again in {minutes} min)",
+            _m("登录失败次数过多，请 %(minutes)s 分钟后再试", minutes=minutes),
             retry_after=wait,
         )
 
@@ -594,7 +597,7 @@ async def authenticate(username: str, password: str, address: str = "") -> User:
     ok = auth.verify_password(user.password_hash if user else None, password or "")
     if not ok or user is None or not user.is_active:
         await _throttle_fail(username, address)
-        raise Unauthenticated("用户名或密码错误 (wrong username or password)")
+        raise Unauthenticated(_m("用户名或密码错误"))
     await LoginCounter.filter(key=_counter_keys(username, address)[0]).delete()
     if auth.needs_rehash(user.password_hash):
         user.password_hash = auth.hash_password(password)
@@ -605,7 +608,7 @@ async def authenticate(username: str, password: str, address: str = "") -> User:
 async def set_locale(viewer: Viewer, locale: str) -> None:
     require_login(viewer)
     if locale not in ("zh_CN", "en"):
-        raise ValidationFailed("unknown language", field="locale")
+        raise ValidationFailed(_m("未知的语言"), field="locale")
     async with atomic():
         user = await User.get(id=viewer.user_id)
         if user.locale != locale:
@@ -625,7 +628,15 @@ def edit_employee_refusal(viewer: Viewer, employee: Employee, target_roles: Sequ
     if (refusal := D.role_refusal(viewer.roles, D.EDIT_EMPLOYEE)) is not None:
         return refusal
     if D.own_money(viewer.employee_id, employee.id):
-        return Forbidden("不能修改自己的档案 (nobody edits their own record)")
+        return Forbidden(_m("不能修改自己的档案"))
     if not D.may_edit_person(viewer.roles, target_roles):
-        return Forbidden("人事只能编辑普通员工和主管 (HR edits employees with EMPLOYEE and SUPERVISOR only)")
+        return Forbidden(_m("人事只能编辑普通员工和主管"))
     return None
+
+
+async def get_user(viewer: Viewer) -> User:
+    require_login(viewer)
+    user = await User.filter(id=viewer.user_id).first()
+    if user is None:
+        raise NotFound(_m("账号不存在"))
+    return user

@@ -12,6 +12,7 @@ from typing import Any
 
 from tortoise.models import Model
 
+from server.domain.messages import Message
 from server.domain.vocab import OffsetState
 from server.models import (
     ApprovalStep,
@@ -136,13 +137,13 @@ async def clearances(employee_ids: Sequence[int]) -> list[Any]:
 # ---------------------------------------------------------------- separation of duties
 
 
-async def loan_blocked(ids: Sequence[int]) -> list[str | None]:
+async def loan_blocked(ids: Sequence[int]) -> list[Message | None]:
     from server.services.duties import blocked_reasons
 
     return await blocked_reasons("loan_id", await _by_id(Loan, ids))
 
 
-async def reimbursement_blocked(ids: Sequence[int]) -> list[str | None]:
+async def reimbursement_blocked(ids: Sequence[int]) -> list[Message | None]:
     from server.services.duties import blocked_reasons
 
     return await blocked_reasons("reimbursement_id", await _by_id(Reimbursement, ids))

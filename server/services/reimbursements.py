@@ -23,6 +23,7 @@ from server.domain import ledger as L
 from server.domain import offsets as O
 from server.domain import validation as V
 from server.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
+from server.domain.messages import _m
 from server.domain.money import MAX_AMOUNT, ZERO, from_fen, parse_money, to_fen
 from server.domain.vocab import EmployeeStatus, OffsetState, ReimbursementStatus
 from server.models import (
@@ -121,22 +122,22 @@ def _parse_line(index: int, line: ExpenseLineData, on: date) -> _Line:
     where = f"lines.{index}"
     category = str(getattr(line.category, "value", line.category))
     if category not in PURPOSES:
-        raise ValidationFailed(f"第 {index + 1} 行：未知的费用类别 {category} (unknown category)",
+        raise ValidationFailed(_m("第 %(line)s 行：未知的费用类别 %(category)s", line=index + 1, category=category),
                                field=f"{where}.category")
     amount = parse_money(line.amount, f"{where}.amount")
     if line.incurred_on > on:
-        raise ValidationFailed(f"第 {index + 1} 行：发生日期不能晚于今天 (incurredOn is in the future)",
+        raise ValidationFailed(_m("第 %(line)s 行：发生日期不能晚于今天", line=index + 1),
                                field=f"{where}.incurredOn")
     if line.incurred_on < on - timedelta(days=MAX_AGE_DAYS):
-        raise ValidationFailed(f"第 {index + 1} 行：发生日期超过一年 (incurredOn is more than a year ago)",
+        raise ValidationFailed(_m("第 %(line)s 行：发生日期超过一年", line=index + 1),
                                field=f"{where}.incurredOn")
     invoice_no = normalize_invoice_no(V.clean_text(line.invoice_no, f"{where}.invoiceNo", V.TEXT))
     if invoice_no is not None and len(invoice_no) > MAX_INVOICE_NO:
-        raise ValidationFailed(f"第 {index + 1} 行：发票号过长 (invoiceNo is longer than {MAX_INVOICE_NO})",
+        raise ValidationFailed(_m("第 %(line)s 行：发票号超过 %(max)s 个字符", line=index + 1, max=MAX_INVOICE_NO),
                                field=f"{where}.invoiceNo")
     description = V.clean_text(line.description, f"{where}.description", V.TEXT)
     if description is not None and len(description) > MAX_DESCRIPTION:
-        raise ValidationFailed(f"第 {index + 1} 行：说明过长 (description is longer than {MAX_DESCRIPTION})",
+        raise ValidationFailed(_m("第 %(line)s 行：说明超过 %(max)s 个字符", line=index + 1, max=MAX_DESCRIPTION),
                                field=f"{where}.description")
     return _Line(index + 1, category, amount, line.incurred_on, invoice_no, description)
 
@@ -149,7 +150,7 @@ def _parse_offsets(requested: list[OffsetRequest] | None) -> list[O.Allocation] 
         try:
             loan_id = int(str(item.loan_id))
         except (TypeError, ValueError):
-            raise ValidationFailed(f"借款 {item.loan_id} 不存在 (loan {item.loan_id!r} not found)",
+            raise ValidationFailed(_m("借款 %(loan)s 不存在", loan=item.loan_id),
                                    field="offsets") from None
         out.append(O.Allocation(loan_id, parse_money(item.amount, f"offsets.{i}.amount")))
     return out
@@ -162,15 +163,15 @@ def _check_duplicates_within(lines: list[_Line]) -> None:
         if line.invoice_no is not None:
             if line.invoice_no in seen_invoice:
                 raise ValidationFailed(
-                    f"发票号 {line.invoice_no} 在第 {seen_invoice[line.invoice_no]} 行和第 {line.order} 行重复 "
-                    f"(invoice {line.invoice_no} appears twice in this reimbursement)",
+                    _m("发票号 %(invoice)s 在第 %(first)s 行和第 %(second)s 行重复", invoice=line.invoice_no,
+                       first=seen_invoice[line.invoice_no], second=line.order),
                     field=f"lines.{line.order - 1}.invoiceNo",
                 )
             seen_invoice[line.invoice_no] = line.order
         for f in line.files:
             if f.sha256 in seen_file:
                 raise ValidationFailed(
-                    f"凭证 {f.filename} 在本报销单中重复上传 (the same voucher file is attached twice)",
+                    _m("凭证 %(file)s 在本报销单中重复上传", file=f.filename),
                     field=f"lines.{line.order - 1}.vouchers",
                 )
             seen_file[f.sha256] = line.order
@@ -192,12 +193,12 @@ async def _check_duplicates_elsewhere(lines: list[_Line], employee_id: int | Non
             index = next(line.order - 1 for line in lines if line.invoice_no == invoice)
             if not D.own_money(employee_id, row["reimbursement__employee_id"]):
                 raise ValidationFailed(
-                    f"发票号 {invoice} 已被其他报销单使用 (invoice {invoice} was already claimed on another reimbursement)",
+                    _m("发票号 %(invoice)s 已被其他报销单使用", invoice=invoice),
                     field=f"lines.{index}.invoiceNo",
                 )
             raise ValidationFailed(
-                f"发票号 {invoice} 已在报销单 {number} 中使用 (invoice {invoice} was already claimed on {number})",
-                field=f"lines.{index}.invoiceNo", details={"reimbursement": number},
+                _m("发票号 %(invoice)s 已在报销单 %(number)s 中使用", invoice=invoice, number=number),
+                field=f"lines.{index}.invoiceNo", details={"duplicateOf": number},  # the viewer's own document
             )
     digests = [f.sha256 for line in lines for f in line.files]
     if digests:
@@ -212,12 +213,12 @@ async def _check_duplicates_elsewhere(lines: list[_Line], employee_id: int | Non
             line, f = next((ln, f) for ln in lines for f in ln.files if f.sha256 == row["sha256"])
             if not D.own_money(employee_id, row["expense_line__reimbursement__employee_id"]):
                 raise ValidationFailed(
-                    f"凭证 {f.filename} 已被其他报销单使用 (this voucher file was already used on another reimbursement)",
+                    _m("凭证 %(file)s 已被其他报销单使用", file=f.filename),
                     field=f"lines.{line.order - 1}.vouchers",
                 )
             raise ValidationFailed(
-                f"凭证 {f.filename} 已在报销单 {number} 中使用 (this voucher file was already used on {number})",
-                field=f"lines.{line.order - 1}.vouchers", details={"reimbursement": number},
+                _m("凭证 %(file)s 已在报销单 %(number)s 中使用", file=f.filename, number=number),
+                field=f"lines.{line.order - 1}.vouchers", details={"duplicateOf": number},
             )
 
 
@@ -277,7 +278,7 @@ async def get_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
     if row is None:
         return None
     if not await can_see_reimbursement(viewer, row):
-        raise Forbidden("无权查看该报销单 (you may not see this reimbursement)")
+        raise Forbidden(_m("无权查看该报销单"))
     return row
 
 
@@ -314,7 +315,7 @@ async def preview_offsets(viewer: Viewer, total: Any) -> OffsetPreview:
     The server decides again on submit."""
     require_login(viewer)
     if viewer.employee_id is None:
-        raise Forbidden("该账号没有员工档案，不能报销 (this account has no employee record)")
+        raise Forbidden(_m("该账号没有员工档案，不能报销"))
     # 0.00 is what an empty form totals: nothing to offset yet, but the open loans are listed.
     value = parse_money(total, "total", allow_zero=True)
     loans, models = await open_loans(viewer.employee_id)
@@ -405,16 +406,16 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
     """The viewer claims expenses for themself; open loans are offset first (mandatory)."""
     require_login(viewer)
     if viewer.employee_id is None:
-        raise Forbidden("该账号没有员工档案，不能报销 (this account has no employee record)")
+        raise Forbidden(_m("该账号没有员工档案，不能报销"))
     on = today()
     if not data.lines:
-        raise ValidationFailed("至少需要一条费用明细 (at least one expense line)", field="lines")
+        raise ValidationFailed(_m("至少需要一条费用明细"), field="lines")
     if len(data.lines) > MAX_LINES:
-        raise ValidationFailed(f"费用明细最多 {MAX_LINES} 条 (at most {MAX_LINES} lines)", field="lines")
+        raise ValidationFailed(_m("费用明细最多 %(max)s 条", max=MAX_LINES), field="lines")
     lines = [_parse_line(i, line, on) for i, line in enumerate(data.lines)]
     total = sum((line.amount for line in lines), ZERO)
     if total > MAX_AMOUNT:
-        raise ValidationFailed("报销总额过大 (the total is too large)", field="lines")
+        raise ValidationFailed(_m("报销总额过大"), field="lines")
     requested = _parse_offsets(data.offsets)
     for line, given in zip(lines, data.lines, strict=True):
         line.files = await store_uploads(given.vouchers, VOUCHER_TYPES, f"lines.{line.order - 1}.vouchers")
@@ -424,7 +425,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
         await lock_employee(viewer.employee_id)
         employee = await Employee.get(id=viewer.employee_id)
         if employee.status == EmployeeStatus.LEFT:
-            raise Forbidden("员工已离职 (the employee has left)")
+            raise Forbidden(_m("员工已离职"))
         # Taking the number updates one counter row: every submission waits here for the one
         # before it to commit, so the duplicate checks below see all earlier reimbursements.
         number = f"BX-{on.year}-{await next_sequence(f'reimbursement-{on.year}'):06d}"
@@ -511,7 +512,7 @@ async def decide_reimbursement(
         refusal = decide_refusal(viewer, row, rows)
         if refusal is not None:
             if isinstance(refusal, InvalidTransition) and not await can_see_reimbursement(viewer, row):
-                raise Forbidden("无权审批该报销单 (you may not decide this reimbursement)")
+                raise Forbidden(_m("无权审批该报销单"))
             raise refusal
         step, outcome = await decide_chain(viewer, rows, row.employee_id, decision, comment)  # type: ignore[attr-defined]
         decided = {"step": step.order, "role": step.role, "comment": step.comment}
@@ -559,7 +560,7 @@ async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
 
 def decide_refusal(viewer: Viewer, row: Reimbursement, steps: Sequence[ApprovalStep]) -> DomainError | None:
     if row.status != ReimbursementStatus.PENDING_APPROVAL:
-        return InvalidTransition(f"报销单 {row.number} 状态为 {row.status}，不能审批 (reimbursement is {row.status})")
+        return InvalidTransition(_m("报销单 %(number)s 状态为 %(status)s，不能审批", number=row.number, status=row.status))
     return A.decide_refusal([_to_step(r) for r in steps], _actor(viewer), row.employee_id)  # type: ignore[attr-defined]
 
 
@@ -571,8 +572,8 @@ def pay_refusal(
         return refusal
     if row.status != ReimbursementStatus.APPROVED:
         return InvalidTransition(
-            f"报销单 {row.number} 状态为 {row.status}，不能付款 (only APPROVED reimbursements are paid)"
+            _m("报销单 %(number)s 状态为 %(status)s，不能付款", number=row.number, status=row.status)
         )
     if D.own_money(viewer.employee_id, row.employee_id):  # type: ignore[attr-defined]
-        return Forbidden("不能给自己付款 (nobody pays their own reimbursement)")
+        return Forbidden(_m("不能给自己付款"))
     return four_eyes_refusal(viewer, four_eyes, steps)

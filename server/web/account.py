@@ -40,7 +40,7 @@ async def login_submit(page: Page) -> Response:
         message = page._("登录失败次数过多，请 %(minutes)s 分钟后再试。") % {"minutes": minutes}
         return await _login_form(page, message, status=429)
     except DomainError as exc:
-        return await _login_form(page, exc.message, status=401)
+        return await _login_form(page, i18n.render(exc.msg, page.locale), status=401)
     page.set_cookies.append((auth.SESSION_COOKIE, key, get_settings().session_days * 24 * 3600))
     page.delete_cookies.append(ANON_CSRF_COOKIE)
     return page.redirect(safe_next(page.value("next")))

@@ -12,7 +12,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -31,6 +31,7 @@ from schema import schema
 from schema.context import build_context, new_request_id
 from server import auth, i18n
 from server.domain import vocab
+from server.domain.messages import Message
 from server.domain.money import CENT, fmt
 from server.models import Session
 from server.services import sessions as session_service
@@ -349,6 +350,8 @@ async def load_page(request: Request) -> Page:
         or (i18n.normalize(viewer.locale) if session is not None else None)
         or i18n.DEFAULT_LOCALE
     )
+    if viewer.locale != locale:  # what the schema renders (error messages, stored texts) for this page
+        viewer = replace(viewer, locale=locale)
     page = Page(request=request, viewer=viewer, session=session, locale=locale,
                 anon_csrf=request.cookies.get(ANON_CSRF_COOKIE) if session is None else None)
     if page.anon_csrf is not None and not anon_token_valid(page.anon_csrf):
@@ -366,7 +369,9 @@ def _max_body(max_files: int) -> int:
     return settings.max_upload_bytes * max_files + 1024 * 1024
 
 
-async def error_page(page: Page, status: int, message: str | None = None) -> Response:
+async def error_page(page: Page, status: int, message: str | Message | None = None) -> Response:
+    if isinstance(message, Message):  # the page's own refusal, in the page's language
+        message = i18n.render(message, page.locale)
     if page.htmx:
         return await page.render("error.html", {"status": status, "message": message}, block="error",
                                  status=200 if status < 500 else status)

@@ -10,6 +10,7 @@ import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from server import i18n
 from server.domain.validation import amount_text_error
 from server.web.core import Page
 
@@ -37,7 +38,7 @@ def amount(page: Page, text: str, name: str, errors: dict[str, str], *, required
         return None
     error = amount_text_error(stripped)  # the API's own syntax and message (server/domain/validation.py)
     if error is not None:
-        errors[name] = error
+        errors[name] = i18n.render(error, page.locale)
         return None
     return stripped
 

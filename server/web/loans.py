@@ -9,7 +9,9 @@ from starlette.datastructures import UploadFile
 from starlette.responses import FileResponse, Response
 
 from schema.context import bearer_token, bearer_viewer
+from server import i18n
 from server.domain.errors import DomainError
+from server.domain.messages import _m
 from server.domain.vocab import COMMITTING_STATUSES, OPEN_STATUSES, Decision, LoanPurpose, LoanStatus, SettlementMethod
 from server.services import files as file_service
 from server.storage import path_for
@@ -452,7 +454,7 @@ async def download(page: Page, file_id: str, name: str) -> Response:
     if bearer_token(page.request) is not None:
         viewer = await bearer_viewer(page.request, page.viewer.request_id)
         if not viewer.authenticated:
-            response = await error_page(page, 401, "令牌无效或已过期 (the token is invalid or has expired)")
+            response = await error_page(page, 401, _m("令牌无效或已过期"))
             response.headers["WWW-Authenticate"] = "Bearer"
             return response
     elif not viewer.authenticated:
@@ -460,7 +462,7 @@ async def download(page: Page, file_id: str, name: str) -> Response:
     try:
         row = await file_service.attachment_for_download(viewer, file_id, name)
     except DomainError as exc:
-        raise PageError(404, exc.message) from None
+        raise PageError(404, i18n.render(exc.msg, page.locale)) from None
     path = path_for(row.sha256)
     if not path.exists():
         raise PageError(404)

@@ -16,6 +16,7 @@ from typing import Any
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from server import i18n
 from server.domain.validation import amount_text_error
 from server.domain.vocab import Decision, ReimbursementStatus
 from server.services.base import today
@@ -183,7 +184,8 @@ async def _panel(page: Page, params: Any) -> Panel:
     panel = Panel(total=total, unreadable=unreadable, mode=mode, typed=typed)
     # A total the Decimal scalar would refuse gets the scalar's own message, not graphql's coercion text.
     error = amount_text_error(str(total))
-    result = GqlResult({}, [GqlError(error, "VALIDATION", "total")]) if error else await page.gql(
+    message = i18n.render(error, page.locale) if error else ""
+    result = GqlResult({}, [GqlError(message, "VALIDATION", "total")]) if error else await page.gql(
         PREVIEW, {"total": str(total)})
     if result.ok:
         panel.preview = result.data["offsetPreview"]

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from server import i18n
 from server.domain.clearance import OwedLoan, PendingReimbursement, blocked_message, blockers, total_owed
 
 D = Decimal
@@ -34,7 +35,7 @@ D = Decimal
     ],
 )
 def test_blockers(loans, pending, expected):
-    assert blockers(loans, pending) == expected
+    assert [str(m) for m in blockers(loans, pending)] == expected
 
 
 @pytest.mark.parametrize(
@@ -50,6 +51,8 @@ def test_total_owed(amounts, owed):
 def test_blocked_message_names_loans_and_amounts():
     loans = [OwedLoan("JK-2026-000001", D("18000.00")), OwedLoan("JK-2026-000002", D("12000.00"))]
     message = blocked_message(blockers(loans, []), total_owed(loans))
-    assert message.startswith("离职清款未完成，尚欠 30,000.00：")
-    assert "JK-2026-000001 未结清 18,000.00" in message and "JK-2026-000002 未结清 12,000.00" in message
-    assert message.endswith("(clearance blocked: 30,000.00 owed)")
+    chinese, english = i18n.render(message, "zh_CN"), i18n.render(message, "en")
+    assert chinese.startswith("离职清款未完成，尚欠 30,000.00：")
+    assert "JK-2026-000001 未结清 18,000.00" in chinese and "JK-2026-000002 未结清 12,000.00" in chinese
+    assert english == ("Clearance blocked: 30,000.00 owed: Loan JK-2026-000001: 18,000.00 outstanding; "
+                       "Loan JK-2026-000002: 12,000.00 outstanding")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from server import i18n
 from server.domain import corrections as C
 from server.domain import ledger as L
 from server.domain.approvals import Actor
@@ -75,4 +76,4 @@ def test_check_raises_forbidden_with_the_refusal():
     C.check(None)
     with pytest.raises(Forbidden) as raised:
         C.check(C.OWN_MONEY)
-    assert raised.value.code == "FORBIDDEN" and "own money" in raised.value.message
+    assert raised.value.code == "FORBIDDEN" and "own money" in i18n.render(raised.value.msg, "en")

@@ -161,7 +161,7 @@ HOLDERS = [
 def test_blocked_reason():
     # A FINANCE step: the only other holder decided the supervisor step already.
     assert D.blocked_reason(FINANCE, None, HOLDERS, 1, [20]) is not None
-    assert "FINANCE" in D.blocked_reason(FINANCE, None, HOLDERS, 1, [20])
+    assert "FINANCE" in str(D.blocked_reason(FINANCE, None, HOLDERS, 1, [20]))
     assert D.blocked_reason(FINANCE, None, HOLDERS, 1, []) is None
     # The applicant never counts, even holding the role.
     applicant_finance = [D.Holder(10, 1, frozenset({FINANCE}))]

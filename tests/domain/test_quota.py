@@ -18,7 +18,7 @@ def test_seed_rule_edges():
     assert rejection_reason(quota, D("2000.00")) is None
     reason = rejection_reason(quota, D("2000.01"))
     assert reason is not None
-    assert "额度 10,000.00" in reason and "已占用 8,000.00" in reason and "可借 2,000.00" in reason
+    assert "额度 10,000.00" in str(reason) and "已占用 8,000.00" in str(reason) and "可借 2,000.00" in str(reason)
 
 
 def test_committed_counts_pending_and_approved_amounts_and_owed_balances():
@@ -47,10 +47,10 @@ def test_monthly_limit_counts_this_month_only_excluding_rejected_and_cancelled()
     assert quota.monthly_used == D("2000")
     assert rejection_reason(quota, D("4000.00")) is None
     reason = rejection_reason(quota, D("4000.01"))
-    assert reason is not None and "月度限额 6,000.00" in reason and "本月可借 4,000.00" in reason
+    assert reason is not None and "月度限额 6,000.00" in str(reason) and "本月可借 4,000.00" in str(reason)
 
 
 def test_position_limit_checked_before_monthly():
     quota = compute_quota(D("1000"), D("500"), [], TODAY)
     reason = rejection_reason(quota, D("1000.01"))
-    assert reason is not None and "岗位借款额度" in reason
+    assert reason is not None and "岗位借款额度" in str(reason)

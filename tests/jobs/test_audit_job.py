@@ -14,7 +14,7 @@ from arq import cron
 from jobs.audit import KIND, verify_audit_chain
 from jobs.embedded import job_runtime
 from jobs.worker import CRON_JOBS, FUNCTIONS, worker_options
-from server import queue
+from server import i18n, queue
 from server.models import AuditAnchor, AuditEntry, Job
 from server.services import jobs as job_service
 from server.services.base import atomic
@@ -46,7 +46,7 @@ async def test_worker_verifies_intact_chain(db, job_settings, run_burst):
     assert job.error is None
     head = await AuditEntry.get(id=entries)
     assert job.result == {"ok": True, "checked": entries, "firstBadId": None, "kind": None, "message": None,
-                          "headId": entries, "headHash": head.hash}
+                          "messageData": None, "headId": entries, "headHash": head.hash}
     # The head the job saw is anchored, signed, for later runs to check.
     anchor = await AuditAnchor.get()
     assert (anchor.head_id, anchor.head_hash, anchor.count) == (entries, head.hash, entries)
@@ -67,7 +67,8 @@ async def test_worker_names_tampered_entry(db, job_settings, run_burst):
     assert job.state == "DONE"
     assert job.result["ok"] is False
     assert (job.result["checked"], job.result["firstBadId"], job.result["kind"]) == (2, 3, "EDITED")
-    assert "entry 3 was edited" in job.result["message"]
+    assert job.result["message"].startswith("第 3 条被改动")
+    assert i18n.render_stored(job.result["messageData"], None, "en").startswith("Entry 3 was edited")
     assert entries > 3
     # A broken chain is never anchored.
     assert await AuditAnchor.all().count() == 0
@@ -84,7 +85,8 @@ async def test_deleted_entry_is_named(db, job_settings, run_burst):
     job = await Job.get(id=job_id)
     assert job.result["ok"] is False
     assert (job.result["firstBadId"], job.result["kind"]) == (2, "MISSING_MIDDLE")
-    assert "entry 2 is missing" in job.result["message"]
+    assert job.result["message"] == "第 2 条缺失"
+    assert i18n.render_stored(job.result["messageData"], None, "en") == "Entry 2 is missing"
 
 
 async def test_same_job_id_runs_once(db, job_settings, run_burst):

@@ -45,4 +45,6 @@ async def test_chain_check_over_graphql_names_the_tampered_entry(gql, db, run_bu
     assert done["state"] == "DONE"
     result = done["result"]
     assert (result["ok"], result["firstBadId"], result["kind"], result["checked"]) == (False, 4, "EDITED", 3)
-    assert "entry 4 was edited" in result["message"] and result["headId"] is None
+    assert result["message"].startswith("第 4 条被改动") and result["headId"] is None
+    assert result["messageData"]["id"] == "第 %(entry)s 条被改动：内容与其签封不符"
+    assert result["messageData"]["params"] == {"entry": 4}

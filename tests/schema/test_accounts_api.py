@@ -52,11 +52,11 @@ async def test_change_password_refusals_change_nothing(gql, db):
     before = await _hash_of("sales")
     audit_before = await AuditEntry.all().count()
     cases = [
-        ({"c": "wrong-current-1", "n": NEW}, "currentPassword", "current password is wrong"),
-        ({"c": PASSWORD, "n": "short-9ch"}, "newPassword", "at least 10"),
-        ({"c": PASSWORD, "n": "1234567890"}, "newPassword", "too common"),
-        ({"c": PASSWORD, "n": "woaini1314"}, "newPassword", "too common"),
-        ({"c": PASSWORD, "n": "sales"}, "newPassword", "not be the username"),
+        ({"c": "wrong-current-1", "n": NEW}, "currentPassword", "当前密码不正确"),
+        ({"c": PASSWORD, "n": "short-9ch"}, "newPassword", "密码至少 10 位"),
+        ({"c": PASSWORD, "n": "1234567890"}, "newPassword", "该密码过于常见"),
+        ({"c": PASSWORD, "n": "woaini1314"}, "newPassword", "该密码过于常见"),
+        ({"c": PASSWORD, "n": "sales"}, "newPassword", "密码不能与用户名相同"),
     ]
     for variables, field, message in cases:
         err = await gql.error(CHANGE, variables, token=token)
@@ -193,7 +193,7 @@ async def test_create_admin_resetting_a_password_revokes_everything(gql, db):
     await make_org()
     token = await gql.login("admin")
     cookie, _ = await sessions.create_session(await User.get(username="admin"), 1)
-    with pytest.raises(ValidationFailed, match="too common"):  # the policy applies to create-admin
+    with pytest.raises(ValidationFailed, match="该密码过于常见"):  # the policy applies to create-admin
         await org.create_admin("admin", "1234567890", SYSTEM)
     assert (await gql.ok(ME, token=token))["me"]["username"] == "admin"  # refused: nothing revoked
     await org.create_admin("admin", NEW, SYSTEM)

@@ -127,7 +127,7 @@ async def test_approval_chains_are_valid(gql, org, chain):
     before = await state()
     err = await gql.error(POSITION, {"code": "SALES", "limit": "10000.00", "chain": chain},
                           token=await token("admin"))
-    assert err["extensions"] == {"code": "VALIDATION", "field": "approvalChain"}
+    assert {k: err["extensions"].get(k) for k in ("code", "field")} == {"code": "VALIDATION", "field": "approvalChain"}
     assert await state() == before
 
 
@@ -232,7 +232,7 @@ async def test_a_supervisor_cannot_be_placed_under_their_own_report(gql, org):
     manager = await emp("M1")
     before = await state()
     err = await gql.error(UPDATE, {"id": str(manager.id), "input": {"supervisorNo": "S1"}}, token=await token("admin"))
-    assert err["extensions"] == {"code": "VALIDATION", "field": "supervisorNo"}
+    assert {k: err["extensions"].get(k) for k in ("code", "field")} == {"code": "VALIDATION", "field": "supervisorNo"}
     assert await state() == before
 
 

@@ -90,8 +90,17 @@ async def test_seed_case_regional_manager_owing_30000_resigns(gql, db):
     assert err["extensions"]["code"] == "CLEARANCE_BLOCKED"
     assert first.number in err["message"] and "18,000.00" in err["message"]
     assert second.number in err["message"] and "12,000.00" in err["message"] and "30,000.00" in err["message"]
+    # The details the message names: each blocking loan with its id and outstanding amount.
+    assert err["extensions"]["loans"] == [
+        {"id": str(first.id), "number": first.number, "outstanding": "18000.00"},
+        {"id": str(second.id), "number": second.number, "outstanding": "12000.00"},
+    ]
+    assert err["extensions"]["outstanding"] == "30000.00"
+    assert err["extensions"]["messageId"] == "离职清款未完成，尚欠 %(owed)s：%(reasons)s"
+    assert err["extensions"]["params"]["owed"] == "30000.00"
     err = await gql.error(COMPLETE, {"id": off["id"]}, await token("hr"))
     assert err["extensions"]["code"] == "CLEARANCE_BLOCKED"
+    assert [x["number"] for x in err["extensions"]["loans"]] == [first.number, second.number]
     assert await state(int(off["id"]), rsm) == before
 
     # Settlement inside the clearance, each a ledger entry on the loan it settles; the clearance follows.

@@ -36,7 +36,7 @@ async def test_outage_is_unavailable_with_request_id(gql, db, monkeypatch, error
     monkeypatch.setattr(org, "list_departments", _raise(error))
     err = await gql.error("{ departments { code } }", token=token)
     assert err["extensions"]["code"] == "UNAVAILABLE" and err["extensions"]["requestId"]
-    assert "retry later" in err["message"] and "Redis is down" not in err["message"]
+    assert err["message"] == "服务暂时不可用，请稍后重试" and "Redis is down" not in err["message"]
 
 
 async def test_a_programming_error_stays_internal(gql, db, monkeypatch):

@@ -93,9 +93,9 @@ async def test_the_same_content_is_stored_once(settings):
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    (PDF_HEAD + b"\0" * (3 * 1024 * 1024), "larger than the limit"),
-    (b"", "empty file"),
-    (b"MZ\x90\x00" + b"\0" * 5000, "file type not allowed"),
+    (PDF_HEAD + b"\0" * (3 * 1024 * 1024), "超过 3 MB"),
+    (b"", "是空文件"),
+    (b"MZ\x90\x00" + b"\0" * 5000, "不支持的文件类型"),
 ])
 async def test_a_refused_upload_leaves_nothing_on_disk(small_limit, data, message):
     before = stored_files(small_limit.upload_dir)

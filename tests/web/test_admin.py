@@ -39,7 +39,7 @@ async def test_position_edit_with_invalid_amount_shows_inline_error(browser, db)
     assert 'value="10000.00"' in form.text
     response = await browser.post("/admin/positions", {**POSITION_FORM, "loanLimit": "10.001"})
     assert response.status_code == 422
-    assert field_error(response.text, "loanLimit") == "金额最多两位小数 (money has more than two decimal places)"
+    assert field_error(response.text, "loanLimit") == "金额最多两位小数"
     assert 'value="10.001"' in response.text  # what was typed is kept
     assert (await Position.get(code="SALES")).loan_limit_fen == 1_000_000
     assert await AuditEntry.filter(action="position.update").count() == 0
@@ -52,7 +52,7 @@ async def test_position_edit_with_non_number_names_the_field(browser, db):
     assert response.status_code == 422
     assert field_error(response.text, "settleDays") == "请输入整数"
     response = await browser.post("/admin/positions", {**POSITION_FORM, "settleDays": "400"})
-    assert field_error(response.text, "settleDays") == "settleDays 须在 1 到 365 之间 (settleDays must be between 1 and 365)"
+    assert field_error(response.text, "settleDays") == "settleDays 须在 1 到 365 之间"
 
 
 async def test_position_edit_htmx_returns_the_form_block(browser, db):
@@ -62,7 +62,7 @@ async def test_position_edit_htmx_returns_the_form_block(browser, db):
                                          headers={"HX-Request": "true", "X-CSRF-Token": browser.csrf})
     assert response.status_code == 200
     assert "<html" not in response.text and 'id="position-form"' in response.text
-    assert field_error(response.text, "loanLimit") == "金额须大于 0 (money must be greater than 0)"
+    assert field_error(response.text, "loanLimit") == "金额须大于 0"
 
 
 async def test_position_edit_saves_limit_and_chain(browser, db):
@@ -87,7 +87,7 @@ async def test_new_position_with_empty_chain_is_refused(browser, db):
     response = await browser.post("/admin/positions", {
         "code": "NEW", "name": "新岗位", "level": "2", "loanLimit": "1000", "settleDays": "10", "existing": "0"})
     assert response.status_code == 422
-    assert "approval chain needs at least one step" in text_of(response.text)
+    assert "审批链至少需要一步" in text_of(response.text)
     assert not await Position.filter(code="NEW").exists()
 
 
@@ -100,7 +100,7 @@ async def test_departments_and_regions_through_the_form(browser, db):
     assert "技术部" in text_of((await browser.get("/admin/departments")).text)
     bad = await browser.post("/admin/regions", {"code": "a b", "name": "西北"})
     assert bad.status_code == 422
-    assert field_error(bad.text, "code") == "code must be 1-32 letters, digits, '-', '_' or '.'"
+    assert field_error(bad.text, "code") == "code 须为 1–32 个字母、数字、'-'、'_' 或 '.'"
 
 
 async def test_employee_cannot_change_org_data_through_the_pages(browser, db):
@@ -136,10 +136,10 @@ async def test_create_employee_with_inline_errors_then_success(browser, db):
     }
     response = await browser.post("/admin/employees", form)
     assert response.status_code == 422
-    assert field_error(response.text, "password") == "密码至少 8 位 (password must be at least 8 characters)"
+    assert field_error(response.text, "password") == "密码至少 8 位"
     response = await browser.post("/admin/employees", {**form, "password": "long-enough-1"})
     assert response.status_code == 422
-    assert field_error(response.text, "username") == "用户名 sales 已存在 (username already exists)"
+    assert field_error(response.text, "username") == "用户名 sales 已存在"
     assert 'value="王五"' in response.text
     response = await browser.post("/admin/employees", {**form, "password": "long-enough-1", "username": "wangwu",
                                                       "roles": ["EMPLOYEE", "SUPERVISOR"]})
@@ -157,7 +157,7 @@ async def test_create_employee_with_unknown_department_names_the_field(browser, 
         "employeeNo": "S3", "name": "赵六", "departmentCode": "NOPE", "regionCode": "XA", "positionCode": "SALES",
         "monthlySalary": "7000.00", "hireDate": "2025-03-01", "username": "zhaoliu", "password": "long-enough-1"})
     assert response.status_code == 422
-    assert field_error(response.text, "departmentCode") == "unknown department NOPE"
+    assert field_error(response.text, "departmentCode") == "未知的部门 NOPE"
     assert not await Employee.filter(employee_no="S3").exists()
 
 

@@ -305,7 +305,7 @@ async def test_the_pages_in_english(browser, db):
     text = text_of(page.text)
     assert "Offboarding: 张伟" in text and "Confirm clearance" in text and "Still open:" in text
     # The reason is the service's refusal (rendered in the reader's language once messages are ids).
-    assert "clearance blocked:" in text and "Payroll reference" in text
+    assert "Clearance blocked:" in text and "Payroll reference" in text
     for url, expected in (("/offboarding", "Amounts owed compared"), ("/alerts", "Unresolved alerts by kind"),
                           ("/notifications", "Mark as read"), ("/offboarding/resign", "Loans to settle before leaving")):
         response = await browser.get(url)
