@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import importlib
 
+from server.domain.vocab import N_
 from server.models import Sequence
 
 DEMO_PASSWORD = "demo1234"
-# (username, role shown on the login page) — listed only while the demo data is loaded.
+# (username, job shown on the login page in the reader's language, role code) — listed only while the
+# demo data is loaded.
 DEMO_ACCOUNTS = [
-    ("zhangwei", "区域销售经理 / Regional sales manager (SUPERVISOR)"),
-    ("wangqiang", "销售 / Sales (EMPLOYEE)"),
-    ("lina", "销售部经理 / Head of sales (SUPERVISOR)"),
-    ("zhaomin", "财务经理 / Finance (FINANCE)"),
-    ("zhouting", "人事经理 / HR (HR)"),
-    ("qianshen", "审计 / Auditor (AUDITOR)"),
+    ("zhangwei", N_("区域销售经理"), "SUPERVISOR"),
+    ("wangqiang", N_("销售"), "EMPLOYEE"),
+    ("lina", N_("销售部经理"), "SUPERVISOR"),
+    ("zhaomin", N_("财务经理"), "FINANCE"),
+    ("zhouting", N_("人事经理"), "HR"),
+    ("qianshen", N_("审计"), "AUDITOR"),
 ]
 # Areas seeded in this order; a module that does not exist yet is skipped.
 AREAS = ["org", "loans", "reimbursements", "offboarding"]

@@ -36,5 +36,5 @@ async def test_demo_has_one_blocked_and_one_completed_offboarding(db):
     cert = await offboarding.clearance_certificate(SYSTEM, done.id)
     assert cert.outstanding == Decimal("0.00") and cert.cleared_by_name == "赵敏"
     # The login accounts offered on the demo's login page stay usable.
-    for username, _ in DEMO_ACCOUNTS:
+    for username, _job, _role in DEMO_ACCOUNTS:
         assert (await User.get(username=username)).is_active, username

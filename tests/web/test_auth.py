@@ -170,6 +170,8 @@ async def test_demo_accounts_listed_only_with_demo_data(browser, db):
     await Sequence.create(name=MARKER, value=1)
     text = text_of((await browser.get("/login")).text)
     assert "演示账号" in text and "zhangwei" in text and DEMO_PASSWORD in text
+    # The jobs come from the catalog in the reader's language, not as "中文 / English" side by side.
+    assert "区域销售经理 (SUPERVISOR)" in text and "Regional" not in text
 
 
 async def test_pages_vary_on_hx_request(browser, db):
