@@ -36,6 +36,20 @@ GRANT_BASIC_ROLE = "GRANT_BASIC_ROLE"  # EMPLOYEE, SUPERVISOR
 GRANT_PRIVILEGED_ROLE = "GRANT_PRIVILEGED_ROLE"  # FINANCE, HR, AUDITOR, ADMIN
 COMPLETE_OFFBOARDING = "COMPLETE_OFFBOARDING"
 RESOLVE_ALERT = "RESOLVE_ALERT"
+# Risk, evidence, analytics and integration (issues 11–15): reading and feeding, never moving money.
+RECORD_BUSINESS = "RECORD_BUSINESS"  # business records (contracts, orders), never one's own
+RUN_RISK_SCAN = "RUN_RISK_SCAN"
+REQUEST_EVIDENCE = "REQUEST_EVIDENCE"  # evidence packages: request and download
+VIEW_ANALYTICS = "VIEW_ANALYTICS"  # the whole company's figures (a supervisor sees their reports' only)
+GENERATE_REPORT = "GENERATE_REPORT"  # the monthly loan-risk report on demand
+IMPORT_EMPLOYEES = "IMPORT_EMPLOYEES"
+IMPORT_LOANS = "IMPORT_LOANS"  # historical loans, never one's own
+IMPORT_BUSINESS = "IMPORT_BUSINESS"
+EXPORT_JOURNAL = "EXPORT_JOURNAL"  # accounting vouchers and bank batch files
+VIEW_LEDGER = "VIEW_LEDGER"  # 借款台账: every loan and reimbursement
+VIEW_AUDIT_LOG = "VIEW_AUDIT_LOG"
+MANAGE_CHANNELS = "MANAGE_CHANNELS"  # e-mail and chat robots: where alerts go
+MANAGE_WEBHOOKS = "MANAGE_WEBHOOKS"
 
 MATRIX: dict[str, frozenset[str]] = {
     EDIT_POSITION: frozenset({ADMIN}),
@@ -55,6 +69,19 @@ MATRIX: dict[str, frozenset[str]] = {
     GRANT_PRIVILEGED_ROLE: frozenset({ADMIN}),
     COMPLETE_OFFBOARDING: frozenset({HR}),
     RESOLVE_ALERT: frozenset({FINANCE, HR, ADMIN}),
+    RECORD_BUSINESS: frozenset({FINANCE, HR, ADMIN}),
+    RUN_RISK_SCAN: frozenset({FINANCE, ADMIN}),
+    REQUEST_EVIDENCE: frozenset({FINANCE, HR, ADMIN, AUDITOR}),
+    VIEW_ANALYTICS: frozenset({FINANCE, HR, ADMIN, AUDITOR}),
+    GENERATE_REPORT: frozenset({FINANCE, ADMIN}),
+    IMPORT_EMPLOYEES: frozenset({HR, ADMIN}),
+    IMPORT_LOANS: frozenset({FINANCE, ADMIN}),
+    IMPORT_BUSINESS: frozenset({FINANCE, HR, ADMIN}),
+    EXPORT_JOURNAL: frozenset({FINANCE, ADMIN, AUDITOR}),
+    VIEW_LEDGER: frozenset({FINANCE, ADMIN, AUDITOR}),
+    VIEW_AUDIT_LOG: frozenset({ADMIN, AUDITOR}),
+    MANAGE_CHANNELS: frozenset({ADMIN}),
+    MANAGE_WEBHOOKS: frozenset({ADMIN}),
 }
 ACTIONS = tuple(MATRIX)
 

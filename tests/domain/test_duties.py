@@ -29,6 +29,19 @@ GRANT_BASIC_ROLE       .        .          .       Y  Y     .
 GRANT_PRIVILEGED_ROLE  .        .          .       .  Y     .
 COMPLETE_OFFBOARDING   .        .          .       Y  .     .
 RESOLVE_ALERT          .        .          Y       Y  Y     .
+RECORD_BUSINESS        .        .          Y       Y  Y     .
+RUN_RISK_SCAN          .        .          Y       .  Y     .
+REQUEST_EVIDENCE       .        .          Y       Y  Y     Y
+VIEW_ANALYTICS         .        .          Y       Y  Y     Y
+GENERATE_REPORT        .        .          Y       .  Y     .
+IMPORT_EMPLOYEES       .        .          .       Y  Y     .
+IMPORT_LOANS           .        .          Y       .  Y     .
+IMPORT_BUSINESS        .        .          Y       Y  Y     .
+EXPORT_JOURNAL         .        .          Y       .  Y     Y
+VIEW_LEDGER            .        .          Y       .  Y     Y
+VIEW_AUDIT_LOG         .        .          .       .  Y     Y
+MANAGE_CHANNELS        .        .          .       .  Y     .
+MANAGE_WEBHOOKS        .        .          .       .  Y     .
 """
 
 
