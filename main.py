@@ -74,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
                                "audit sequence and the anchored heads. Prints OK, the count and the head "
                                "(anchored for later runs), or names the first bad entry and what is wrong: "
                                "EDITED, MISSING_MIDDLE, MISSING_END, REHASHED or OUT_OF_ORDER (exit code 1).")
+    backup = sub.add_parser("backup", help="copy the database, the uploads and the keys into a new directory DIR",
+                            description="A consistent backup: the database (SQLite's online backup or pg_dump), "
+                                        "then the uploads, then the keys, with a manifest of sha256 hashes.")
+    backup.add_argument("dir", metavar="DIR")
+    restore = sub.add_parser("restore", help="restore a backup DIR into an empty deployment, then verify the audit log",
+                             description="Checks every file against the backup's manifest, restores into an empty "
+                                         "database and upload directory, writes the keys, and verifies the audit chain.")
+    restore.add_argument("dir", metavar="DIR")
     sub.add_parser("rotate-audit-key", help="add a new audit key to AUDIT_KEY_FILE; it seals from now on",
                    description="Append a new random key to AUDIT_KEY_FILE (default DATA_DIR/audit_key). New "
                                "audit entries are sealed with it; the older keys in the file still verify "
@@ -197,10 +205,43 @@ def cmd_rotate_audit_key(args: argparse.Namespace, settings: Any) -> int:
     return EXIT_OK
 
 
+def cmd_backup(args: argparse.Namespace, settings: Any) -> int:
+    from pathlib import Path
+
+    from server.backup import BackupError, backup
+
+    try:
+        result = backup(settings, Path(args.dir))
+    except BackupError as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    print(f"backup written to {result.path}: {result.database} database, {result.files} files, {result.bytes} bytes "
+          f"(it holds the keys: keep it where only operators can read it)")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace, settings: Any) -> int:
+    from pathlib import Path
+
+    from server.backup import BackupError, restore
+
+    key_file = Path(os.environ.get("AUDIT_KEY_FILE") or settings.data_dir / "audit_key").expanduser()
+    try:
+        result = restore(settings, Path(args.dir), audit_key_file=key_file)
+    except BackupError as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    print(f"restored {result.database} database and {result.files} files from {result.path}")
+    # The keys were just written: read the settings again so the check uses the restored ones.
+    from server.settings import load_settings, override_settings
+
+    restored = load_settings()
+    override_settings(restored)
+    return cmd_verify_audit(args, restored)
+
+
 COMMANDS: dict[str | None, Callable[[argparse.Namespace, Any], int]] = {
     None: cmd_serve, "serve": cmd_serve, "worker": cmd_worker, "migrate": cmd_migrate,
     "seed-demo": cmd_seed_demo, "create-admin": cmd_create_admin, "verify-audit": cmd_verify_audit,
-    "rotate-audit-key": cmd_rotate_audit_key,
+    "rotate-audit-key": cmd_rotate_audit_key, "backup": cmd_backup, "restore": cmd_restore,
 }
 
 

@@ -20,6 +20,7 @@ def test_help_explains_every_command(tmp_path: Path):
     proc = run(tmp_path, "--help")
     assert proc.returncode == 0
     for command in ("serve", "worker", "migrate", "seed-demo", "create-admin", "verify-audit", "rotate-audit-key",
+                    "backup", "restore",
                     "--port", "--host",
                     "--no-demo"):
         assert command in proc.stdout
