@@ -108,8 +108,9 @@ def show_schema_hints(debug: bool) -> None:
 
 
 def _introspection() -> list[Any]:
-    # Introspection (and GraphiQL, which needs it) only with DEBUG.
-    return [] if get_settings().debug else [DisableIntrospection]
+    # Introspection (and GraphiQL, which needs it) only with DEBUG or GRAPHQL_INTROSPECTION.
+    settings = get_settings()
+    return [] if settings.debug or settings.graphql_introspection else [DisableIntrospection]
 
 
 show_schema_hints(get_settings().debug)

@@ -19,7 +19,7 @@ from strawberry.asgi import GraphQL
 
 from schema import schema
 from schema.context import Context, build_context, client_request_id, new_request_id
-from server import i18n
+from server import graphql_http, i18n
 from server.domain.messages import Message, _m
 from server.services.audit import client_request_id as audit_client_request_id
 from server.services.audit import request_id as audit_request_id
@@ -53,11 +53,20 @@ class QingkuanGraphQL(GraphQL):
             await super().__call__(scope, receive, send)
             return
         # As the parent class, but a refused request is answered as GraphQL errors, not plain text.
+        request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            response = await self.run(request)
         except StrawberryHTTPException as exc:
             response = _graphql_error(_http_reason(exc, _request_locale(scope)), exc.status_code)
+        if graphql_http.wants_graphql_response(request.headers.get("accept", "")):
+            response = graphql_http.as_graphql_response(
+                response, request_error=bool(getattr(request.state, "graphql_request_error", False)))
         await response(scope, receive, send)
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        # Remembered for the media type's status code: nothing was executed (server/graphql_http.py).
+        request.state.graphql_request_error = graphql_http.is_request_error(result.data, result.errors)
+        return await super().process_result(request, result)
 
 
 def _has_nul(value: object) -> bool:

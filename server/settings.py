@@ -71,6 +71,8 @@ class Settings:
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30
     graphql_max_tokens: int = 4000
+    # Introspection for tools that need it (the GraphQL-over-HTTP audit, codegen); on with DEBUG anyway.
+    graphql_introspection: bool = False
     # Redis key of the ARQ queue: change it when several deployments (or test runs) share one Redis.
     job_queue: str = "arq:queue"
     # Bearer tokens from `login` expire after this many days.
@@ -286,6 +288,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         admin_password=admin_password,
         timezone=tz,
         debug=_bool(env, "DEBUG", False),
+        graphql_introspection=_bool(env, "GRAPHQL_INTROSPECTION", False),
         max_upload_bytes=_int(env, "MAX_UPLOAD_MB", 10) * 1024 * 1024,
         session_days=_int(env, "SESSION_DAYS", 7),
         demo=_bool(env, "DEMO_DATA", True),
