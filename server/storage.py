@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import logging
 import hashlib
 import io
 import os
@@ -15,9 +17,13 @@ from typing import Any, BinaryIO
 
 import filetype
 
-from server.domain.errors import ValidationFailed
+from server.domain.errors import Unavailable, ValidationFailed
 from server.domain.messages import _m
 from server.settings import get_settings
+
+log = logging.getLogger("qingkuan.storage")
+# The disk or the user's quota is full: the file is dropped and the request refused as UNAVAILABLE.
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 IMAGES = {"image/jpeg", "image/png", "image/webp", "image/heic", "image/gif"}
 PDF = {"application/pdf"}
@@ -134,6 +140,12 @@ async def store_upload(upload: Any, allowed: frozenset[str], field: str = "file"
             )
         digest = hasher.hexdigest()
         await asyncio.to_thread(_place, tmp, digest)
+    except OSError as exc:
+        await asyncio.to_thread(_discard, handle, tmp)
+        if exc.errno in _FULL:
+            log.error("upload refused: the upload directory is full (%s)", exc)
+            raise Unavailable(_m("存储空间不足，文件未保存，请稍后重试"), field=field) from exc
+        raise
     except BaseException:
         await asyncio.to_thread(_discard, handle, tmp)
         raise

@@ -63,6 +63,12 @@ class ClearanceBlocked(DomainError):
     code = "CLEARANCE_BLOCKED"
 
 
+class Unavailable(DomainError):
+    """The server cannot do it now for a reason of its own (the disk is full): retry later."""
+
+    code = "UNAVAILABLE"
+
+
 class RateLimited(DomainError):
     """Too many attempts (logins): try again after `retry_after` seconds (extensions.retryAfter)."""
 

@@ -49,3 +49,30 @@ async def test_size_limit(client, gql, db, settings):
     body = await _upload(client, token, [("big.pdf", big, "application/pdf")])
     assert body["errors"][0]["extensions"]["code"] == "VALIDATION"
     assert await Loan.all().count() == 0
+
+
+async def test_a_full_disk_refuses_the_application_cleanly(client, gql, db, settings, monkeypatch):
+    """ENOSPC while the second file is written: UNAVAILABLE, no loan, no attachment row, no staged file left."""
+    import errno
+    import os
+
+    from server import storage
+
+    await make_org()
+    token = await gql.login("sales", PASSWORD)
+    written = []
+    real_write = storage._write_chunk
+
+    def write(handle, hasher, chunk):
+        if written:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        written.append(len(chunk))
+        real_write(handle, hasher, chunk)
+
+    monkeypatch.setattr(storage, "_write_chunk", write)
+    body = await _upload(client, token, [("合同.pdf", PDF, "application/pdf"), ("plan.png", PNG, "image/png")])
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "UNAVAILABLE" and error["extensions"]["field"] == "attachments"
+    assert "存储空间不足" in error["message"]
+    assert await Loan.all().count() == 0 and await Attachment.all().count() == 0
+    assert list((settings.upload_dir / ".incoming").iterdir()) == []
