@@ -28,12 +28,15 @@ def _outage_errors() -> tuple[type[BaseException], ...]:
     return (
         DBConnectionError, asyncpg.PostgresConnectionError, asyncpg.exceptions.CannotConnectNowError,
         asyncpg.exceptions.TooManyConnectionsError, asyncpg.exceptions.ConnectionDoesNotExistError,
+        # A pooled connection caught by the server's restart in the middle of a statement ("cannot switch to
+        # state …; another operation is in progress"): the pool replaces it, the request may be retried.
+        asyncpg.InternalClientError,
         redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
         ConnectionError,  # the OS refused or reset the socket (ConnectionRefusedError, ConnectionResetError)
     )
 
 
-def _is_outage(error: BaseException | None) -> bool:
+def is_outage(error: BaseException | None) -> bool:
     seen = 0
     while error is not None and seen < 5:  # Tortoise wraps the driver's error (raise ... from)
         if isinstance(error, _outage_errors()):
@@ -69,7 +72,7 @@ def map_error(error: GraphQLError, request_id: str | None, locale: str | None = 
             message = i18n.render(Message(extensions["messageId"], extensions.get("params") or {}), locale)
         return GraphQLError(message, error.nodes, error.source, error.positions, error.path, None,
                             extensions)
-    if _is_outage(original):
+    if is_outage(original):
         # The database or the job queue is unreachable: nothing the client did; retry later.
         log.warning("outage (request %s) at %s: %r", request_id, error.path, original)
         return GraphQLError(i18n.render(UNAVAILABLE, locale), error.nodes, error.source, error.positions, error.path, None,

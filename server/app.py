@@ -19,6 +19,7 @@ from strawberry.asgi import GraphQL
 
 from schema import schema
 from schema.context import Context, build_context, client_request_id, new_request_id
+from schema.errors import UNAVAILABLE, is_outage
 from server import graphql_http, i18n
 from server.domain.messages import Message, _m
 from server.services.audit import client_request_id as audit_client_request_id
@@ -138,7 +139,13 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_tracking)
-        except Exception:
+        except Exception as exc:
+            if not started and is_outage(exc):
+                # The database or Redis went away before any resolver could answer (building the viewer,
+                # a page's own queries): a clean, retryable 503 — not a 500 — and the process stays up.
+                log.warning("outage (request %s) %s: %r", request_id, scope.get("path"), exc)
+                await _unavailable(scope, request_id)(scope, receive, send_with_headers)
+                return
             # Starlette's own 500 page is sent outside this middleware, without the headers above:
             # send it from here, then let the error propagate to be logged as usual.
             if not started:
@@ -166,6 +173,17 @@ def security_headers(scope: Scope) -> dict[bytes, bytes]:
 
 GRAPHQL_MAX_BODY = 1024 * 1024  # a JSON request to /graphql; multipart uploads have their own limit
 FORM_MAX_BODY = 64 * 1024  # a page's form post without files
+
+
+def _unavailable(scope: Scope, request_id: str) -> Response:
+    locale = _request_locale(scope)
+    message = i18n.render(UNAVAILABLE, locale)
+    headers = {"Retry-After": "5"}
+    if scope.get("path") == "/graphql":
+        return JSONResponse({"errors": [{"message": message, "extensions": {"code": "UNAVAILABLE",
+                                                                            "requestId": request_id}}]},
+                            status_code=503, headers=headers)
+    return PlainTextResponse(message, status_code=503, headers=headers)
 
 
 def _graphql_error(message: str, status: int) -> JSONResponse:

@@ -40,7 +40,7 @@ def introspectable_server(tmp_path: Path) -> Iterator[Server]:
                                 stdout=out, stderr=subprocess.STDOUT)
     srv = Server(proc, port, tmp_path / "data", log)
     try:
-        wait_until_healthy(proc, srv.url, srv.output, seconds=120)
+        wait_until_healthy(proc, srv.url, srv.output, seconds=300)
         yield srv
     finally:
         if proc.poll() is None:
