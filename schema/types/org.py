@@ -225,6 +225,16 @@ class Employee:
         await _guard(info, self.model)
         return await load(info, "employee_outstanding", self.model.id)
 
+    @strawberry.field(description="Disbursed loans with something still owed (counted in SQL over all of them).")
+    async def open_loan_count(self, info: Info) -> int:
+        await _guard(info, self.model)
+        return (await load(info, "employee_loan_counts", self.model.id)).open
+
+    @strawberry.field(description="Open loans past their expected settle date.")
+    async def overdue_loan_count(self, info: Info) -> int:
+        await _guard(info, self.model)
+        return (await load(info, "employee_loan_counts", self.model.id)).overdue
+
     @strawberry.field
     async def quota(self, info: Info) -> LoanQuota:
         await _guard(info, self.model)
@@ -335,6 +345,10 @@ class OrgQuery:
     @strawberry.field(description="Employees the viewer may see (all for finance, HR, admin, auditor).")
     async def employees(self, info: Info, search: str | None = None) -> list[Employee]:
         return [Employee(model=r) for r in await org_service.list_employees(viewer(info), search)]
+
+    @strawberry.field(description="How many employees `employees(search)` matches, beyond the 500 it lists.")
+    async def employee_count(self, info: Info, search: str | None = None) -> int:
+        return await org_service.count_employees(viewer(info), search)
 
     @strawberry.field
     async def departments(self, info: Info) -> list[Department]:

@@ -19,6 +19,7 @@ from server.domain.money import ZERO, from_fen
 from server.domain.vocab import OffsetState
 from server.models import ExpenseLine as LineModel
 from server.models import Reimbursement as ReimbursementModel
+from server.services import reimbursement_totals as totals
 from server.services import reimbursements as service
 from server.services.company import FOUR_EYES_PAYOUT
 
@@ -201,6 +202,27 @@ class ReimbursementEdge:
 class ReimbursementConnection(Counted):
     edges: list[ReimbursementEdge]
     page_info: PageInfo
+
+    @strawberry.field(description="Sum of total over every reimbursement of the list (not the page), "
+                                  "rejected ones left out; computed only when asked.")
+    async def claimed_total(self) -> Decimal:
+        return await totals.claimed_total(self.page.query)
+
+    @strawberry.field(description="Loan offsets standing on every reimbursement of the list, rejected ones left out.")
+    async def offset_total(self) -> Decimal:
+        return await totals.offset_total(self.page.query)
+
+    @strawberry.field(description="claimedTotal - offsetTotal: what the company pays on the whole list.")
+    async def payable_total(self) -> Decimal:
+        return await totals.payable_total(self.page.query)
+
+    @strawberry.field(description="Payable on the list's PENDING_APPROVAL and APPROVED reimbursements: not yet paid.")
+    async def unpaid_payable(self) -> Decimal:
+        return await totals.unpaid_payable(self.page.query)
+
+    @strawberry.field(description="Reimbursements of the list waiting for approval.")
+    async def pending_approval_count(self) -> int:
+        return await totals.pending_approval_count(self.page.query)
 
 
 @strawberry.type(description="One offset the server would make (oldest first).")

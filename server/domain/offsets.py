@@ -131,12 +131,21 @@ def offset_total(allocations: Sequence[Allocation]) -> Decimal:
     return sum((a.amount for a in allocations), ZERO)
 
 
-def payable(total: Decimal, allocations: Sequence[Allocation]) -> Decimal:
-    """What the company pays the employee: total less offsets (never negative by construction)."""
-    out = total - offset_total(allocations)
+def payable_of(total: Decimal, offset_sum: Decimal) -> Decimal:
+    """What the company pays the employee on a claim of `total` with `offset_sum` offset against loans.
+
+    The one place this rule is written: the schema, the pay service, the form panel and the page
+    figures all call it. Offsets never exceed the total by construction.
+    """
+    out = total - offset_sum
     if out < 0:
         raise ValueError("offsets exceed the total")
     return out
+
+
+def payable(total: Decimal, allocations: Sequence[Allocation]) -> Decimal:
+    """What the company pays the employee: total less the allocations."""
+    return payable_of(total, offset_total(allocations))
 
 
 def applicable(reserved: Decimal, balance: Decimal) -> Decimal:

@@ -85,6 +85,12 @@ class ReimbursementStatus(StrEnum):
     REJECTED = "REJECTED"
 
 
+# Not yet paid out: the company still owes the payable.
+UNPAID_REIMBURSEMENT_STATUSES = frozenset({ReimbursementStatus.PENDING_APPROVAL, ReimbursementStatus.APPROVED})
+# Counted in a list's figures (a rejected claim claims nothing).
+COUNTED_REIMBURSEMENT_STATUSES = frozenset(ReimbursementStatus) - {ReimbursementStatus.REJECTED}
+
+
 class OffsetState(StrEnum):
     """A reimbursement's offset against a loan: reserved while pending, applied once approved."""
 

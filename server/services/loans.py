@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
-from tortoise.functions import Sum
+from tortoise.functions import Count, Sum
 
 from server.domain import approvals as A
 from server.domain import corrections as C
@@ -81,7 +81,9 @@ async def outstanding_by_loan(loan_ids: Iterable[int]) -> dict[int, Decimal]:
 
 
 async def _sum(qs: Any, column: str) -> Decimal:
-    rows = await qs.annotate(total=Sum(column)).values_list("total", flat=True)
+    # By id through a subquery: a list filtered across a join would otherwise be grouped per row.
+    plain = qs.model.filter(id__in=Subquery(qs.values("id")))
+    rows = await plain.annotate(total=Sum(column)).values_list("total", flat=True)
     return from_fen(int((rows or [0])[0] or 0))
 
 
@@ -165,6 +167,28 @@ async def employee_outstanding(employee_ids: Sequence[int]) -> dict[int, Decimal
     for row in rows:
         out[row["loan__employee_id"]] = from_fen(int(row["total"] or 0))
     return out
+
+
+@dataclass(frozen=True)
+class LoanCounts:
+    open: int  # disbursed, something still owed
+    overdue: int  # of those, past their expected settle date
+
+
+async def employee_loan_counts(employee_ids: Sequence[int], on: date | None = None) -> dict[int, LoanCounts]:
+    """Open and overdue loans per employee, counted in SQL (two grouped statements for any number)."""
+    ids = list(set(employee_ids))
+    if not ids:
+        return {}
+    open_loans = Loan.filter(employee_id__in=ids, status__in=sorted(L.OPEN_STATUSES))
+
+    async def grouped(qs: Any) -> dict[int, int]:
+        rows = await qs.group_by("employee_id").annotate(n=Count("id")).values("employee_id", "n")
+        return {row["employee_id"]: int(row["n"]) for row in rows}
+
+    opened = await grouped(open_loans)
+    overdue = await grouped(open_loans.filter(expected_settle_date__lt=on or today()))
+    return {i: LoanCounts(opened.get(i, 0), overdue.get(i, 0)) for i in ids}
 
 
 # ---------------------------------------------------------------- visibility

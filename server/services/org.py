@@ -161,12 +161,25 @@ async def get_employee_by_no(viewer: Viewer, employee_no: str) -> Employee | Non
     return employee
 
 
-async def list_employees(viewer: Viewer, search: str | None = None, limit: int = 500) -> list[Employee]:
+async def _employees_qs(viewer: Viewer, search: str | None) -> Any:
     require_login(viewer)
     qs = Employee.filter(await visible_employees_q(viewer))
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(employee_no__icontains=search))
-    return await qs.order_by("employee_no").limit(limit)
+    return qs
+
+
+EMPLOYEE_LIST_LIMIT = 500
+
+
+async def list_employees(viewer: Viewer, search: str | None = None, limit: int | None = None) -> list[Employee]:
+    qs = await _employees_qs(viewer, search)
+    return await qs.order_by("employee_no").limit(limit or EMPLOYEE_LIST_LIMIT)
+
+
+async def count_employees(viewer: Viewer, search: str | None = None) -> int:
+    """How many employees `list_employees` would find without its limit (one COUNT)."""
+    return int(await (await _employees_qs(viewer, search)).count())
 
 
 async def list_departments(viewer: Viewer) -> list[Department]:

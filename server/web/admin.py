@@ -173,6 +173,7 @@ async def position_save(page: Page) -> Response:
 
 EMPLOYEES = """
 query($search: String) {
+  employeeCount(search: $search)
   employees(search: $search) {
     id employeeNo name status viewerCan { edit startOffboarding }
     department { name } region { name } position { name }
@@ -201,7 +202,7 @@ async def _employees(page: Page, values: dict[str, Any] | None = None, errors: d
     listing = check_read(await page.gql(EMPLOYEES, {"search": search or None}))
     choices = check_read(await page.gql(FORM_CHOICES)) if page.has("ADMIN", "HR") else {}
     return await page.render("admin/employees.html", {
-        "employees": listing["employees"], "search": search, "choices": choices, "roles": ROLES,
+        "employees": listing["employees"], "employee_count": listing["employeeCount"], "search": search, "choices": choices, "roles": ROLES,
         "values": values or {"roles": ["EMPLOYEE"]}, "errors": errors or {}, "general": general or [],
         "created": page.request.query_params.get("created"),
     }, block=block, status=status)

@@ -120,7 +120,7 @@ async def apply_submit(page: Page) -> Response:
 
 MY_LOANS = """
 query {
-  me { employee { name QUOTA
+  me { employee { name QUOTA outstanding openLoanCount overdueLoanCount
     loans { id number amount purpose status outstanding daysOverdue expectedSettleDate createdAt rejectionReason }
   } }
 }
@@ -234,16 +234,15 @@ INBOX_FIELDS = """
   approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
   employee {
     id name employeeNo position { name } department { name }
-    QUOTA
-    loans(status: $open) { id number amount outstanding daysOverdue status }
+    QUOTA outstanding openLoanCount overdueLoanCount
     ALERTS
   }
 """.replace("QUOTA", QUOTA).replace("ALERTS", APPLICANT_ALERTS)
 # The inbox is paged (keyset, oldest first): 500 waiting loans cost what 5 do, 50 at a time.
 INBOX_PAGE = 50
-INBOX = ("query($open: [LoanStatus!], $after: String) { loanApprovalInbox(first: PAGE_SIZE, after: $after) { "
+INBOX = ("query($after: String) { loanApprovalInbox(first: PAGE_SIZE, after: $after) { "
          "totalCount pageInfo { hasNextPage endCursor } edges { node { ").replace("PAGE_SIZE", str(INBOX_PAGE)) + INBOX_FIELDS + " } } } }"
-INBOX_ONE = "query($id: ID!, $open: [LoanStatus!]) { loan(id: $id) { " + INBOX_FIELDS + " } }"
+INBOX_ONE = "query($id: ID!) { loan(id: $id) { " + INBOX_FIELDS + " } }"
 DECIDE = """
 mutation($id: ID!, $decision: Decision!, $comment: String) {
   decideLoan(loanId: $id, decision: $decision, comment: $comment) { id number status amount employee { name } }
@@ -274,7 +273,7 @@ def _applicant_alerts(loans: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 async def _pending(page: Page) -> dict[str, Any]:
     after = page.request.query_params.get("after") or None
-    result = await page.gql(INBOX, {"open": UNSETTLED, "after": after})
+    result = await page.gql(INBOX, {"after": after})
     if not result.ok and "FORBIDDEN" in result.codes:
         # An approver who may not see an applicant's quota (e.g. no longer their supervisor) still
         # gets the list, without the quota beside it.
@@ -310,7 +309,7 @@ async def decide(page: Page, loan_id: str) -> Response:
     errors = {loan_id: message}
     values = {loan_id: comment}
     if page.htmx:
-        one = await page.gql(INBOX_ONE, {"id": loan_id, "open": UNSETTLED})
+        one = await page.gql(INBOX_ONE, {"id": loan_id})
         loan = one.data.get("loan") if one.ok else None
         if loan is None:  # no longer visible or gone: say so in place of the item
             return await page.render("approvals/inbox.html", {

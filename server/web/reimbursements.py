@@ -31,6 +31,7 @@ _AMOUNT_PARAM = re.compile(r"^line-([0-9a-f]{1,16})-amount$")
 _OFFSET_PARAM = re.compile(r"^offset-(\d{1,18})$")
 _LINE_ERROR = re.compile(r"^lines\.(\d+)\.(\w+)$")
 PAGE_SIZE = 20
+FINANCE_PAGE = 200  # reimbursements waiting for payment listed on finance's page (figures cover all)
 # File parts the submit form may carry: each line has its own voucher input (the service allows
 # MAX_FILES per line), and an input left empty still sends one part (the form's script leaves
 # those out, but without script they count).
@@ -297,7 +298,8 @@ async def submit(page: Page) -> Response:
 MINE = """
 query($employee: ID!, $after: String, $first: Int) {
   reimbursements(employeeId: $employee, first: $first, after: $after) {
-    totalCount pageInfo { hasNextPage endCursor }
+    totalCount claimedTotal offsetTotal payableTotal unpaidPayable pendingApprovalCount
+    pageInfo { hasNextPage endCursor }
     edges { node { id number status total offsetTotal payable createdAt paidAt lines { voucherMissing } } }
   }
 }
@@ -313,7 +315,7 @@ async def my_reimbursements(page: Page) -> Response:
     connection = data["reimbursements"]
     return await _render(page, "reimbursements/mine.html", {
         "items": [e["node"] for e in connection["edges"]], "total_count": connection["totalCount"],
-        "page_info": connection["pageInfo"], "first_page": after is None,
+        "figures": connection, "page_info": connection["pageInfo"], "first_page": after is None,
     })
 
 
@@ -411,9 +413,9 @@ async def decide(page: Page, reimbursement_id: str) -> Response:
 # ---------------------------------------------------------------- finance
 
 FINANCE = """
-query($approved: [ReimbursementStatus!], $paid: [ReimbursementStatus!]) {
-  toPay: reimbursements(status: $approved, first: 200) {
-    totalCount
+query($approved: [ReimbursementStatus!], $paid: [ReimbursementStatus!], $first: Int) {
+  toPay: reimbursements(status: $approved, first: $first) {
+    totalCount payableTotal offsetTotal
     edges { node { id number total offsetTotal payable decidedAt viewerCan { pay }
                    employee { name employeeNo department { name } } lines { voucherMissing } } }
   }
@@ -430,10 +432,12 @@ async def _finance(page: Page, errors: dict[str, str] | None = None, status: int
                    row_for: str | None = None) -> Response:
     if not page.has("FINANCE", "ADMIN"):
         raise PageError(403)
-    data = check_read(await page.gql(FINANCE, {"approved": [ReimbursementStatus.APPROVED.value], "paid": [ReimbursementStatus.PAID.value]}))
+    data = check_read(await page.gql(FINANCE, {"approved": [ReimbursementStatus.APPROVED.value], "paid": [ReimbursementStatus.PAID.value],
+                                             "first": FINANCE_PAGE}))
     to_pay = [e["node"] for e in data["toPay"]["edges"]]
     context = {
         "to_pay": to_pay, "to_pay_total": data["toPay"]["totalCount"],
+        "pay_sum": data["toPay"]["payableTotal"], "offset_sum": data["toPay"]["offsetTotal"],
         "paid": [e["node"] for e in data["paid"]["edges"]], "errors": errors or {}, "embedded": page.htmx,
         "paid_number": page.request.query_params.get("paid"),
         # A refusal about a reimbursement no longer listed (e.g. paid meanwhile) goes above the list.
