@@ -15,6 +15,7 @@ from schema.types.common import Counted, PageInfo, connection, decode_cursor, pa
 from schema.types.enums import Decision, LoanPurpose, ReimbursementStatus
 from schema.types.loans import ApprovalStep, Attachment, Loan, LoanOffset
 from schema.types.org import Employee
+from server.domain import offsets
 from server.domain.money import ZERO, from_fen
 from server.domain.vocab import OffsetState
 from server.models import ExpenseLine as LineModel
@@ -165,7 +166,7 @@ class Reimbursement:
 
     @strawberry.field(description="total - offsetTotal: what the company pays the employee.")
     async def payable(self, info: Info) -> Decimal:
-        return from_fen(self.model.total_fen) - await self._offset_total(info)
+        return offsets.payable_of(from_fen(self.model.total_fen), await self._offset_total(info))
 
     @strawberry.field
     async def lines(self, info: Info) -> list[ExpenseLine]:

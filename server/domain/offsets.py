@@ -134,18 +134,19 @@ def offset_total(allocations: Sequence[Allocation]) -> Decimal:
 def payable_of(total: Decimal, offset_sum: Decimal) -> Decimal:
     """What the company pays the employee on a claim of `total` with `offset_sum` offset against loans.
 
-    The one place this rule is written: the schema, the pay service, the form panel and the page
-    figures all call it. Offsets never exceed the total by construction.
+    The one place this rule is written: the schema's `payable`, the pay service, the form panel and the
+    list figures all call it. Negative only in a preview whose typed offsets exceed the total (the
+    submission refuses those).
     """
-    out = total - offset_sum
-    if out < 0:
-        raise ValueError("offsets exceed the total")
-    return out
+    return total - offset_sum
 
 
 def payable(total: Decimal, allocations: Sequence[Allocation]) -> Decimal:
-    """What the company pays the employee: total less the allocations."""
-    return payable_of(total, offset_total(allocations))
+    """What the company pays on checked allocations (never negative by construction)."""
+    out = payable_of(total, offset_total(allocations))
+    if out < 0:
+        raise ValueError("offsets exceed the total")
+    return out
 
 
 def applicable(reserved: Decimal, balance: Decimal) -> Decimal:

@@ -546,7 +546,7 @@ async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
         if refusal is not None:
             raise refusal
         applied = await ReimbursementOffset.filter(reimbursement_id=row.id, state=APPLIED)
-        paid = from_fen(row.total_fen - sum(o.amount_fen for o in applied))
+        paid = O.payable_of(from_fen(row.total_fen), from_fen(sum(o.amount_fen for o in applied)))
         row.status, row.paid_at = ReimbursementStatus.PAID, utcnow()
         await row.save(update_fields=["status", "paid_at"])
         await audit.record(viewer, "reimbursement.pay", "reimbursement", row.id, {"status": ReimbursementStatus.APPROVED},

@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from server import i18n
+from server.domain import offsets
 from server.domain.validation import amount_text_error
 from server.domain.vocab import Decision, ReimbursementStatus
 from server.services.base import today
@@ -154,7 +155,7 @@ class Panel:
     @property
     def payable(self) -> Decimal:
         if self.mode == "manual":
-            return self.total - self.manual_total
+            return offsets.payable_of(self.total, self.manual_total)
         return Decimal(str((self.preview or {}).get("payable") or 0))
 
 
