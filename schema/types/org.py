@@ -23,6 +23,7 @@ from server.models import Position as PositionModel
 from server.models import Region as RegionModel
 from server.services import accounts as account_service
 from server.services import duties as duty_service
+from server.services import navigation
 from server.services import offboarding as offboarding_service
 from server.services import org as org_service
 from server.services import sessions as session_service
@@ -270,6 +271,10 @@ class Viewer:
     username: str
     roles: list[Role]
     employee: Employee | None
+    pages: list[str] = strawberry.field(description=(
+        "Keys of the pages the viewer may open (APPROVALS, FINANCE, ALERTS, ORG, SETTINGS, START_OFFBOARDING): "
+        "the nav shows these only."))
+    duties: list[str] = strawberry.field(description="Actions of the duties matrix the viewer's roles hold.")
 
 
 @strawberry.type
@@ -283,7 +288,8 @@ async def viewer_type(info: Info) -> Viewer:
     require_login(v)
     employee = await load(info, "employees", v.employee_id) if v.employee_id else None
     return Viewer(username=v.username, roles=[Role(r) for r in sorted(v.roles)],
-                  employee=Employee(model=employee) if employee else None)
+                  employee=Employee(model=employee) if employee else None,
+                  pages=sorted(navigation.navigation(v)), duties=sorted(navigation.duties_of(v)))
 
 
 @strawberry.input

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from enum import Enum
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -15,7 +14,7 @@ from schema.types.common import Counted, PageInfo, connection, decode_cursor, pa
 from schema.types.enums import Decision, LoanPurpose, ReimbursementStatus
 from schema.types.loans import ApprovalStep, Attachment, Loan, LoanOffset
 from schema.types.org import Employee
-from server.domain import offsets
+from server.domain import offsets, vocab
 from server.domain.money import ZERO, from_fen
 from server.domain.vocab import OffsetState
 from server.models import ExpenseLine as LineModel
@@ -24,11 +23,8 @@ from server.services import reimbursement_totals as totals
 from server.services import reimbursements as service
 from server.services.company import FOUR_EYES_PAYOUT
 
-
-@strawberry.enum(description="What an expense line shares with another reimbursement.")
-class DuplicateKind(Enum):
-    INVOICE_NO = "INVOICE_NO"
-    VOUCHER_FILE = "VOUCHER_FILE"
+DuplicateKind = strawberry.enum(vocab.DuplicateKind, name="DuplicateKind",
+                                description="What an expense line shares with another reimbursement.")
 
 
 @strawberry.type(description="Another reimbursement carrying the same invoice number or voucher file.")

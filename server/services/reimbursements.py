@@ -25,7 +25,7 @@ from server.domain import validation as V
 from server.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
 from server.domain.messages import _m
 from server.domain.money import MAX_AMOUNT, ZERO, from_fen, parse_money, to_fen
-from server.domain.vocab import EmployeeStatus, OffsetState, ReimbursementStatus
+from server.domain.vocab import DuplicateKind, EmployeeStatus, OffsetState, ReimbursementStatus
 from server.models import (
     ApprovalStep,
     Attachment,
@@ -375,7 +375,7 @@ async def duplicates_by_line(line_ids: Sequence[int]) -> list[list[DuplicateUse]
             "reimbursement__employee_id",
         ):
             for line_id in by_invoice[other["invoice_no"]]:
-                add(line_id, "INVOICE_NO", other, "", invoice_no=other["invoice_no"])
+                add(line_id, DuplicateKind.INVOICE_NO, other, "", invoice_no=other["invoice_no"])
     by_digest: dict[str, list[tuple[int, str]]] = {}
     for voucher in await Attachment.filter(expense_line_id__in=ids).values("expense_line_id", "sha256", "filename"):
         by_digest.setdefault(voucher["sha256"], []).append((voucher["expense_line_id"], voucher["filename"]))
@@ -388,7 +388,7 @@ async def duplicates_by_line(line_ids: Sequence[int]) -> list[list[DuplicateUse]
             f"{prefix}reimbursement__status", f"{prefix}reimbursement__employee_id",
         ):
             for line_id, filename in by_digest[other["sha256"]]:
-                add(line_id, "VOUCHER_FILE", other, prefix, filename=filename)
+                add(line_id, DuplicateKind.VOUCHER_FILE, other, prefix, filename=filename)
     return [list(found.get(i, {}).values()) for i in line_ids]
 
 

@@ -12,6 +12,7 @@ from schema.context import bearer_token, bearer_viewer
 from server import i18n
 from server.domain.errors import DomainError
 from server.domain.messages import _m
+from server.domain.pages import PageKey
 from server.domain.vocab import COMMITTING_STATUSES, OPEN_STATUSES, Decision, LoanPurpose, LoanStatus, SettlementMethod
 from server.services import files as file_service
 from server.storage import path_for
@@ -63,7 +64,7 @@ async def apply_page(page: Page) -> Response:
         }, block="preview")
     data = check_read(await page.gql(APPLY_PAGE, {"amount": None}))
     preview, amount_error = (await _preview(page, amount)) if amount else (data["loanPreview"], None)
-    return await _apply_form(page, data, preview, {"amount": amount, "purpose": "CLIENT_VISIT"}, {}, [],
+    return await _apply_form(page, data, preview, {"amount": amount, "purpose": LoanPurpose.CLIENT_VISIT.value}, {}, [],
                              amount_error=amount_error)
 
 
@@ -399,7 +400,7 @@ def _next(connection: dict[str, Any]) -> str | None:
 
 
 async def finance_page(page: Page) -> Response:
-    if not page.has("FINANCE", "ADMIN"):
+    if not page.sees(PageKey.FINANCE):
         raise PageError(403)
     return await _finance(page)
 
@@ -437,7 +438,7 @@ async def settle(page: Page, loan_id: str) -> Response:
 
 def refuse_if_forbidden_unless_finance(page: Page, result: Any) -> None:
     # Finance and admins see their refusals (e.g. disbursing one's own loan) beside the loan.
-    if not page.has("FINANCE", "ADMIN"):
+    if not page.sees(PageKey.FINANCE):
         refuse_if_forbidden(result)
 
 

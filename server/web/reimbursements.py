@@ -18,14 +18,15 @@ from starlette.responses import Response
 
 from server import i18n
 from server.domain import offsets
+from server.domain.pages import PageKey
 from server.domain.validation import amount_text_error
-from server.domain.vocab import Decision, ReimbursementStatus
+from server.domain.vocab import Decision, LoanPurpose, ReimbursementStatus
 from server.services.base import today
 from server.storage import MAX_FILES
 from server.web import forms
 from server.web.core import GqlError, GqlResult, Page, PageError, check_read, environment, refuse_if_forbidden
 
-CATEGORIES = ["CLIENT_VISIT", "MARKETING", "TRAVEL", "PROCUREMENT", "OTHER"]
+CATEGORIES = [p.value for p in LoanPurpose]
 LINE_FIELDS = ("category", "amount", "incurredOn", "invoiceNo", "description")
 _KEY = re.compile(r"^[0-9a-f]{1,16}$")
 _AMOUNT_PARAM = re.compile(r"^line-([0-9a-f]{1,16})-amount$")
@@ -82,7 +83,7 @@ class Row:
 
 
 def _blank_row() -> Row:
-    return Row(key=_key(), values={"category": "CLIENT_VISIT", "incurredOn": today().isoformat()})
+    return Row(key=_key(), values={"category": LoanPurpose.CLIENT_VISIT.value, "incurredOn": today().isoformat()})
 
 
 def _rows_from_form(page: Page) -> list[Row]:
@@ -431,7 +432,7 @@ PAY = "mutation($id: ID!) { payReimbursement(reimbursementId: $id) { id number s
 
 async def _finance(page: Page, errors: dict[str, str] | None = None, status: int = 200,
                    row_for: str | None = None) -> Response:
-    if not page.has("FINANCE", "ADMIN"):
+    if not page.sees(PageKey.FINANCE):
         raise PageError(403)
     data = check_read(await page.gql(FINANCE, {"approved": [ReimbursementStatus.APPROVED.value], "paid": [ReimbursementStatus.PAID.value],
                                              "first": FINANCE_PAGE}))
@@ -466,7 +467,7 @@ async def pay(page: Page, reimbursement_id: str) -> Response:
             return await _render(page, "reimbursements/finance.html", {"item": paid, "done": True, "errors": {}},
                                      block="pay_row")
         return page.redirect(f"/finance/reimbursements?paid={paid['number']}")
-    if not page.has("FINANCE", "ADMIN"):
+    if not page.sees(PageKey.FINANCE):
         refuse_if_forbidden(result)
     message = result.errors[0].message
     if from_detail:
