@@ -17,11 +17,9 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.functions import Sum
 
-from server.domain import approvals as A
-from server.domain import duties as D
-from server.domain import ledger as L
-from server.domain import offsets as O
-from server.domain import validation as V
+from server.domain import approvals, duties, validation
+from server.domain import ledger as ledger_rules
+from server.domain import offsets as offset_rules
 from server.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
 from server.domain.messages import _m
 from server.domain.money import MAX_AMOUNT, ZERO, from_fen, parse_money, to_fen
@@ -131,18 +129,18 @@ def _parse_line(index: int, line: ExpenseLineData, on: date) -> _Line:
     if line.incurred_on < on - timedelta(days=MAX_AGE_DAYS):
         raise ValidationFailed(_m("第 %(line)s 行：发生日期超过一年", line=index + 1),
                                field=f"{where}.incurredOn")
-    invoice_no = normalize_invoice_no(V.clean_text(line.invoice_no, f"{where}.invoiceNo", V.TEXT))
+    invoice_no = normalize_invoice_no(validation.clean_text(line.invoice_no, f"{where}.invoiceNo", validation.TEXT))
     if invoice_no is not None and len(invoice_no) > MAX_INVOICE_NO:
         raise ValidationFailed(_m("第 %(line)s 行：发票号超过 %(max)s 个字符", line=index + 1, max=MAX_INVOICE_NO),
                                field=f"{where}.invoiceNo")
-    description = V.clean_text(line.description, f"{where}.description", V.TEXT)
+    description = validation.clean_text(line.description, f"{where}.description", validation.TEXT)
     if description is not None and len(description) > MAX_DESCRIPTION:
         raise ValidationFailed(_m("第 %(line)s 行：说明超过 %(max)s 个字符", line=index + 1, max=MAX_DESCRIPTION),
                                field=f"{where}.description")
     return _Line(index + 1, category, amount, line.incurred_on, invoice_no, description)
 
 
-def _parse_offsets(requested: list[OffsetRequest] | None) -> list[O.Allocation] | None:
+def _parse_offsets(requested: list[OffsetRequest] | None) -> list[offset_rules.Allocation] | None:
     if requested is None:
         return None
     out = []
@@ -152,7 +150,7 @@ def _parse_offsets(requested: list[OffsetRequest] | None) -> list[O.Allocation] 
         except (TypeError, ValueError):
             raise ValidationFailed(_m("借款 %(loan)s 不存在", loan=item.loan_id),
                                    field="offsets") from None
-        out.append(O.Allocation(loan_id, parse_money(item.amount, f"offsets.{i}.amount")))
+        out.append(offset_rules.Allocation(loan_id, parse_money(item.amount, f"offsets.{i}.amount")))
     return out
 
 
@@ -191,7 +189,7 @@ async def _check_duplicates_elsewhere(lines: list[_Line], employee_id: int | Non
         if row is not None:
             number, invoice = row["reimbursement__number"], row["invoice_no"]
             index = next(line.order - 1 for line in lines if line.invoice_no == invoice)
-            if not D.own_money(employee_id, row["reimbursement__employee_id"]):
+            if not duties.own_money(employee_id, row["reimbursement__employee_id"]):
                 raise ValidationFailed(
                     _m("发票号 %(invoice)s 已被其他报销单使用", invoice=invoice),
                     field=f"lines.{index}.invoiceNo",
@@ -211,7 +209,7 @@ async def _check_duplicates_elsewhere(lines: list[_Line], employee_id: int | Non
         if row is not None:
             number = row["expense_line__reimbursement__number"]
             line, f = next((ln, f) for ln in lines for f in ln.files if f.sha256 == row["sha256"])
-            if not D.own_money(employee_id, row["expense_line__reimbursement__employee_id"]):
+            if not duties.own_money(employee_id, row["expense_line__reimbursement__employee_id"]):
                 raise ValidationFailed(
                     _m("凭证 %(file)s 已被其他报销单使用", file=f.filename),
                     field=f"lines.{line.order - 1}.vouchers",
@@ -240,9 +238,9 @@ async def reserved_by_loan(loan_ids: Iterable[int]) -> dict[int, Decimal]:
     return out
 
 
-async def open_loans(employee_id: int, also: Iterable[int] = ()) -> tuple[dict[int, O.OpenLoan], dict[int, Loan]]:
+async def open_loans(employee_id: int, also: Iterable[int] = ()) -> tuple[dict[int, offset_rules.OpenLoan], dict[int, Loan]]:
     """The employee's open loans (and any other loans named), with what each still leaves to offset."""
-    q = Q(employee_id=employee_id, status__in=sorted(L.OPEN_STATUSES))
+    q = Q(employee_id=employee_id, status__in=sorted(ledger_rules.OPEN_STATUSES))
     extra = list(set(also))
     if extra:
         q |= Q(id__in=extra)
@@ -251,9 +249,9 @@ async def open_loans(employee_id: int, also: Iterable[int] = ()) -> tuple[dict[i
     balances = await outstanding_by_loan(ids)
     reserved = await reserved_by_loan(ids)
     loans = {
-        r.id: O.OpenLoan(
+        r.id: offset_rules.OpenLoan(
             loan_id=r.id, number=r.number, employee_id=r.employee_id, status=r.status,  # type: ignore[attr-defined]
-            offsettable=O.offsettable(balances[r.id], reserved[r.id]),
+            offsettable=offset_rules.offsettable(balances[r.id], reserved[r.id]),
             disbursed_order=(r.disbursed_at or r.created_at, r.id),
         )
         for r in rows
@@ -319,13 +317,13 @@ async def preview_offsets(viewer: Viewer, total: Any) -> OffsetPreview:
     # 0.00 is what an empty form totals: nothing to offset yet, but the open loans are listed.
     value = parse_money(total, "total", allow_zero=True)
     loans, models = await open_loans(viewer.employee_id)
-    allocations = O.plan(value, None, loans, viewer.employee_id) if value > 0 else []
-    owed = O.owed(list(loans.values()), viewer.employee_id)
+    allocations = offset_rules.plan(value, None, loans, viewer.employee_id) if value > 0 else []
+    owed = offset_rules.owed(list(loans.values()), viewer.employee_id)
     # Allocating everything owed lists each open loan with its whole offsettable amount, oldest first.
-    everything = O.allocate_oldest_first(owed, list(loans.values()))
+    everything = offset_rules.allocate_oldest_first(owed, list(loans.values()))
     return OffsetPreview(
         total=value, offsets=[(models[a.loan_id], a.amount) for a in allocations],
-        offset_total=O.offset_total(allocations), payable=O.payable(value, allocations), owed=owed,
+        offset_total=offset_rules.offset_total(allocations), payable=offset_rules.payable(value, allocations), owed=owed,
         open_loans=[(models[a.loan_id], a.amount) for a in everything],
     )
 
@@ -431,7 +429,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
         number = f"BX-{on.year}-{await next_sequence(f'reimbursement-{on.year}'):06d}"
         await _check_duplicates_elsewhere(lines, employee.id)
         loans, _ = await open_loans(employee.id, [a.loan_id for a in requested or []])
-        allocations = O.plan(total, requested, loans, employee.id)
+        allocations = offset_rules.plan(total, requested, loans, employee.id)
         now = utcnow()
         row = await Reimbursement.create(
             number=number, employee_id=employee.id, status=ReimbursementStatus.PENDING_APPROVAL, total_fen=to_fen(total),
@@ -451,16 +449,16 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
         await audit.record(viewer, "reimbursement.submit", "reimbursement", row.id, None, {
             "number": number, "status": row.status, "total": total,
             "offsets": [{"loan": loans[a.loan_id].number, "amount": a.amount} for a in allocations],
-            "offsetTotal": O.offset_total(allocations), "payable": O.payable(total, allocations),
+            "offsetTotal": offset_rules.offset_total(allocations), "payable": offset_rules.payable(total, allocations),
             "allocation": "OLDEST_FIRST" if requested is None else "EXPLICIT",
             "lines": [{"category": ln.category, "amount": ln.amount, "incurredOn": ln.incurred_on,
                        "invoiceNo": ln.invoice_no, "vouchers": [f.sha256 for f in ln.files]} for ln in lines],
             "linesWithoutVouchers": sum(1 for ln in lines if not ln.files),
         })
         position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
-        steps = A.build_chain(list(position.approval_chain), employee.supervisor_id)  # type: ignore[attr-defined]
+        steps = approvals.build_chain(list(position.approval_chain), employee.supervisor_id)  # type: ignore[attr-defined]
         await _save_new_chain(steps, reimbursement=row)
-        if A.chain_outcome(steps) == ReimbursementStatus.APPROVED:  # every step skipped: nobody left to ask
+        if approvals.chain_outcome(steps) == ReimbursementStatus.APPROVED:  # every step skipped: nobody left to ask
             await _approve(viewer, row, note="审批链无可用审批人，自动通过")
     return row
 
@@ -477,11 +475,11 @@ async def _apply_offsets(viewer: Viewer, row: Reimbursement) -> list[dict]:
     applied = []
     for off in await ReimbursementOffset.filter(reimbursement_id=row.id, state=RESERVED).order_by("id"):
         loan = await Loan.get(id=off.loan_id)  # type: ignore[attr-defined]
-        balance = (await outstanding_by_loan([loan.id]))[loan.id] if loan.status in L.OPEN_STATUSES else ZERO
+        balance = (await outstanding_by_loan([loan.id]))[loan.id] if loan.status in ledger_rules.OPEN_STATUSES else ZERO
         reserved = from_fen(off.amount_fen)
-        amount = O.applicable(reserved, balance)
+        amount = offset_rules.applicable(reserved, balance)
         if amount > 0:
-            await append_reduction(viewer, loan, L.OFFSET, amount, note=f"报销单 {row.number} 冲抵",
+            await append_reduction(viewer, loan, ledger_rules.OFFSET, amount, note=f"报销单 {row.number} 冲抵",
                                    reimbursement_id=row.id)
             off.state, off.amount_fen = APPLIED, to_fen(amount)
         else:
@@ -505,7 +503,7 @@ async def decide_reimbursement(
     viewer: Viewer, reimbursement_id: Any, decision: str, comment: str | None = None,
 ) -> Reimbursement:
     require_login(viewer)
-    decision, comment = str(getattr(decision, "value", decision)), V.clean_text(comment, "comment", V.TEXT)
+    decision, comment = str(getattr(decision, "value", decision)), validation.clean_text(comment, "comment", validation.TEXT)
     async with atomic():
         row = await _get_for_update(reimbursement_id)
         rows = await ApprovalStep.filter(reimbursement_id=row.id).order_by("order")
@@ -537,7 +535,7 @@ async def decide_reimbursement(
 async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursement:
     """FINANCE records that the payable amount was paid out (also when it is 0.00: the claim is closed)."""
     require_login(viewer)
-    D.require(viewer.roles, D.PAY_REIMBURSEMENT)
+    duties.require(viewer.roles, duties.PAY_REIMBURSEMENT)
     async with atomic():
         row = await _get_for_update(reimbursement_id)
         four_eyes = bool(await get_setting(FOUR_EYES_PAYOUT))
@@ -546,7 +544,7 @@ async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
         if refusal is not None:
             raise refusal
         applied = await ReimbursementOffset.filter(reimbursement_id=row.id, state=APPLIED)
-        paid = O.payable_of(from_fen(row.total_fen), from_fen(sum(o.amount_fen for o in applied)))
+        paid = offset_rules.payable_of(from_fen(row.total_fen), from_fen(sum(o.amount_fen for o in applied)))
         row.status, row.paid_at = ReimbursementStatus.PAID, utcnow()
         await row.save(update_fields=["status", "paid_at"])
         await audit.record(viewer, "reimbursement.pay", "reimbursement", row.id, {"status": ReimbursementStatus.APPROVED},
@@ -561,19 +559,19 @@ async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
 def decide_refusal(viewer: Viewer, row: Reimbursement, steps: Sequence[ApprovalStep]) -> DomainError | None:
     if row.status != ReimbursementStatus.PENDING_APPROVAL:
         return InvalidTransition(_m("报销单 %(number)s 状态为 %(status)s，不能审批", number=row.number, status=row.status))
-    return A.decide_refusal([_to_step(r) for r in steps], _actor(viewer), row.employee_id)  # type: ignore[attr-defined]
+    return approvals.decide_refusal([_to_step(r) for r in steps], _actor(viewer), row.employee_id)  # type: ignore[attr-defined]
 
 
 def pay_refusal(
     viewer: Viewer, row: Reimbursement, four_eyes: bool, steps: Sequence[ApprovalStep],
 ) -> DomainError | None:
     """`four_eyes` is the FOUR_EYES_PAYOUT setting; `steps` the reimbursement's approval steps."""
-    if (refusal := D.role_refusal(viewer.roles, D.PAY_REIMBURSEMENT)) is not None:
+    if (refusal := duties.role_refusal(viewer.roles, duties.PAY_REIMBURSEMENT)) is not None:
         return refusal
     if row.status != ReimbursementStatus.APPROVED:
         return InvalidTransition(
             _m("报销单 %(number)s 状态为 %(status)s，不能付款", number=row.number, status=row.status)
         )
-    if D.own_money(viewer.employee_id, row.employee_id):  # type: ignore[attr-defined]
+    if duties.own_money(viewer.employee_id, row.employee_id):  # type: ignore[attr-defined]
         return Forbidden(_m("不能给自己付款"))
     return four_eyes_refusal(viewer, four_eyes, steps)
