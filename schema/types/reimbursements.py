@@ -19,6 +19,7 @@ from server.domain.money import ZERO, from_fen
 from server.domain.vocab import OffsetState
 from server.models import ExpenseLine as LineModel
 from server.models import Reimbursement as ReimbursementModel
+from server.services import duplicates
 from server.services import reimbursement_totals as totals
 from server.services import reimbursements as service
 from server.services.company import FOUR_EYES_PAYOUT
@@ -29,7 +30,7 @@ DuplicateKind = strawberry.enum(vocab.DuplicateKind, name="DuplicateKind",
 
 @strawberry.type(description="Another reimbursement carrying the same invoice number or voucher file.")
 class DuplicateUse:
-    use: strawberry.Private[service.DuplicateUse]
+    use: strawberry.Private[duplicates.DuplicateUse]
 
     @strawberry.field
     def kind(self) -> DuplicateKind:
@@ -97,8 +98,8 @@ class ExpenseLine:
         "submission refuses these unless the other one was rejected). The employee sees only their own."
     ))
     async def duplicates(self, info: Info) -> list[DuplicateUse]:
-        uses = await info.context.loader("line_duplicates", service.duplicates_by_line).load(self.model.id)
-        return [DuplicateUse(use=u) for u in service.duplicates_visible_to(viewer(info), uses)]
+        uses = await info.context.loader("line_duplicates", duplicates.duplicates_by_line).load(self.model.id)
+        return [DuplicateUse(use=u) for u in duplicates.duplicates_visible_to(viewer(info), uses)]
 
 
 @strawberry.type(description="What the viewer may do on a reimbursement now: true exactly when the mutation "

@@ -33,9 +33,9 @@ from server.domain.money import from_fen, parse_money, to_fen
 from server.domain.vocab import EmployeeStatus, WriteOffProposalStatus
 from server.models import Employee, LedgerEntry, Loan, WriteOffProposal
 from server.services import audit
+from server.services.approvals import actor
 from server.services.base import Viewer, atomic, parse_id, require_login, utcnow
 from server.services.loans import (
-    _actor,
     _get_loan_for_update,
     append_reduction,
     as_domain_entries,
@@ -125,13 +125,13 @@ async def write_off_via_settle(viewer: Viewer, loan_id: Any, amount: Decimal, no
     require_login(viewer)
     if not viewer.has(roles.FINANCE, roles.ADMIN):
         raise Forbidden(NEEDS_FINANCE)
-    actor = _actor(viewer)
+    approver = actor(viewer)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
         owner: int = loan.employee_id  # type: ignore[attr-defined]
         pending = await pending_proposal(loan.id)
         if pending is not None and viewer.has(roles.ADMIN):
-            await _forbid_outsiders(viewer, loan, decide_refusal(actor, owner, _proposer(pending)))
+            await _forbid_outsiders(viewer, loan, decide_refusal(approver, owner, _proposer(pending)))
             if pending.kind != ledger_rules.WRITE_OFF:
                 raise Conflict(_m("待审批的是核销冲销提议，请在借款页审批"))
             if to_fen(amount) != pending.amount_fen:
@@ -139,11 +139,11 @@ async def write_off_via_settle(viewer: Viewer, loan_id: Any, amount: Decimal, no
                     _m("金额须与核销提议一致：%(amount)s", amount=from_fen(pending.amount_fen)), field="amount")
             await _approve(viewer, loan, pending, note)
         elif viewer.has(roles.FINANCE):
-            await _forbid_outsiders(viewer, loan, propose_refusal(actor, owner))
+            await _forbid_outsiders(viewer, loan, propose_refusal(approver, owner))
             await _propose(viewer, loan, ledger_rules.WRITE_OFF, amount,
                           _reason(note, "note", _m("核销必须填写原因")))
         else:
-            await _forbid_outsiders(viewer, loan, OWN_MONEY if actor.employee_id == owner else None)
+            await _forbid_outsiders(viewer, loan, OWN_MONEY if approver.employee_id == owner else None)
             raise Conflict(_m("没有待审批的核销提议：核销须先由财务提出"))
     return loan
 
@@ -156,7 +156,7 @@ async def propose_write_off(viewer: Viewer, loan_id: Any, amount: Any, reason: s
     text = _reason(reason, "reason")
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
-        await _forbid_outsiders(viewer, loan, propose_refusal(_actor(viewer), loan.employee_id))  # type: ignore[attr-defined]
+        await _forbid_outsiders(viewer, loan, propose_refusal(actor(viewer), loan.employee_id))  # type: ignore[attr-defined]
         await _propose(viewer, loan, ledger_rules.WRITE_OFF, value, text)
     return loan
 
@@ -176,7 +176,7 @@ async def _decide(viewer: Viewer, loan_id: Any, approve: bool, comment: str | No
         if pending is None:
             await _forbid_outsiders(viewer, loan, None)
             raise Conflict(_m("没有待审批的核销提议"))
-        await _forbid_outsiders(viewer, loan, decide_refusal(_actor(viewer), loan.employee_id,  # type: ignore[attr-defined]
+        await _forbid_outsiders(viewer, loan, decide_refusal(actor(viewer), loan.employee_id,  # type: ignore[attr-defined]
                                                                _proposer(pending)))
         if approve:
             await _approve(viewer, loan, pending, text)
@@ -245,7 +245,7 @@ async def reverse_settlement(viewer: Viewer, settlement_id: Any, reason: str | N
         loan = await _get_loan_for_update(found.loan_id)  # type: ignore[attr-defined]
         entries = await ledger_entries(loan.id)
         original = next(e for e in entries if e.id == found.id)
-        await _forbid_outsiders(viewer, loan, reverse_refusal(_actor(viewer), loan.employee_id,  # type: ignore[attr-defined]
+        await _forbid_outsiders(viewer, loan, reverse_refusal(actor(viewer), loan.employee_id,  # type: ignore[attr-defined]
                                                                 original.kind))
         if needs_second_person(original.kind):
             domain = as_domain_entries(entries)
@@ -276,7 +276,7 @@ async def loans_with_pending_proposals(viewer: Viewer) -> list[Loan]:
 
 
 def may_reverse(viewer: Viewer, loan: Loan, entry: LedgerEntry, entries: list[LedgerEntry]) -> bool:
-    if reverse_refusal(_actor(viewer), loan.employee_id, entry.kind) is not None:  # type: ignore[attr-defined]
+    if reverse_refusal(actor(viewer), loan.employee_id, entry.kind) is not None:  # type: ignore[attr-defined]
         return False
     domain = as_domain_entries(entries)
     try:
@@ -287,11 +287,11 @@ def may_reverse(viewer: Viewer, loan: Loan, entry: LedgerEntry, entries: list[Le
 
 
 def may_decide(viewer: Viewer, loan: Loan, proposal: WriteOffProposal) -> bool:
-    return decide_refusal(_actor(viewer), loan.employee_id, _proposer(proposal)) is None  # type: ignore[attr-defined]
+    return decide_refusal(actor(viewer), loan.employee_id, _proposer(proposal)) is None  # type: ignore[attr-defined]
 
 
 def may_propose(viewer: Viewer, loan: Loan) -> bool:
-    return propose_refusal(_actor(viewer), loan.employee_id) is None  # type: ignore[attr-defined]
+    return propose_refusal(actor(viewer), loan.employee_id) is None  # type: ignore[attr-defined]
 
 
 async def username_of(user_id: int) -> str:
@@ -307,7 +307,7 @@ def propose_write_off_refusal(
     """proposeWriteOff's refusals before the amount: FINANCE, not their own, an open loan, none pending."""
     if not viewer.has(roles.FINANCE):
         return Forbidden(NEEDS_FINANCE)
-    refusal = propose_refusal(_actor(viewer), loan.employee_id)  # type: ignore[attr-defined]
+    refusal = propose_refusal(actor(viewer), loan.employee_id)  # type: ignore[attr-defined]
     if refusal is not None:
         return Forbidden(refusal)
     if (state := ledger_rules.reduction_state_refusal(loan.status)) is not None:
@@ -324,5 +324,5 @@ def approve_write_off_refusal(viewer: Viewer, loan: Loan, proposals: list[WriteO
     pending = [p for p in proposals if p.status == PENDING]
     if not pending:
         return Conflict(_m("没有待审批的核销提议"))
-    refusal = decide_refusal(_actor(viewer), loan.employee_id, _proposer(pending[-1]))  # type: ignore[attr-defined]
+    refusal = decide_refusal(actor(viewer), loan.employee_id, _proposer(pending[-1]))  # type: ignore[attr-defined]
     return Forbidden(refusal) if refusal is not None else None

@@ -15,7 +15,6 @@ from server.domain.messages import Message, _m
 from server.domain.vocab import Decision, EmployeeStatus, LoanStatus, Role
 from server.models import ApprovalStep, Employee, Loan, User
 from server.services.base import Viewer, require_login
-from server.services.company import FOUR_EYES_PAYOUT, get_setting
 
 
 async def holders() -> list[Holder]:
@@ -49,16 +48,6 @@ async def blocked_reasons(owner: str, rows: Sequence[Any]) -> list[Message | Non
             reason = blocked_reason(current.role, fixed, people, row.employee_id, earlier)
         out.append(reason)
     return out
-
-
-async def check_four_eyes(viewer: Viewer, owner: str, object_id: int) -> None:
-    """With FOUR_EYES_PAYOUT on, whoever approved a step may not pay it out."""
-    if not await get_setting(FOUR_EYES_PAYOUT):
-        return
-    steps = await ApprovalStep.filter(**{owner: object_id}, decision=Decision.APPROVE)
-    refusal = four_eyes_refusal(viewer, True, steps)
-    if refusal is not None:
-        raise refusal
 
 
 def four_eyes_refusal(viewer: Viewer, enabled: bool, steps: Sequence[ApprovalStep]) -> Forbidden | None:

@@ -19,7 +19,6 @@ from server.domain.errors import Conflict, DomainError, Forbidden, InvalidTransi
 from server.domain.messages import Message, _m
 from server.domain.money import ZERO, from_fen, parse_money, to_fen
 from server.domain.quota import LoanSnapshot, Quota, compute_quota, rejection_reason
-from server.domain.roles import SUPERVISOR
 from server.domain.vocab import (
     CANCELLABLE_LOAN_STATUSES,
     COMMITTING_STATUSES,
@@ -30,6 +29,15 @@ from server.domain.vocab import (
 )
 from server.models import ApprovalStep, Attachment, Employee, LedgerEntry, Loan, Position
 from server.services import audit
+from server.services.approvals import (
+    actor,
+    actor_may_decide,
+    decide_chain,
+    save_new_chain,
+    to_step,
+    waiting_for,
+    waiting_page,
+)
 from server.services.base import (
     Page,
     Viewer,
@@ -200,23 +208,7 @@ async def can_see_loan(viewer: Viewer, loan: Loan) -> bool:
         return True
     # A role-holder whose decision the loan is waiting for sees it.
     step = await ApprovalStep.filter(loan_id=loan.id, is_current=True).first()
-    return step is not None and _actor_may_decide(viewer, step, loan.employee_id)  # type: ignore[attr-defined]
-
-
-def _actor(viewer: Viewer) -> approvals.Actor:
-    return approvals.Actor(user_id=viewer.user_id or 0, employee_id=viewer.employee_id, roles=viewer.roles)
-
-
-def _to_step(row: ApprovalStep) -> approvals.Step:
-    return approvals.Step(
-        order=row.order, role=row.role, approver_employee_id=row.approver_id,  # type: ignore[attr-defined]
-        decision=row.decision, comment=row.comment, decided_at=row.decided_at, skipped=row.skipped,
-        decided_by_user_id=row.decided_by_id,  # type: ignore[attr-defined]
-    )
-
-
-def _actor_may_decide(viewer: Viewer, row: ApprovalStep, applicant_id: int) -> bool:
-    return approvals.can_decide(_to_step(row), _actor(viewer), applicant_id)
+    return step is not None and actor_may_decide(viewer, step, loan.employee_id)  # type: ignore[attr-defined]
 
 
 async def get_loan(viewer: Viewer, loan_id: Any) -> Loan | None:
@@ -270,39 +262,6 @@ async def employees_loans(
         out.append(found.get((statuses, employee.id), []) if ok else
                    Forbidden(_m("无权查看该员工的借款")))
     return out
-
-
-OLDEST_FIRST = ("created_at", "id")
-
-
-def _waiting_qs(viewer: Viewer, model: Any, owner: str) -> Any:
-    """Rows of `model` (Loan or Reimbursement, linked from ApprovalStep by `owner`) whose current
-    approval step is the viewer's to decide; never the viewer's own. One statement (a subquery over
-    the current steps), so the inbox costs the same for 5 and 500 waiting items."""
-    require_login(viewer)
-    step_q = Q(role__in=[r for r in viewer.roles if r != SUPERVISOR])
-    if viewer.employee_id is not None:
-        step_q |= Q(role=SUPERVISOR, approver_id=viewer.employee_id)
-    steps = ApprovalStep.filter(step_q, is_current=True, **{f"{owner}__not_isnull": True}).values(owner)
-    qs = model.filter(id__in=Subquery(steps), status=LoanStatus.PENDING_APPROVAL)
-    if viewer.user_id is not None:
-        # One person, one step: a chain the viewer already decided a step of waits for someone else.
-        decided = ApprovalStep.filter(decided_by_id=viewer.user_id, **{f"{owner}__not_isnull": True}).values(owner)
-        qs = qs.exclude(id__in=Subquery(decided))
-    if viewer.employee_id is not None:
-        qs = qs.exclude(employee_id=viewer.employee_id)
-    return qs
-
-
-async def waiting_for(viewer: Viewer, model: Any, owner: str) -> list[Any]:
-    """Everything waiting for the viewer, oldest first (the contract's unpaged lists)."""
-    return await _waiting_qs(viewer, model, owner).order_by(*OLDEST_FIRST)
-
-
-async def waiting_page(viewer: Viewer, model: Any, owner: str, first: int = 50,
-                       after: list[Any] | None = None) -> Page:
-    """The same, paged by keyset (the inbox pages)."""
-    return await paginate(_waiting_qs(viewer, model, owner), first, after, OLDEST_FIRST)
 
 
 async def pending_loan_approvals(viewer: Viewer) -> list[Loan]:
@@ -404,7 +363,7 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
         if not reason:
             supervisor_id = employee.supervisor_id  # type: ignore[attr-defined]
             steps = approvals.build_chain(list(position.approval_chain), supervisor_id)
-            await _save_new_chain(steps, loan=loan)
+            await save_new_chain(steps, loan=loan)
         auto_approved = not reason and approvals.chain_outcome(steps) == LoanStatus.APPROVED  # every step skipped
         number = f"JK-{on.year}-{await next_sequence(f'loan-{on.year}'):06d}"
         loan.number = number
@@ -427,37 +386,6 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
             await audit.record(viewer, "loan.approve", "loan", loan.id, {"status": LoanStatus.PENDING_APPROVAL},
                                {"status": LoanStatus.APPROVED, "note": AUTO_APPROVED})
     return loan
-
-
-async def _save_new_chain(steps: list[approvals.Step], **owner: Any) -> None:
-    current = approvals.current_step(steps)
-    if not steps:
-        return
-    # One INSERT for the whole chain (a write holds the applicant's lock meanwhile).
-    await ApprovalStep.bulk_create([ApprovalStep(
-        order=step.order, role=step.role, approver_id=step.approver_employee_id, skipped=step.skipped,
-        comment=step.comment, is_current=current is not None and step.order == current.order, **owner,
-    ) for step in steps])
-
-
-async def decide_chain(
-    viewer: Viewer, rows: list[ApprovalStep], applicant_id: int, decision: str, comment: str | None,
-) -> tuple[ApprovalStep, str | None]:
-    """Advance a stored chain (loans and reimbursements alike). Returns the decided row and the outcome."""
-    steps = [_to_step(r) for r in rows]
-    step, outcome = approvals.decide(steps, _actor(viewer), applicant_id, decision, comment, utcnow())
-    row = next(r for r in rows if r.order == step.order)
-    row.decision, row.comment, row.decided_at = step.decision, step.comment, step.decided_at  # type: ignore[assignment]
-    row.decided_by_id = viewer.user_id  # type: ignore[attr-defined]
-    if row.role != SUPERVISOR:
-        row.approver_id = viewer.employee_id  # type: ignore[attr-defined]
-    nxt = approvals.current_step(steps) if outcome is None else None
-    for r in rows:
-        want = nxt is not None and r.order == nxt.order
-        if r.is_current != want or r is row:
-            r.is_current = want
-            await r.save()
-    return row, outcome
 
 
 async def decide_loan(viewer: Viewer, loan_id: Any, decision: str, comment: str | None = None) -> Loan:
@@ -617,7 +545,7 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
 def decide_refusal(viewer: Viewer, loan: Loan, steps: Sequence[ApprovalStep]) -> DomainError | None:
     if loan.status != LoanStatus.PENDING_APPROVAL:
         return InvalidTransition(_m("借款 %(number)s 状态为 %(status)s，不能审批", number=loan.number, status=loan.status))
-    return approvals.decide_refusal([_to_step(r) for r in steps], _actor(viewer), loan.employee_id)  # type: ignore[attr-defined]
+    return approvals.decide_refusal([to_step(r) for r in steps], actor(viewer), loan.employee_id)  # type: ignore[attr-defined]
 
 
 def _cancel_state_refusal(loan: Loan) -> DomainError | None:
@@ -654,7 +582,7 @@ def settle_refusal(viewer: Viewer, loan: Loan, method: str = SettlementMethod.CA
     if not viewer.has(*SETTLE_ROLES[method]):
         roles = ", ".join(SETTLE_ROLES[method])
         return Forbidden(_m("需要以下角色之一：%(roles)s", roles=roles))
-    refusal = correction_rules.settle_refusal(_actor(viewer), loan.employee_id, method)  # type: ignore[attr-defined]
+    refusal = correction_rules.settle_refusal(actor(viewer), loan.employee_id, method)  # type: ignore[attr-defined]
     if refusal is not None:
         return Forbidden(refusal)
     return ledger_rules.reduction_state_refusal(loan.status)

@@ -7,7 +7,6 @@ when it is rejected. Every step locks the employee, so concurrent submissions se
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,7 +22,7 @@ from server.domain import offsets as offset_rules
 from server.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
 from server.domain.messages import _m
 from server.domain.money import MAX_AMOUNT, ZERO, from_fen, parse_money, to_fen
-from server.domain.vocab import DuplicateKind, EmployeeStatus, OffsetState, ReimbursementStatus
+from server.domain.vocab import EmployeeStatus, OffsetState, ReimbursementStatus
 from server.models import (
     ApprovalStep,
     Attachment,
@@ -34,7 +33,16 @@ from server.models import (
     Reimbursement,
     ReimbursementOffset,
 )
-from server.services import audit
+from server.services import audit, duplicates
+from server.services.approvals import (
+    actor,
+    actor_may_decide,
+    decide_chain,
+    save_new_chain,
+    to_step,
+    waiting_for,
+    waiting_page,
+)
 from server.services.base import (
     Page,
     Viewer,
@@ -48,19 +56,14 @@ from server.services.base import (
     utcnow,
 )
 from server.services.company import FOUR_EYES_PAYOUT, get_setting
-from server.services.duties import four_eyes_refusal
-from server.services.loans import (
-    PURPOSES,
-    _actor,
-    _actor_may_decide,
-    _save_new_chain,
-    _to_step,
-    append_reduction,
-    decide_chain,
-    outstanding_by_loan,
-    waiting_for,
-    waiting_page,
+from server.services.duplicates import (  # noqa: F401  (importable from here as before)
+    DuplicateUse,
+    duplicates_by_line,
+    duplicates_visible_to,
+    normalize_invoice_no,
 )
+from server.services.duties import four_eyes_refusal
+from server.services.loans import PURPOSES, append_reduction, outstanding_by_loan
 from server.services.org import can_see_employee, visible_page
 from server.storage import VOUCHER_TYPES, StoredFile, store_uploads
 
@@ -70,7 +73,6 @@ MAX_LINES = 50
 MAX_DESCRIPTION = 2000
 MAX_INVOICE_NO = 64
 MAX_AGE_DAYS = 366  # an expense older than a year is not reimbursed through this flow
-_SPACES = re.compile(r"\s+")
 
 
 # ---------------------------------------------------------------- input
@@ -110,12 +112,6 @@ class _Line:
     files: list[StoredFile] = field(default_factory=list)
 
 
-def normalize_invoice_no(value: str | None) -> str | None:
-    """Invoice numbers compare without spaces and case: '0123 4567' and '01234567' are one invoice."""
-    text = _SPACES.sub("", value or "").upper()
-    return text or None
-
-
 def _parse_line(index: int, line: ExpenseLineData, on: date) -> _Line:
     where = f"lines.{index}"
     category = str(getattr(line.category, "value", line.category))
@@ -152,72 +148,6 @@ def _parse_offsets(requested: list[OffsetRequest] | None) -> list[offset_rules.A
                                    field="offsets") from None
         out.append(offset_rules.Allocation(loan_id, parse_money(item.amount, f"offsets.{i}.amount")))
     return out
-
-
-def _check_duplicates_within(lines: list[_Line]) -> None:
-    seen_invoice: dict[str, int] = {}
-    seen_file: dict[str, int] = {}
-    for line in lines:
-        if line.invoice_no is not None:
-            if line.invoice_no in seen_invoice:
-                raise ValidationFailed(
-                    _m("发票号 %(invoice)s 在第 %(first)s 行和第 %(second)s 行重复", invoice=line.invoice_no,
-                       first=seen_invoice[line.invoice_no], second=line.order),
-                    field=f"lines.{line.order - 1}.invoiceNo",
-                )
-            seen_invoice[line.invoice_no] = line.order
-        for f in line.files:
-            if f.sha256 in seen_file:
-                raise ValidationFailed(
-                    _m("凭证 %(file)s 在本报销单中重复上传", file=f.filename),
-                    field=f"lines.{line.order - 1}.vouchers",
-                )
-            seen_file[f.sha256] = line.order
-
-
-async def _check_duplicates_elsewhere(lines: list[_Line], employee_id: int | None = None) -> None:
-    """An invoice number or a voucher file already on another non-rejected reimbursement is refused.
-
-    The submitter is told which of their own reimbursements it collides with, but never another
-    person's document number (finance and the approvers see that on the duplicate warnings)."""
-    invoices = [line.invoice_no for line in lines if line.invoice_no]
-    if invoices:
-        row = await (
-            ExpenseLine.filter(invoice_no__in=invoices).exclude(reimbursement__status=ReimbursementStatus.REJECTED)
-            .order_by("id").first().values("invoice_no", "reimbursement__number", "reimbursement__employee_id")
-        )
-        if row is not None:
-            number, invoice = row["reimbursement__number"], row["invoice_no"]
-            index = next(line.order - 1 for line in lines if line.invoice_no == invoice)
-            if not duties.own_money(employee_id, row["reimbursement__employee_id"]):
-                raise ValidationFailed(
-                    _m("发票号 %(invoice)s 已被其他报销单使用", invoice=invoice),
-                    field=f"lines.{index}.invoiceNo",
-                )
-            raise ValidationFailed(
-                _m("发票号 %(invoice)s 已在报销单 %(number)s 中使用", invoice=invoice, number=number),
-                field=f"lines.{index}.invoiceNo", details={"duplicateOf": number},  # the viewer's own document
-            )
-    digests = [f.sha256 for line in lines for f in line.files]
-    if digests:
-        row = await (
-            Attachment.filter(sha256__in=digests, expense_line_id__not_isnull=True)
-            .exclude(expense_line__reimbursement__status=ReimbursementStatus.REJECTED)
-            .order_by("id").first().values("sha256", "expense_line__reimbursement__number",
-                                           "expense_line__reimbursement__employee_id")
-        )
-        if row is not None:
-            number = row["expense_line__reimbursement__number"]
-            line, f = next((ln, f) for ln in lines for f in ln.files if f.sha256 == row["sha256"])
-            if not duties.own_money(employee_id, row["expense_line__reimbursement__employee_id"]):
-                raise ValidationFailed(
-                    _m("凭证 %(file)s 已被其他报销单使用", file=f.filename),
-                    field=f"lines.{line.order - 1}.vouchers",
-                )
-            raise ValidationFailed(
-                _m("凭证 %(file)s 已在报销单 %(number)s 中使用", file=f.filename, number=number),
-                field=f"lines.{line.order - 1}.vouchers", details={"duplicateOf": number},
-            )
 
 
 # ---------------------------------------------------------------- reading
@@ -267,7 +197,7 @@ async def can_see_reimbursement(viewer: Viewer, row: Reimbursement) -> bool:
         return True
     # A role-holder whose decision it is waiting for sees it.
     step = await ApprovalStep.filter(reimbursement_id=row.id, is_current=True).first()
-    return step is not None and _actor_may_decide(viewer, step, row.employee_id)  # type: ignore[attr-defined]
+    return step is not None and actor_may_decide(viewer, step, row.employee_id)  # type: ignore[attr-defined]
 
 
 async def get_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursement | None:
@@ -328,75 +258,6 @@ async def preview_offsets(viewer: Viewer, total: Any) -> OffsetPreview:
     )
 
 
-@dataclass(frozen=True)
-class DuplicateUse:
-    """Another reimbursement carrying the same invoice number or voucher file as an expense line."""
-
-    kind: str  # INVOICE_NO | VOUCHER_FILE
-    reimbursement_id: int
-    number: str
-    status: str
-    same_employee: bool
-    owner_employee_id: int  # whose line it is (decides who may be told about other people's claims)
-    invoice_no: str | None = None
-    filename: str | None = None
-
-
-async def duplicates_by_line(line_ids: Sequence[int]) -> list[list[DuplicateUse]]:
-    """Batch reader (DataLoader) for approvers' warnings: per expense line, the other reimbursements with the
-    same invoice number or the same voucher file, oldest first. Submission refuses such duplicates unless the
-    other reimbursement was rejected, so on a pending one these are rejected claims shown again.
-    Four queries whatever the number of lines; lines are reached from an authorized reimbursement."""
-    ids = list(set(line_ids))
-    lines = {row["id"]: row for row in await ExpenseLine.filter(id__in=ids).values(
-        "id", "invoice_no", "reimbursement_id", "reimbursement__employee_id")}
-    found: dict[int, dict[tuple[str, int], DuplicateUse]] = {i: {} for i in ids}
-
-    def add(line_id: int, kind: str, other: dict, prefix: str, **detail: Any) -> None:
-        line = lines[line_id]
-        if other[f"{prefix}reimbursement_id"] == line["reimbursement_id"]:
-            return
-        found[line_id].setdefault((kind, other[f"{prefix}reimbursement_id"]), DuplicateUse(
-            kind=kind, reimbursement_id=other[f"{prefix}reimbursement_id"],
-            number=other[f"{prefix}reimbursement__number"], status=other[f"{prefix}reimbursement__status"],
-            same_employee=other[f"{prefix}reimbursement__employee_id"] == line["reimbursement__employee_id"],
-            owner_employee_id=line["reimbursement__employee_id"], **detail,
-        ))
-
-    by_invoice: dict[str, list[int]] = {}
-    for line in lines.values():
-        if line["invoice_no"]:
-            by_invoice.setdefault(line["invoice_no"], []).append(line["id"])
-    if by_invoice:
-        for other in await ExpenseLine.filter(invoice_no__in=list(by_invoice)).order_by("id").values(
-            "invoice_no", "reimbursement_id", "reimbursement__number", "reimbursement__status",
-            "reimbursement__employee_id",
-        ):
-            for line_id in by_invoice[other["invoice_no"]]:
-                add(line_id, DuplicateKind.INVOICE_NO, other, "", invoice_no=other["invoice_no"])
-    by_digest: dict[str, list[tuple[int, str]]] = {}
-    for voucher in await Attachment.filter(expense_line_id__in=ids).values("expense_line_id", "sha256", "filename"):
-        by_digest.setdefault(voucher["sha256"], []).append((voucher["expense_line_id"], voucher["filename"]))
-    if by_digest:
-        prefix = "expense_line__"
-        for other in await Attachment.filter(sha256__in=list(by_digest), expense_line_id__not_isnull=True).order_by(
-            "id"
-        ).values(
-            "sha256", f"{prefix}reimbursement_id", f"{prefix}reimbursement__number",
-            f"{prefix}reimbursement__status", f"{prefix}reimbursement__employee_id",
-        ):
-            for line_id, filename in by_digest[other["sha256"]]:
-                add(line_id, DuplicateKind.VOUCHER_FILE, other, prefix, filename=filename)
-    return [list(found.get(i, {}).values()) for i in line_ids]
-
-
-def duplicates_visible_to(viewer: Viewer, uses: list[DuplicateUse]) -> list[DuplicateUse]:
-    """Approvers and finance see every duplicate; the employee is not told about other people's claims."""
-    if viewer.sees_all:
-        return uses
-    return [u for u in uses if u.same_employee or viewer.employee_id != u.owner_employee_id]
-
-
 # ---------------------------------------------------------------- submitting
 
 
@@ -417,7 +278,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
     requested = _parse_offsets(data.offsets)
     for line, given in zip(lines, data.lines, strict=True):
         line.files = await store_uploads(given.vouchers, VOUCHER_TYPES, f"lines.{line.order - 1}.vouchers")
-    _check_duplicates_within(lines)
+    duplicates.check_within(lines)
 
     async with atomic():
         await lock_employee(viewer.employee_id)
@@ -427,7 +288,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
         # Taking the number updates one counter row: every submission waits here for the one
         # before it to commit, so the duplicate checks below see all earlier reimbursements.
         number = f"BX-{on.year}-{await next_sequence(f'reimbursement-{on.year}'):06d}"
-        await _check_duplicates_elsewhere(lines, employee.id)
+        await duplicates.check_elsewhere(lines, employee.id)
         loans, _ = await open_loans(employee.id, [a.loan_id for a in requested or []])
         allocations = offset_rules.plan(total, requested, loans, employee.id)
         now = utcnow()
@@ -457,7 +318,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
         })
         position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
         steps = approvals.build_chain(list(position.approval_chain), employee.supervisor_id)  # type: ignore[attr-defined]
-        await _save_new_chain(steps, reimbursement=row)
+        await save_new_chain(steps, reimbursement=row)
         if approvals.chain_outcome(steps) == ReimbursementStatus.APPROVED:  # every step skipped: nobody left to ask
             await _approve(viewer, row, note="审批链无可用审批人，自动通过")
     return row
@@ -559,7 +420,7 @@ async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
 def decide_refusal(viewer: Viewer, row: Reimbursement, steps: Sequence[ApprovalStep]) -> DomainError | None:
     if row.status != ReimbursementStatus.PENDING_APPROVAL:
         return InvalidTransition(_m("报销单 %(number)s 状态为 %(status)s，不能审批", number=row.number, status=row.status))
-    return approvals.decide_refusal([_to_step(r) for r in steps], _actor(viewer), row.employee_id)  # type: ignore[attr-defined]
+    return approvals.decide_refusal([to_step(r) for r in steps], actor(viewer), row.employee_id)  # type: ignore[attr-defined]
 
 
 def pay_refusal(
