@@ -374,9 +374,9 @@ async def reset_sequences(conn: Any) -> None:
 
 async def write_orm(batch: dict[str, list[tuple]]) -> None:
     """For SQLite (the tests): the ORM's bulk insert, so values are stored the way Tortoise stores them."""
-    import server.models as M
+    import server.models as model_classes
 
-    models = {m._meta.db_table: m for m in (getattr(M, name) for name in M.__all__)}
+    models = {m._meta.db_table: m for m in (getattr(model_classes, name) for name in model_classes.__all__)}
     for table in ORDER:
         records = batch.get(table)
         if not records:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError
@@ -45,6 +46,21 @@ def is_outage(error: BaseException | None) -> bool:
     return False
 
 
+_VARIABLE = re.compile(r"^Variable '\$(\w+)'")
+_INSIDE = re.compile(r" at '([^']+)'")
+_LITERAL = re.compile(r"^Expected value of type '(\w+)!?'")
+
+
+def _coercion_place(message: str) -> dict[str, str]:
+    if (found := _VARIABLE.match(message)) is not None:
+        name = found.group(1)
+        inside = (_INSIDE.search(message) or [None, None])[1]
+        return {"field": inside.split(".", 1)[1] if inside and "." in inside else (inside or name)}
+    if (found := _LITERAL.match(message)) is not None:
+        return {"type": found.group(1)}
+    return {}
+
+
 def map_error(error: GraphQLError, request_id: str | None, locale: str | None = None) -> GraphQLError:
     original = error.original_error
     while isinstance(original, GraphQLError):  # coercion errors wrap the scalar's or enum's own error
@@ -53,6 +69,10 @@ def map_error(error: GraphQLError, request_id: str | None, locale: str | None = 
         extensions: dict = {"code": original.code}
         if original.field:
             extensions["field"] = original.field
+        elif error.path is None:
+            # A scalar refused its input while graphql-core coerced it: name the variable (and the place
+            # inside it) or the literal's type from graphql-core's wrapper, whose English text is dropped.
+            extensions.update(_coercion_place(error.message))
         if not original.msg.literal:
             extensions["messageId"] = original.msg.msgid
             extensions["params"] = {k: plain(v) for k, v in original.msg.params.items()}

@@ -61,6 +61,14 @@ async def _employee_outstanding(ids: Sequence[int]) -> list[Any]:
 
 
 BATCHES["quotas"] = _quotas
+
+
+async def _employee_loan_counts(ids: Sequence[int]) -> list[Any]:
+    counts = await loan_service.employee_loan_counts(ids)
+    return [counts[i] for i in ids]
+
+
+BATCHES["employee_loan_counts"] = _employee_loan_counts
 BATCHES["employee_outstanding"] = _employee_outstanding
 
 

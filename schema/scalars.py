@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
+from server.domain.errors import ValidationFailed
 from server.domain.money import CENT
 from server.domain.validation import amount_text_error
 
@@ -20,7 +21,9 @@ def _parse(value: object) -> Decimal:
     # Whether zero is allowed is the services' rule.
     error = amount_text_error(value)
     if error is not None:
-        raise ValueError(str(error))  # graphql-core's coercion text around it: the zh-CN message
+        # A domain error, not a ValueError: schema/errors.py then answers VALIDATION with the catalog
+        # message in the viewer's language instead of graphql-core's English "got invalid value" wrapper.
+        raise ValidationFailed(error)
     return Decimal(str(value))
 
 

@@ -23,7 +23,7 @@ from schema.types.enums import (
     WriteOffProposalStatus,
 )
 from schema.types.org import Employee, LoanQuota
-from server.domain import ledger as L
+from server.domain import ledger as ledger_rules
 from server.domain.money import from_fen
 from server.models import ApprovalStep as StepModel
 from server.models import Attachment as AttachmentModel
@@ -134,7 +134,7 @@ class Settlement:
     @strawberry.field(description="The reversal that undid this settlement, if any (it then no longer counts).")
     async def reversed_by(self, info: Info) -> SettlementReversal | None:
         entries = await load(info, "loan_ledgers", self.model.loan_id)
-        found = next((e for e in entries if e.kind == L.REVERSAL and e.reverses_id == self.model.id), None)
+        found = next((e for e in entries if e.kind == ledger_rules.REVERSAL and e.reverses_id == self.model.id), None)
         return SettlementReversal(model=found) if found else None
 
     @strawberry.field(description="True when the viewer may reverse it now (for a write-off: propose the reversal).")
@@ -424,12 +424,12 @@ class Loan:
     @strawberry.field
     def settlements(self, info: Info) -> list[Settlement]:
         return now_or_later(info, "loan_ledgers", self.model.id,
-                            lambda entries: [Settlement(model=e) for e in entries if e.kind in L.SETTLEMENT_KINDS])
+                            lambda entries: [Settlement(model=e) for e in entries if e.kind in ledger_rules.SETTLEMENT_KINDS])
 
     @strawberry.field(description="Corrections: reversals of settlements, oldest first.")
     async def reversals(self, info: Info) -> list[SettlementReversal]:
         entries = await load(info, "loan_ledgers", self.model.id)
-        return [SettlementReversal(model=e) for e in entries if e.kind == L.REVERSAL]
+        return [SettlementReversal(model=e) for e in entries if e.kind == ledger_rules.REVERSAL]
 
     @strawberry.field(description="The write-off (or write-off reversal) waiting for an ADMIN, if any.")
     async def pending_write_off(self, info: Info) -> WriteOffProposal | None:
@@ -477,7 +477,7 @@ async def prime_loans(info: Info, rows: list[LoanModel]) -> None:
     done = dict(zip(first, await asyncio.gather(*first.values()), strict=True))
     if wants_ledger and wants_balance:
         # The balance is the sum of the entries just read: no second statement over the same rows.
-        balances = {i: L.balance([L.Entry(e.kind, from_fen(e.delta_fen)) for e in entries])
+        balances = {i: ledger_rules.balance([ledger_rules.Entry(e.kind, from_fen(e.delta_fen)) for e in entries])
                     for i, entries in zip(ids, done["loan_ledgers"], strict=True)}
         info.context.loader("outstanding", BATCHES["outstanding"]).prime_many(balances)
     second = []

@@ -14,6 +14,7 @@ from schema.loaders import load
 from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, tr, viewer
 from schema.types.enums import OffboardingStatus
 from schema.types.org import Employee
+from server.domain.vocab import Role
 from server.models import Offboarding as OffboardingModel
 from server.services import offboarding as offboarding_service
 
@@ -55,14 +56,14 @@ class OffboardingViewerCan:
     async def confirm_refused_because(self, info: Info) -> str | None:
         c = await _clearance(info, self.model)
         return tr(info, offboarding_service.duty_refusal_message(
-            viewer(info), offboarding_service.R.FINANCE, offboarding_service.confirm_refusal(viewer(info), self.model, c)))
+            viewer(info), Role.FINANCE, offboarding_service.confirm_refusal(viewer(info), self.model, c)))
 
     @strawberry.field(description="The reason completeOffboarding would be refused now, for a viewer whose duty it "
                                   "is (HR); null when it is allowed or not the viewer's duty.")
     async def complete_refused_because(self, info: Info) -> str | None:
         c = await _clearance(info, self.model)
         return tr(info, offboarding_service.duty_refusal_message(
-            viewer(info), offboarding_service.R.HR, offboarding_service.complete_refusal(viewer(info), self.model, c)))
+            viewer(info), Role.HR, offboarding_service.complete_refusal(viewer(info), self.model, c)))
 
 
 @strawberry.type

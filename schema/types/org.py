@@ -23,6 +23,7 @@ from server.models import Position as PositionModel
 from server.models import Region as RegionModel
 from server.services import accounts as account_service
 from server.services import duties as duty_service
+from server.services import navigation
 from server.services import offboarding as offboarding_service
 from server.services import org as org_service
 from server.services import sessions as session_service
@@ -225,6 +226,16 @@ class Employee:
         await _guard(info, self.model)
         return await load(info, "employee_outstanding", self.model.id)
 
+    @strawberry.field(description="Disbursed loans with something still owed (counted in SQL over all of them).")
+    async def open_loan_count(self, info: Info) -> int:
+        await _guard(info, self.model)
+        return (await load(info, "employee_loan_counts", self.model.id)).open
+
+    @strawberry.field(description="Open loans past their expected settle date.")
+    async def overdue_loan_count(self, info: Info) -> int:
+        await _guard(info, self.model)
+        return (await load(info, "employee_loan_counts", self.model.id)).overdue
+
     @strawberry.field
     async def quota(self, info: Info) -> LoanQuota:
         await _guard(info, self.model)
@@ -260,6 +271,10 @@ class Viewer:
     username: str
     roles: list[Role]
     employee: Employee | None
+    pages: list[str] = strawberry.field(description=(
+        "Keys of the pages the viewer may open (APPROVALS, FINANCE, ALERTS, ORG, SETTINGS, START_OFFBOARDING): "
+        "the nav shows these only."))
+    duties: list[str] = strawberry.field(description="Actions of the duties matrix the viewer's roles hold.")
 
 
 @strawberry.type
@@ -273,7 +288,8 @@ async def viewer_type(info: Info) -> Viewer:
     require_login(v)
     employee = await load(info, "employees", v.employee_id) if v.employee_id else None
     return Viewer(username=v.username, roles=[Role(r) for r in sorted(v.roles)],
-                  employee=Employee(model=employee) if employee else None)
+                  employee=Employee(model=employee) if employee else None,
+                  pages=sorted(navigation.navigation(v)), duties=sorted(navigation.duties_of(v)))
 
 
 @strawberry.input
@@ -335,6 +351,10 @@ class OrgQuery:
     @strawberry.field(description="Employees the viewer may see (all for finance, HR, admin, auditor).")
     async def employees(self, info: Info, search: str | None = None) -> list[Employee]:
         return [Employee(model=r) for r in await org_service.list_employees(viewer(info), search)]
+
+    @strawberry.field(description="How many employees `employees(search)` matches, beyond the 500 it lists.")
+    async def employee_count(self, info: Info, search: str | None = None) -> int:
+        return await org_service.count_employees(viewer(info), search)
 
     @strawberry.field
     async def departments(self, info: Info) -> list[Department]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from enum import Enum
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -15,23 +14,23 @@ from schema.types.common import Counted, PageInfo, connection, decode_cursor, pa
 from schema.types.enums import Decision, LoanPurpose, ReimbursementStatus
 from schema.types.loans import ApprovalStep, Attachment, Loan, LoanOffset
 from schema.types.org import Employee
+from server.domain import offsets, vocab
 from server.domain.money import ZERO, from_fen
 from server.domain.vocab import OffsetState
 from server.models import ExpenseLine as LineModel
 from server.models import Reimbursement as ReimbursementModel
+from server.services import duplicates
+from server.services import reimbursement_totals as totals
 from server.services import reimbursements as service
 from server.services.company import FOUR_EYES_PAYOUT
 
-
-@strawberry.enum(description="What an expense line shares with another reimbursement.")
-class DuplicateKind(Enum):
-    INVOICE_NO = "INVOICE_NO"
-    VOUCHER_FILE = "VOUCHER_FILE"
+DuplicateKind = strawberry.enum(vocab.DuplicateKind, name="DuplicateKind",
+                                description="What an expense line shares with another reimbursement.")
 
 
 @strawberry.type(description="Another reimbursement carrying the same invoice number or voucher file.")
 class DuplicateUse:
-    use: strawberry.Private[service.DuplicateUse]
+    use: strawberry.Private[duplicates.DuplicateUse]
 
     @strawberry.field
     def kind(self) -> DuplicateKind:
@@ -99,8 +98,8 @@ class ExpenseLine:
         "submission refuses these unless the other one was rejected). The employee sees only their own."
     ))
     async def duplicates(self, info: Info) -> list[DuplicateUse]:
-        uses = await info.context.loader("line_duplicates", service.duplicates_by_line).load(self.model.id)
-        return [DuplicateUse(use=u) for u in service.duplicates_visible_to(viewer(info), uses)]
+        uses = await info.context.loader("line_duplicates", duplicates.duplicates_by_line).load(self.model.id)
+        return [DuplicateUse(use=u) for u in duplicates.duplicates_visible_to(viewer(info), uses)]
 
 
 @strawberry.type(description="What the viewer may do on a reimbursement now: true exactly when the mutation "
@@ -164,7 +163,7 @@ class Reimbursement:
 
     @strawberry.field(description="total - offsetTotal: what the company pays the employee.")
     async def payable(self, info: Info) -> Decimal:
-        return from_fen(self.model.total_fen) - await self._offset_total(info)
+        return offsets.payable_of(from_fen(self.model.total_fen), await self._offset_total(info))
 
     @strawberry.field
     async def lines(self, info: Info) -> list[ExpenseLine]:
@@ -201,6 +200,27 @@ class ReimbursementEdge:
 class ReimbursementConnection(Counted):
     edges: list[ReimbursementEdge]
     page_info: PageInfo
+
+    @strawberry.field(description="Sum of total over every reimbursement of the list (not the page), "
+                                  "rejected ones left out; computed only when asked.")
+    async def claimed_total(self) -> Decimal:
+        return await totals.claimed_total(self.page.query)
+
+    @strawberry.field(description="Loan offsets standing on every reimbursement of the list, rejected ones left out.")
+    async def offset_total(self) -> Decimal:
+        return await totals.offset_total(self.page.query)
+
+    @strawberry.field(description="claimedTotal - offsetTotal: what the company pays on the whole list.")
+    async def payable_total(self) -> Decimal:
+        return await totals.payable_total(self.page.query)
+
+    @strawberry.field(description="Payable on the list's PENDING_APPROVAL and APPROVED reimbursements: not yet paid.")
+    async def unpaid_payable(self) -> Decimal:
+        return await totals.unpaid_payable(self.page.query)
+
+    @strawberry.field(description="Reimbursements of the list waiting for approval.")
+    async def pending_approval_count(self) -> int:
+        return await totals.pending_approval_count(self.page.query)
 
 
 @strawberry.type(description="One offset the server would make (oldest first).")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from server.domain import roles as R
+from server.domain import roles
 from server.domain.errors import NotFound, ValidationFailed
 from server.models import ApprovalStep, LedgerEntry, Loan
 from server.services import audit
@@ -18,7 +18,7 @@ from server.services.base import Viewer, atomic, parse_id, require_role
 
 
 async def backdate_loan(viewer: Viewer, loan_id: Any, days: int) -> Loan:
-    require_role(viewer, R.ADMIN)
+    require_role(viewer, roles.ADMIN)
     if not 0 < days <= 3650:
         raise ValidationFailed("days must be between 1 and 3650", field="days")
     delta = timedelta(days=days)

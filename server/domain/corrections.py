@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.domain import duties as D
-from server.domain import ledger as L
+from server.domain import duties
 from server.domain.approvals import Actor
 from server.domain.errors import Forbidden
+from server.domain.ledger import CASH_RETURN, SALARY_DEDUCTION, WRITE_OFF
 from server.domain.messages import Message, _m
 
 OWN_MONEY = _m("不能处理自己的借款")
@@ -32,7 +32,7 @@ class Proposer:
 
 
 def _own(actor: Actor, owner_id: int | None) -> bool:
-    return D.own_money(actor.employee_id, owner_id)
+    return duties.own_money(actor.employee_id, owner_id)
 
 
 def _same_person(actor: Actor, proposer: Proposer) -> bool:
@@ -42,12 +42,12 @@ def _same_person(actor: Actor, proposer: Proposer) -> bool:
 
 
 # The role each correction needs comes from the one role matrix (server/domain/duties.py).
-SETTLE_ACTIONS: dict[str, str] = {L.CASH_RETURN: D.SETTLE_CASH, L.SALARY_DEDUCTION: D.SETTLE_SALARY}
+SETTLE_ACTIONS: dict[str, str] = {CASH_RETURN: duties.SETTLE_CASH, SALARY_DEDUCTION: duties.SETTLE_SALARY}
 
 
-def settle_refusal(actor: Actor, owner_id: int | None, method: str = L.CASH_RETURN) -> Message | None:
+def settle_refusal(actor: Actor, owner_id: int | None, method: str = CASH_RETURN) -> Message | None:
     """Recording (or reversing) a cash return or a salary deduction."""
-    if not D.may(actor.roles, SETTLE_ACTIONS.get(method, D.SETTLE_CASH)):
+    if not duties.may(actor.roles, SETTLE_ACTIONS.get(method, duties.SETTLE_CASH)):
         return NEEDS_FINANCE
     if _own(actor, owner_id):
         return OWN_MONEY
@@ -56,7 +56,7 @@ def settle_refusal(actor: Actor, owner_id: int | None, method: str = L.CASH_RETU
 
 def propose_refusal(actor: Actor, owner_id: int | None) -> Message | None:
     """Proposing a write-off, or the reversal of one."""
-    if not D.may(actor.roles, D.PROPOSE_WRITE_OFF):
+    if not duties.may(actor.roles, duties.PROPOSE_WRITE_OFF):
         return NEEDS_FINANCE
     if _own(actor, owner_id):
         return OWN_MONEY
@@ -65,7 +65,7 @@ def propose_refusal(actor: Actor, owner_id: int | None) -> Message | None:
 
 def decide_refusal(actor: Actor, owner_id: int | None, proposer: Proposer) -> Message | None:
     """Approving or rejecting a proposal: ADMIN, a second person, not the loan's owner."""
-    if not D.may(actor.roles, D.APPROVE_WRITE_OFF):
+    if not duties.may(actor.roles, duties.APPROVE_WRITE_OFF):
         return NEEDS_ADMIN
     if _own(actor, owner_id):
         return OWN_MONEY
@@ -76,7 +76,7 @@ def decide_refusal(actor: Actor, owner_id: int | None, proposer: Proposer) -> Me
 
 def needs_second_person(kind: str) -> bool:
     """True when undoing an entry of `kind` is a proposal that an ADMIN must approve."""
-    return kind == L.WRITE_OFF
+    return kind == WRITE_OFF
 
 
 def reverse_refusal(actor: Actor, owner_id: int | None, kind: str) -> Message | None:

@@ -131,9 +131,19 @@ def offset_total(allocations: Sequence[Allocation]) -> Decimal:
     return sum((a.amount for a in allocations), ZERO)
 
 
+def payable_of(total: Decimal, offset_sum: Decimal) -> Decimal:
+    """What the company pays the employee on a claim of `total` with `offset_sum` offset against loans.
+
+    The one place this rule is written: the schema's `payable`, the pay service, the form panel and the
+    list figures all call it. Negative only in a preview whose typed offsets exceed the total (the
+    submission refuses those).
+    """
+    return total - offset_sum
+
+
 def payable(total: Decimal, allocations: Sequence[Allocation]) -> Decimal:
-    """What the company pays the employee: total less offsets (never negative by construction)."""
-    out = total - offset_total(allocations)
+    """What the company pays on checked allocations (never negative by construction)."""
+    out = payable_of(total, offset_total(allocations))
     if out < 0:
         raise ValueError("offsets exceed the total")
     return out

@@ -85,6 +85,12 @@ class ReimbursementStatus(StrEnum):
     REJECTED = "REJECTED"
 
 
+# Not yet paid out: the company still owes the payable.
+UNPAID_REIMBURSEMENT_STATUSES = frozenset({ReimbursementStatus.PENDING_APPROVAL, ReimbursementStatus.APPROVED})
+# Counted in a list's figures (a rejected claim claims nothing).
+COUNTED_REIMBURSEMENT_STATUSES = frozenset(ReimbursementStatus) - {ReimbursementStatus.REJECTED}
+
+
 class OffsetState(StrEnum):
     """A reimbursement's offset against a loan: reserved while pending, applied once approved."""
 
@@ -203,3 +209,20 @@ ALERT_KIND_LABELS: dict[str, str] = {
     AlertKind.OFFBOARDING_OUTSTANDING: N_("离职未清款"), AlertKind.MISSING_VOUCHERS: N_("报销缺少凭证"),
 }
 LABELS["alert_kind"] = ALERT_KIND_LABELS
+
+
+class DuplicateKind(StrEnum):
+    """What an expense line shares with another reimbursement."""
+
+    INVOICE_NO = "INVOICE_NO"
+    VOUCHER_FILE = "VOUCHER_FILE"
+
+
+STATUS_LABELS.update({
+    OffboardingStatus.CLEARANCE_PENDING: N_("待清款"), OffboardingStatus.CLEARED: N_("已确认清款"),
+    OffboardingStatus.COMPLETED: N_("已办结"),
+})
+OFFSET_STATE_LABELS: dict[str, str] = {
+    OffsetState.RESERVED: N_("待冲抵"), OffsetState.APPLIED: N_("已冲抵"), OffsetState.RELEASED: N_("已释放"),
+}
+LABELS["offset_state"] = OFFSET_STATE_LABELS

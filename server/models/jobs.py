@@ -2,13 +2,15 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from server.domain.vocab import JobState
+
 
 class Job(Model):
     """A background job's progress as clients see it (the contract's Job)."""
 
     id = fields.CharField(max_length=64, primary_key=True)
     kind = fields.CharField(max_length=40)
-    state = fields.CharField(max_length=10, default="QUEUED")
+    state = fields.CharField(max_length=10, default=JobState.QUEUED)
     progress = fields.FloatField(default=0.0)
     error = fields.TextField(null=True)
     result = fields.JSONField(null=True)

@@ -2,6 +2,8 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from server.domain.vocab import EmployeeStatus
+
 
 class Department(Model):
     id = fields.IntField(primary_key=True)
@@ -47,7 +49,7 @@ class Employee(Model):
     )
     monthly_salary_fen = fields.BigIntField(default=0)
     hire_date = fields.DateField()
-    status = fields.CharField(max_length=16, default="ACTIVE", db_index=True)
+    status = fields.CharField(max_length=16, default=EmployeeStatus.ACTIVE, db_index=True)
     email = fields.CharField(max_length=200, null=True)
     phone = fields.CharField(max_length=40, null=True)
     # Bumped by every money-committing transaction on this employee: the row lock that

@@ -2,6 +2,8 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from server.domain.vocab import OffsetState
+
 
 class Reimbursement(Model):
     id = fields.IntField(primary_key=True)
@@ -48,7 +50,7 @@ class ReimbursementOffset(Model):
     reimbursement = fields.ForeignKeyField("models.Reimbursement", related_name="offsets", on_delete=fields.CASCADE)
     loan = fields.ForeignKeyField("models.Loan", related_name="offsets", on_delete=fields.RESTRICT)
     amount_fen = fields.BigIntField()
-    state = fields.CharField(max_length=10, default="RESERVED", db_index=True)  # RESERVED|APPLIED|RELEASED
+    state = fields.CharField(max_length=10, default=OffsetState.RESERVED, db_index=True)
 
     class Meta:
         table = "reimbursement_offset"

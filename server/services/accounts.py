@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from server import auth
-from server.domain import roles as R
+from server.domain import roles
 from server.domain.errors import Forbidden, NotFound, ValidationFailed
 from server.domain.messages import _m
 from server.domain.passwords import check_password
@@ -53,7 +53,7 @@ async def change_password(viewer: Viewer, current_password: str, new_password: s
 
 async def reset_password(viewer: Viewer, user_id: Any, employee_id: Any, new_password: str) -> int:
     """ADMIN sets another account's password (never their own: that is changePassword)."""
-    require_role(viewer, R.ADMIN)
+    require_role(viewer, roles.ADMIN)
     if (user_id is None) == (employee_id is None):
         raise ValidationFailed(_m("请指定 userId 或 employeeId 之一"),
                                field="userId")

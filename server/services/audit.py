@@ -29,7 +29,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from server.domain import roles as R
+from server.domain import roles
 from server.domain.messages import Message, _m
 from server.models import AuditAnchor, AuditEntry, Sequence
 from server.services import jobs
@@ -384,7 +384,7 @@ async def write_anchor(head_id: int, head_hash: str, count: int, boundary: int) 
 
 async def request_verification(viewer: Viewer) -> Any:
     """ADMIN or AUDITOR: queue a re-hash of the whole chain (jobs/audit.py); returns the Job to poll."""
-    require_role(viewer, R.ADMIN, R.AUDITOR)
+    require_role(viewer, roles.ADMIN, roles.AUDITOR)
     async with atomic():
         job = await jobs.submit("VERIFY_AUDIT_CHAIN", "verify_audit_chain", job_id=f"audit-{uuid.uuid4().hex}",
                                 created_by=viewer.user_id)

@@ -12,9 +12,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from server.domain import roles as R
 from server.domain.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from server.domain.messages import _m
+from server.domain.roles import ADMIN, SEE_ALL
 from server.models import Employee, Sequence
 from server.settings import get_settings
 
@@ -132,11 +132,11 @@ class Viewer:
 
     @property
     def sees_all(self) -> bool:
-        return bool(self.roles & R.SEE_ALL)
+        return bool(self.roles & SEE_ALL)
 
 
 ANONYMOUS = Viewer(user_id=None, username="anonymous")
-SYSTEM = Viewer(user_id=None, username="system", roles=frozenset({R.ADMIN}))
+SYSTEM = Viewer(user_id=None, username="system", roles=frozenset({ADMIN}))
 
 
 def require_login(viewer: Viewer) -> None:

@@ -15,18 +15,27 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from server.domain import corrections as C
-from server.domain import ledger as L
-from server.domain import roles as R
+from server.domain import ledger as ledger_rules
+from server.domain import roles
+from server.domain.corrections import (
+    NEEDS_ADMIN,
+    NEEDS_FINANCE,
+    OWN_MONEY,
+    Proposer,
+    decide_refusal,
+    needs_second_person,
+    propose_refusal,
+    reverse_refusal,
+)
 from server.domain.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from server.domain.messages import Message, _m
 from server.domain.money import from_fen, parse_money, to_fen
 from server.domain.vocab import EmployeeStatus, WriteOffProposalStatus
 from server.models import Employee, LedgerEntry, Loan, WriteOffProposal
 from server.services import audit
+from server.services.approvals import actor
 from server.services.base import Viewer, atomic, parse_id, require_login, utcnow
 from server.services.loans import (
-    _actor,
     _get_loan_for_update,
     append_reduction,
     as_domain_entries,
@@ -48,8 +57,8 @@ def _reason(text: str | None, field: str, missing: Message = _m("必须填写原
     return value
 
 
-def _proposer(p: WriteOffProposal) -> C.Proposer:
-    return C.Proposer(p.proposed_by_id, p.proposer_employee_id)  # type: ignore[attr-defined]
+def _proposer(p: WriteOffProposal) -> Proposer:
+    return Proposer(p.proposed_by_id, p.proposer_employee_id)  # type: ignore[attr-defined]
 
 
 async def pending_proposal(loan_id: int) -> WriteOffProposal | None:
@@ -78,14 +87,14 @@ async def _propose(viewer: Viewer, loan: Loan, kind: str, amount: Decimal, reaso
                    reverses: LedgerEntry | None = None) -> WriteOffProposal:
     if await pending_proposal(loan.id) is not None:
         raise Conflict(_m("该借款已有待审批的核销提议"))
-    if kind == L.WRITE_OFF:
+    if kind == ledger_rules.WRITE_OFF:
         entries = as_domain_entries(await ledger_entries(loan.id))
-        L.check_reduction(L.WRITE_OFF, amount, L.balance(entries), loan.status)
+        ledger_rules.check_reduction(ledger_rules.WRITE_OFF, amount, ledger_rules.balance(entries), loan.status)
     proposal = await WriteOffProposal.create(
         loan=loan, kind=kind, reverses=reverses, amount_fen=to_fen(amount), reason=reason, status=PENDING,
         proposed_by_id=viewer.user_id, proposer_employee_id=viewer.employee_id, proposed_at=utcnow(),
     )
-    action = "loan.write_off_propose" if kind == L.WRITE_OFF else "loan.write_off_reversal_propose"
+    action = "loan.write_off_propose" if kind == ledger_rules.WRITE_OFF else "loan.write_off_reversal_propose"
     await audit.record(viewer, action, "loan", loan.id, None, {
         "proposalId": proposal.id, "amount": amount, "reason": reason, "status": loan.status,
         "reversesEntryId": reverses.id if reverses else None,
@@ -98,8 +107,8 @@ async def _approve(viewer: Viewer, loan: Loan, proposal: WriteOffProposal, comme
     amount = from_fen(proposal.amount_fen)
     extra = {"proposalId": proposal.id, "proposedBy": proposal.proposed_by_id,  # type: ignore[attr-defined]
              "approvedBy": viewer.user_id, "comment": comment}
-    if proposal.kind == L.WRITE_OFF:
-        entry = await append_reduction(viewer, loan, L.WRITE_OFF, amount, note=proposal.reason, audit_extra=extra)
+    if proposal.kind == ledger_rules.WRITE_OFF:
+        entry = await append_reduction(viewer, loan, ledger_rules.WRITE_OFF, amount, note=proposal.reason, audit_extra=extra)
     else:
         entries = await ledger_entries(loan.id)
         original = next(e for e in entries if e.id == proposal.reverses_id)  # type: ignore[attr-defined]
@@ -114,48 +123,48 @@ async def write_off_via_settle(viewer: Viewer, loan_id: Any, amount: Decimal, no
     """`settleLoan(method: WRITE_OFF)`: FINANCE proposes (note = the reason); a different ADMIN, calling
     it for the proposed amount, approves. An ADMIN with nothing proposed gets CONFLICT."""
     require_login(viewer)
-    if not viewer.has(R.FINANCE, R.ADMIN):
-        raise Forbidden(C.NEEDS_FINANCE)
-    actor = _actor(viewer)
+    if not viewer.has(roles.FINANCE, roles.ADMIN):
+        raise Forbidden(NEEDS_FINANCE)
+    approver = actor(viewer)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
         owner: int = loan.employee_id  # type: ignore[attr-defined]
         pending = await pending_proposal(loan.id)
-        if pending is not None and viewer.has(R.ADMIN):
-            await _forbid_outsiders(viewer, loan, C.decide_refusal(actor, owner, _proposer(pending)))
-            if pending.kind != L.WRITE_OFF:
+        if pending is not None and viewer.has(roles.ADMIN):
+            await _forbid_outsiders(viewer, loan, decide_refusal(approver, owner, _proposer(pending)))
+            if pending.kind != ledger_rules.WRITE_OFF:
                 raise Conflict(_m("待审批的是核销冲销提议，请在借款页审批"))
             if to_fen(amount) != pending.amount_fen:
                 raise ValidationFailed(
                     _m("金额须与核销提议一致：%(amount)s", amount=from_fen(pending.amount_fen)), field="amount")
             await _approve(viewer, loan, pending, note)
-        elif viewer.has(R.FINANCE):
-            await _forbid_outsiders(viewer, loan, C.propose_refusal(actor, owner))
-            await _propose(viewer, loan, L.WRITE_OFF, amount,
+        elif viewer.has(roles.FINANCE):
+            await _forbid_outsiders(viewer, loan, propose_refusal(approver, owner))
+            await _propose(viewer, loan, ledger_rules.WRITE_OFF, amount,
                           _reason(note, "note", _m("核销必须填写原因")))
         else:
-            await _forbid_outsiders(viewer, loan, C.OWN_MONEY if actor.employee_id == owner else None)
+            await _forbid_outsiders(viewer, loan, OWN_MONEY if approver.employee_id == owner else None)
             raise Conflict(_m("没有待审批的核销提议：核销须先由财务提出"))
     return loan
 
 
 async def propose_write_off(viewer: Viewer, loan_id: Any, amount: Any, reason: str | None) -> Loan:
     require_login(viewer)
-    if not viewer.has(R.FINANCE):
-        raise Forbidden(C.NEEDS_FINANCE)
+    if not viewer.has(roles.FINANCE):
+        raise Forbidden(NEEDS_FINANCE)
     value = parse_money(amount)
     text = _reason(reason, "reason")
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
-        await _forbid_outsiders(viewer, loan, C.propose_refusal(_actor(viewer), loan.employee_id))  # type: ignore[attr-defined]
-        await _propose(viewer, loan, L.WRITE_OFF, value, text)
+        await _forbid_outsiders(viewer, loan, propose_refusal(actor(viewer), loan.employee_id))  # type: ignore[attr-defined]
+        await _propose(viewer, loan, ledger_rules.WRITE_OFF, value, text)
     return loan
 
 
 async def _decide(viewer: Viewer, loan_id: Any, approve: bool, comment: str | None) -> Loan:
     require_login(viewer)
-    if not viewer.has(R.ADMIN):
-        raise Forbidden(C.NEEDS_ADMIN)
+    if not viewer.has(roles.ADMIN):
+        raise Forbidden(NEEDS_ADMIN)
     text = (comment or "").strip() or None
     if not approve:
         text = _reason(comment, "comment", _m("驳回须填写理由"))
@@ -167,7 +176,7 @@ async def _decide(viewer: Viewer, loan_id: Any, approve: bool, comment: str | No
         if pending is None:
             await _forbid_outsiders(viewer, loan, None)
             raise Conflict(_m("没有待审批的核销提议"))
-        await _forbid_outsiders(viewer, loan, C.decide_refusal(_actor(viewer), loan.employee_id,  # type: ignore[attr-defined]
+        await _forbid_outsiders(viewer, loan, decide_refusal(actor(viewer), loan.employee_id,  # type: ignore[attr-defined]
                                                                _proposer(pending)))
         if approve:
             await _approve(viewer, loan, pending, text)
@@ -197,22 +206,22 @@ async def _reverse(viewer: Viewer, loan: Loan, original: LedgerEntry, entries: l
                    audit_extra: dict[str, Any] | None = None) -> LedgerEntry:
     """Insert the REVERSAL of `original`, recompute the loan's status from the ledger, audit it."""
     domain = as_domain_entries(entries)
-    L.check_reversal(next(e for e in domain if e.id == original.id), domain)
+    ledger_rules.check_reversal(next(e for e in domain if e.id == original.id), domain)
     await _check_not_left(loan)
-    outstanding = L.balance(domain)
+    outstanding = ledger_rules.balance(domain)
     now = utcnow()
     entry = await LedgerEntry.create(
-        loan=loan, kind=L.REVERSAL, delta_fen=-original.delta_fen, reverses_id=original.id, note=reason,
+        loan=loan, kind=ledger_rules.REVERSAL, delta_fen=-original.delta_fen, reverses_id=original.id, note=reason,
         reference=reason[:100], recorded_by_id=viewer.user_id, recorded_at=now,
     )
-    domain.append(L.Entry(L.REVERSAL, from_fen(entry.delta_fen), entry.id, original.id))
+    domain.append(ledger_rules.Entry(ledger_rules.REVERSAL, from_fen(entry.delta_fen), entry.id, original.id))
     before = {"status": loan.status, "outstanding": outstanding}
-    loan.status = L.status_from_ledger(loan_amount(loan), domain)
-    if loan.status in L.OPEN_STATUSES:
+    loan.status = ledger_rules.status_from_ledger(loan_amount(loan), domain)
+    if loan.status in ledger_rules.OPEN_STATUSES:
         loan.settled_at = None
     await loan.save(update_fields=["status", "settled_at"])
     await audit.record(viewer, "loan.reversal", "loan", loan.id, before, {
-        "status": loan.status, "outstanding": L.balance(domain), "amount": from_fen(-original.delta_fen),
+        "status": loan.status, "outstanding": ledger_rules.balance(domain), "amount": from_fen(-original.delta_fen),
         "reason": reason, "reversesEntryId": original.id, "reversedKind": original.kind,
         "ledgerEntryId": entry.id, **(audit_extra or {}),
     })
@@ -226,8 +235,8 @@ async def reverse_settlement(viewer: Viewer, settlement_id: Any, reason: str | N
     """FINANCE reverses a cash return or salary deduction at once; for a write-off this records the
     proposal to reverse it, which a different ADMIN approves (approve_write_off)."""
     require_login(viewer)
-    if not viewer.has(R.FINANCE):
-        raise Forbidden(C.NEEDS_FINANCE)
+    if not viewer.has(roles.FINANCE):
+        raise Forbidden(NEEDS_FINANCE)
     text = _reason(reason, "reason")
     found = await LedgerEntry.filter(id=parse_id(settlement_id, "settlement")).first()
     if found is None:
@@ -236,13 +245,13 @@ async def reverse_settlement(viewer: Viewer, settlement_id: Any, reason: str | N
         loan = await _get_loan_for_update(found.loan_id)  # type: ignore[attr-defined]
         entries = await ledger_entries(loan.id)
         original = next(e for e in entries if e.id == found.id)
-        await _forbid_outsiders(viewer, loan, C.reverse_refusal(_actor(viewer), loan.employee_id,  # type: ignore[attr-defined]
+        await _forbid_outsiders(viewer, loan, reverse_refusal(actor(viewer), loan.employee_id,  # type: ignore[attr-defined]
                                                                 original.kind))
-        if C.needs_second_person(original.kind):
+        if needs_second_person(original.kind):
             domain = as_domain_entries(entries)
-            L.check_reversal(next(e for e in domain if e.id == original.id), domain)
+            ledger_rules.check_reversal(next(e for e in domain if e.id == original.id), domain)
             await _check_not_left(loan)
-            await _propose(viewer, loan, L.REVERSAL, from_fen(-original.delta_fen), text, reverses=original)
+            await _propose(viewer, loan, ledger_rules.REVERSAL, from_fen(-original.delta_fen), text, reverses=original)
         else:
             await _reverse(viewer, loan, original, entries, text)
     return loan
@@ -255,8 +264,8 @@ async def loans_with_pending_proposals(viewer: Viewer) -> list[Loan]:
     """For finance and admins: every loan whose write-off (or write-off reversal) waits for a decision,
     oldest proposal first."""
     require_login(viewer)
-    if not viewer.has(R.FINANCE, R.ADMIN):
-        raise Forbidden(C.NEEDS_FINANCE)
+    if not viewer.has(roles.FINANCE, roles.ADMIN):
+        raise Forbidden(NEEDS_FINANCE)
     pending = await WriteOffProposal.filter(status=PENDING).order_by("proposed_at", "id").values("loan_id")
     ids: list[int] = [r["loan_id"] for r in pending]
     rows = {loan.id: loan for loan in await Loan.filter(id__in=ids)}
@@ -267,22 +276,22 @@ async def loans_with_pending_proposals(viewer: Viewer) -> list[Loan]:
 
 
 def may_reverse(viewer: Viewer, loan: Loan, entry: LedgerEntry, entries: list[LedgerEntry]) -> bool:
-    if C.reverse_refusal(_actor(viewer), loan.employee_id, entry.kind) is not None:  # type: ignore[attr-defined]
+    if reverse_refusal(actor(viewer), loan.employee_id, entry.kind) is not None:  # type: ignore[attr-defined]
         return False
     domain = as_domain_entries(entries)
     try:
-        L.check_reversal(next(e for e in domain if e.id == entry.id), domain)
+        ledger_rules.check_reversal(next(e for e in domain if e.id == entry.id), domain)
     except InvalidTransition:
         return False
     return True
 
 
 def may_decide(viewer: Viewer, loan: Loan, proposal: WriteOffProposal) -> bool:
-    return C.decide_refusal(_actor(viewer), loan.employee_id, _proposer(proposal)) is None  # type: ignore[attr-defined]
+    return decide_refusal(actor(viewer), loan.employee_id, _proposer(proposal)) is None  # type: ignore[attr-defined]
 
 
 def may_propose(viewer: Viewer, loan: Loan) -> bool:
-    return C.propose_refusal(_actor(viewer), loan.employee_id) is None  # type: ignore[attr-defined]
+    return propose_refusal(actor(viewer), loan.employee_id) is None  # type: ignore[attr-defined]
 
 
 async def username_of(user_id: int) -> str:
@@ -296,12 +305,12 @@ def propose_write_off_refusal(
     viewer: Viewer, loan: Loan, proposals: list[WriteOffProposal],
 ) -> DomainError | None:
     """proposeWriteOff's refusals before the amount: FINANCE, not their own, an open loan, none pending."""
-    if not viewer.has(R.FINANCE):
-        return Forbidden(C.NEEDS_FINANCE)
-    refusal = C.propose_refusal(_actor(viewer), loan.employee_id)  # type: ignore[attr-defined]
+    if not viewer.has(roles.FINANCE):
+        return Forbidden(NEEDS_FINANCE)
+    refusal = propose_refusal(actor(viewer), loan.employee_id)  # type: ignore[attr-defined]
     if refusal is not None:
         return Forbidden(refusal)
-    if (state := L.reduction_state_refusal(loan.status)) is not None:
+    if (state := ledger_rules.reduction_state_refusal(loan.status)) is not None:
         return state
     if any(p.status == PENDING for p in proposals):
         return Conflict(_m("该借款已有待审批的核销提议"))
@@ -310,10 +319,10 @@ def propose_write_off_refusal(
 
 def approve_write_off_refusal(viewer: Viewer, loan: Loan, proposals: list[WriteOffProposal]) -> DomainError | None:
     """approveWriteOff / rejectWriteOff: ADMIN, a second person, not the owner, a proposal pending."""
-    if not viewer.has(R.ADMIN):
-        return Forbidden(C.NEEDS_ADMIN)
+    if not viewer.has(roles.ADMIN):
+        return Forbidden(NEEDS_ADMIN)
     pending = [p for p in proposals if p.status == PENDING]
     if not pending:
         return Conflict(_m("没有待审批的核销提议"))
-    refusal = C.decide_refusal(_actor(viewer), loan.employee_id, _proposer(pending[-1]))  # type: ignore[attr-defined]
+    refusal = decide_refusal(actor(viewer), loan.employee_id, _proposer(pending[-1]))  # type: ignore[attr-defined]
     return Forbidden(refusal) if refusal is not None else None

@@ -9,22 +9,21 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from server.domain import duties as D
+from server.domain.duties import VIEW_POSITION_HISTORY, Holder, blocked_reason, four_eyes_violation, require
 from server.domain.errors import Forbidden
 from server.domain.messages import Message, _m
 from server.domain.vocab import Decision, EmployeeStatus, LoanStatus, Role
 from server.models import ApprovalStep, Employee, Loan, User
 from server.services.base import Viewer, require_login
-from server.services.company import FOUR_EYES_PAYOUT, get_setting
 
 
-async def holders() -> list[D.Holder]:
+async def holders() -> list[Holder]:
     """Every active account (a few hundred at most: roles are a JSON list, filtered in Python)."""
     rows = await User.filter(is_active=True).values("id", "roles", "employee_id")
     left = set(await Employee.filter(
         id__in=[r["employee_id"] for r in rows if r["employee_id"] is not None] or [-1], status=EmployeeStatus.LEFT,
     ).values_list("id", flat=True))
-    return [D.Holder(r["id"], r["employee_id"], frozenset(r["roles"] or [])) for r in rows
+    return [Holder(r["id"], r["employee_id"], frozenset(r["roles"] or [])) for r in rows
             if r["employee_id"] not in left]
 
 
@@ -46,25 +45,15 @@ async def blocked_reasons(owner: str, rows: Sequence[Any]) -> list[Message | Non
         if current is not None:
             earlier = [s.decided_by_id for s in chain if s.decision is not None]  # type: ignore[attr-defined]
             fixed = current.approver_id if current.role == Role.SUPERVISOR else None  # type: ignore[attr-defined]
-            reason = D.blocked_reason(current.role, fixed, people, row.employee_id, earlier)
+            reason = blocked_reason(current.role, fixed, people, row.employee_id, earlier)
         out.append(reason)
     return out
-
-
-async def check_four_eyes(viewer: Viewer, owner: str, object_id: int) -> None:
-    """With FOUR_EYES_PAYOUT on, whoever approved a step may not pay it out."""
-    if not await get_setting(FOUR_EYES_PAYOUT):
-        return
-    steps = await ApprovalStep.filter(**{owner: object_id}, decision=Decision.APPROVE)
-    refusal = four_eyes_refusal(viewer, True, steps)
-    if refusal is not None:
-        raise refusal
 
 
 def four_eyes_refusal(viewer: Viewer, enabled: bool, steps: Sequence[ApprovalStep]) -> Forbidden | None:
     """With FOUR_EYES_PAYOUT `enabled`, why the viewer may not pay out what these steps approved."""
     approvers = [s.decided_by_id for s in steps if s.decision == Decision.APPROVE]  # type: ignore[attr-defined]
-    if D.four_eyes_violation(enabled, viewer.user_id, approvers):
+    if four_eyes_violation(enabled, viewer.user_id, approvers):
         return Forbidden(_m("四眼原则：审批过的人不能付款"))
     return None
 
@@ -72,7 +61,7 @@ def four_eyes_refusal(viewer: Viewer, enabled: bool, steps: Sequence[ApprovalSte
 async def blocked_loans_of_position(viewer: Viewer, position_id: int) -> list[tuple[Loan, Message]]:
     """For the position page: loans of this position's employees that nobody can approve, with the reason."""
     require_login(viewer)
-    D.require(viewer.roles, D.VIEW_POSITION_HISTORY)
+    require(viewer.roles, VIEW_POSITION_HISTORY)
     loans = await Loan.filter(employee__position_id=position_id, status=LoanStatus.PENDING_APPROVAL).order_by("created_at", "id")
     reasons = await blocked_reasons("loan_id", loans)
     return [(loan, reason) for loan, reason in zip(loans, reasons, strict=True) if reason]

@@ -10,14 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
-from tortoise.functions import Sum
+from tortoise.functions import Count, Sum
 
-from server.domain import approvals as A
-from server.domain import corrections as C
-from server.domain import duties as D
-from server.domain import ledger as L
-from server.domain import roles as R
-from server.domain import validation as V
+from server.domain import approvals, duties, validation
+from server.domain import corrections as correction_rules
+from server.domain import ledger as ledger_rules
 from server.domain.errors import Conflict, DomainError, Forbidden, InvalidTransition, ValidationFailed
 from server.domain.messages import Message, _m
 from server.domain.money import ZERO, from_fen, parse_money, to_fen
@@ -32,6 +29,15 @@ from server.domain.vocab import (
 )
 from server.models import ApprovalStep, Attachment, Employee, LedgerEntry, Loan, Position
 from server.services import audit
+from server.services.approvals import (
+    actor,
+    actor_may_decide,
+    decide_chain,
+    save_new_chain,
+    to_step,
+    waiting_for,
+    waiting_page,
+)
 from server.services.base import (
     Page,
     Viewer,
@@ -81,7 +87,9 @@ async def outstanding_by_loan(loan_ids: Iterable[int]) -> dict[int, Decimal]:
 
 
 async def _sum(qs: Any, column: str) -> Decimal:
-    rows = await qs.annotate(total=Sum(column)).values_list("total", flat=True)
+    # By id through a subquery: a list filtered across a join would otherwise be grouped per row.
+    plain = qs.model.filter(id__in=Subquery(qs.values("id")))
+    rows = await plain.annotate(total=Sum(column)).values_list("total", flat=True)
     return from_fen(int((rows or [0])[0] or 0))
 
 
@@ -95,7 +103,7 @@ async def sum_outstanding(loans: Any) -> Decimal:
 
 
 def _overdue(loans: Any, on: date | None) -> Any:
-    return loans.filter(status__in=sorted(L.OPEN_STATUSES), expected_settle_date__lt=on or today())
+    return loans.filter(status__in=sorted(ledger_rules.OPEN_STATUSES), expected_settle_date__lt=on or today())
 
 
 async def count_overdue(loans: Any, on: date | None = None) -> int:
@@ -142,7 +150,7 @@ async def quotas_for(
         "id", "employee_id", "amount_fen", "status", "applied_on", "owed") if ids else []
     snapshots: dict[int, list[LoanSnapshot]] = {i: [] for i in ids}
     for r in loans:
-        owed = from_fen(int(r["owed"] or 0)) if r["status"] in L.LEDGER_STATUSES else ZERO
+        owed = from_fen(int(r["owed"] or 0)) if r["status"] in ledger_rules.LEDGER_STATUSES else ZERO
         snapshots[r["employee_id"]].append(LoanSnapshot(from_fen(r["amount_fen"]), r["status"], owed, r["applied_on"]))
     out = {}
     for e in employees:
@@ -167,6 +175,28 @@ async def employee_outstanding(employee_ids: Sequence[int]) -> dict[int, Decimal
     return out
 
 
+@dataclass(frozen=True)
+class LoanCounts:
+    open: int  # disbursed, something still owed
+    overdue: int  # of those, past their expected settle date
+
+
+async def employee_loan_counts(employee_ids: Sequence[int], on: date | None = None) -> dict[int, LoanCounts]:
+    """Open and overdue loans per employee, counted in SQL (two grouped statements for any number)."""
+    ids = list(set(employee_ids))
+    if not ids:
+        return {}
+    open_loans = Loan.filter(employee_id__in=ids, status__in=sorted(ledger_rules.OPEN_STATUSES))
+
+    async def grouped(qs: Any) -> dict[int, int]:
+        rows = await qs.group_by("employee_id").annotate(n=Count("id")).values("employee_id", "n")
+        return {row["employee_id"]: int(row["n"]) for row in rows}
+
+    opened = await grouped(open_loans)
+    overdue = await grouped(open_loans.filter(expected_settle_date__lt=on or today()))
+    return {i: LoanCounts(opened.get(i, 0), overdue.get(i, 0)) for i in ids}
+
+
 # ---------------------------------------------------------------- visibility
 
 
@@ -178,23 +208,7 @@ async def can_see_loan(viewer: Viewer, loan: Loan) -> bool:
         return True
     # A role-holder whose decision the loan is waiting for sees it.
     step = await ApprovalStep.filter(loan_id=loan.id, is_current=True).first()
-    return step is not None and _actor_may_decide(viewer, step, loan.employee_id)  # type: ignore[attr-defined]
-
-
-def _actor(viewer: Viewer) -> A.Actor:
-    return A.Actor(user_id=viewer.user_id or 0, employee_id=viewer.employee_id, roles=viewer.roles)
-
-
-def _to_step(row: ApprovalStep) -> A.Step:
-    return A.Step(
-        order=row.order, role=row.role, approver_employee_id=row.approver_id,  # type: ignore[attr-defined]
-        decision=row.decision, comment=row.comment, decided_at=row.decided_at, skipped=row.skipped,
-        decided_by_user_id=row.decided_by_id,  # type: ignore[attr-defined]
-    )
-
-
-def _actor_may_decide(viewer: Viewer, row: ApprovalStep, applicant_id: int) -> bool:
-    return A.can_decide(_to_step(row), _actor(viewer), applicant_id)
+    return step is not None and actor_may_decide(viewer, step, loan.employee_id)  # type: ignore[attr-defined]
 
 
 async def get_loan(viewer: Viewer, loan_id: Any) -> Loan | None:
@@ -250,39 +264,6 @@ async def employees_loans(
     return out
 
 
-OLDEST_FIRST = ("created_at", "id")
-
-
-def _waiting_qs(viewer: Viewer, model: Any, owner: str) -> Any:
-    """Rows of `model` (Loan or Reimbursement, linked from ApprovalStep by `owner`) whose current
-    approval step is the viewer's to decide; never the viewer's own. One statement (a subquery over
-    the current steps), so the inbox costs the same for 5 and 500 waiting items."""
-    require_login(viewer)
-    step_q = Q(role__in=[r for r in viewer.roles if r != R.SUPERVISOR])
-    if viewer.employee_id is not None:
-        step_q |= Q(role=R.SUPERVISOR, approver_id=viewer.employee_id)
-    steps = ApprovalStep.filter(step_q, is_current=True, **{f"{owner}__not_isnull": True}).values(owner)
-    qs = model.filter(id__in=Subquery(steps), status=LoanStatus.PENDING_APPROVAL)
-    if viewer.user_id is not None:
-        # One person, one step: a chain the viewer already decided a step of waits for someone else.
-        decided = ApprovalStep.filter(decided_by_id=viewer.user_id, **{f"{owner}__not_isnull": True}).values(owner)
-        qs = qs.exclude(id__in=Subquery(decided))
-    if viewer.employee_id is not None:
-        qs = qs.exclude(employee_id=viewer.employee_id)
-    return qs
-
-
-async def waiting_for(viewer: Viewer, model: Any, owner: str) -> list[Any]:
-    """Everything waiting for the viewer, oldest first (the contract's unpaged lists)."""
-    return await _waiting_qs(viewer, model, owner).order_by(*OLDEST_FIRST)
-
-
-async def waiting_page(viewer: Viewer, model: Any, owner: str, first: int = 50,
-                       after: list[Any] | None = None) -> Page:
-    """The same, paged by keyset (the inbox pages)."""
-    return await paginate(_waiting_qs(viewer, model, owner), first, after, OLDEST_FIRST)
-
-
 async def pending_loan_approvals(viewer: Viewer) -> list[Loan]:
     """Loans whose current approval step is the viewer's to decide."""
     return await waiting_for(viewer, Loan, "loan_id")
@@ -301,7 +282,7 @@ async def open_loans_by_overdue(viewer: Viewer, first: int = 50, after: list[Any
     overdue grow with the distance to the expected settle date: that date orders the queue."""
     require_login(viewer)
     # The same visibility as `loans` (finance sees all; others their own and their reports').
-    qs = Loan.filter(await visible_employees_q(viewer, "employee__"), status__in=sorted(L.OPEN_STATUSES))
+    qs = Loan.filter(await visible_employees_q(viewer, "employee__"), status__in=sorted(ledger_rules.OPEN_STATUSES))
     return await paginate(qs, first, after, OVERDUE_FIRST)
 
 
@@ -342,7 +323,7 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
     purpose = str(getattr(application.purpose, "value", application.purpose))
     if purpose not in PURPOSES:
         raise ValidationFailed(_m("未知的借款用途 %(purpose)s", purpose=purpose), field="purpose")
-    description = V.clean_text(application.description, "description", V.TEXT) or ""
+    description = validation.clean_text(application.description, "description", validation.TEXT) or ""
     if not description:
         raise ValidationFailed(_m("请填写借款用途说明"), field="description")
     if len(description) > MAX_DESCRIPTION:
@@ -351,7 +332,7 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
     if application.expected_settle_date is not None and application.expected_settle_date < on:
         raise ValidationFailed(_m("预计报销日期不能早于今天"),
                                field="expectedSettleDate")
-    if application.expected_settle_date is not None and application.expected_settle_date > on + timedelta(days=V.MAX_SETTLE_DAYS):
+    if application.expected_settle_date is not None and application.expected_settle_date > on + timedelta(days=validation.MAX_SETTLE_DAYS):
         raise ValidationFailed(_m("预计报销日期不能晚于一年之后"), field="expectedSettleDate")
     files: list[StoredFile] = await store_uploads(application.attachments, DOCUMENT_TYPES, "attachments")
 
@@ -378,12 +359,12 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
         for f in files:
             await Attachment.create(sha256=f.sha256, filename=f.filename, content_type=f.content_type,
                                     size=f.size, uploaded_by_id=viewer.user_id, loan=loan)
-        steps: list[A.Step] = []
+        steps: list[approvals.Step] = []
         if not reason:
             supervisor_id = employee.supervisor_id  # type: ignore[attr-defined]
-            steps = A.build_chain(list(position.approval_chain), supervisor_id)
-            await _save_new_chain(steps, loan=loan)
-        auto_approved = not reason and A.chain_outcome(steps) == LoanStatus.APPROVED  # every step skipped
+            steps = approvals.build_chain(list(position.approval_chain), supervisor_id)
+            await save_new_chain(steps, loan=loan)
+        auto_approved = not reason and approvals.chain_outcome(steps) == LoanStatus.APPROVED  # every step skipped
         number = f"JK-{on.year}-{await next_sequence(f'loan-{on.year}'):06d}"
         loan.number = number
         if auto_approved:
@@ -407,40 +388,9 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
     return loan
 
 
-async def _save_new_chain(steps: list[A.Step], **owner: Any) -> None:
-    current = A.current_step(steps)
-    if not steps:
-        return
-    # One INSERT for the whole chain (a write holds the applicant's lock meanwhile).
-    await ApprovalStep.bulk_create([ApprovalStep(
-        order=step.order, role=step.role, approver_id=step.approver_employee_id, skipped=step.skipped,
-        comment=step.comment, is_current=current is not None and step.order == current.order, **owner,
-    ) for step in steps])
-
-
-async def decide_chain(
-    viewer: Viewer, rows: list[ApprovalStep], applicant_id: int, decision: str, comment: str | None,
-) -> tuple[ApprovalStep, str | None]:
-    """Advance a stored chain (loans and reimbursements alike). Returns the decided row and the outcome."""
-    steps = [_to_step(r) for r in rows]
-    step, outcome = A.decide(steps, _actor(viewer), applicant_id, decision, comment, utcnow())
-    row = next(r for r in rows if r.order == step.order)
-    row.decision, row.comment, row.decided_at = step.decision, step.comment, step.decided_at  # type: ignore[assignment]
-    row.decided_by_id = viewer.user_id  # type: ignore[attr-defined]
-    if row.role != R.SUPERVISOR:
-        row.approver_id = viewer.employee_id  # type: ignore[attr-defined]
-    nxt = A.current_step(steps) if outcome is None else None
-    for r in rows:
-        want = nxt is not None and r.order == nxt.order
-        if r.is_current != want or r is row:
-            r.is_current = want
-            await r.save()
-    return row, outcome
-
-
 async def decide_loan(viewer: Viewer, loan_id: Any, decision: str, comment: str | None = None) -> Loan:
     require_login(viewer)
-    decision, comment = str(getattr(decision, "value", decision)), V.clean_text(comment, "comment", V.TEXT)
+    decision, comment = str(getattr(decision, "value", decision)), validation.clean_text(comment, "comment", validation.TEXT)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
         rows = await ApprovalStep.filter(loan_id=loan.id).order_by("order")
@@ -499,7 +449,7 @@ async def cancel_open_applications(viewer: Viewer, employee_id: int, note: str) 
 
 async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
     require_login(viewer)
-    D.require(viewer.roles, D.DISBURSE)
+    duties.require(viewer.roles, duties.DISBURSE)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
         employee = await Employee.get(id=loan.employee_id)  # type: ignore[attr-defined]
@@ -509,7 +459,7 @@ async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
         if refusal is not None:
             raise refusal
         now = utcnow()
-        await LedgerEntry.create(loan=loan, kind=L.DISBURSEMENT, delta_fen=loan.amount_fen,
+        await LedgerEntry.create(loan=loan, kind=ledger_rules.DISBURSEMENT, delta_fen=loan.amount_fen,
                                  recorded_by_id=viewer.user_id, recorded_at=now)
         loan.status, loan.disbursed_at = LoanStatus.DISBURSED, now
         await loan.save(update_fields=["status", "disbursed_at"])
@@ -521,14 +471,14 @@ async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
 # Who may call settleLoan at all, per method, from the role matrix; the finer rules (own money, the
 # write-off's second person) are server/domain/corrections.py's.
 SETTLE_ROLES: dict[str, tuple[str, ...]] = {
-    L.CASH_RETURN: tuple(D.roles_for(D.SETTLE_CASH)),
-    L.SALARY_DEDUCTION: tuple(D.roles_for(D.SETTLE_SALARY)),
-    L.WRITE_OFF: tuple(D.roles_for(D.PROPOSE_WRITE_OFF) | D.roles_for(D.APPROVE_WRITE_OFF)),
+    ledger_rules.CASH_RETURN: tuple(duties.roles_for(duties.SETTLE_CASH)),
+    ledger_rules.SALARY_DEDUCTION: tuple(duties.roles_for(duties.SETTLE_SALARY)),
+    ledger_rules.WRITE_OFF: tuple(duties.roles_for(duties.PROPOSE_WRITE_OFF) | duties.roles_for(duties.APPROVE_WRITE_OFF)),
 }
 
 
-def as_domain_entries(entries: Iterable[LedgerEntry]) -> list[L.Entry]:
-    return [L.Entry(e.kind, from_fen(e.delta_fen), e.id, e.reverses_id) for e in entries]  # type: ignore[attr-defined]
+def as_domain_entries(entries: Iterable[LedgerEntry]) -> list[ledger_rules.Entry]:
+    return [ledger_rules.Entry(e.kind, from_fen(e.delta_fen), e.id, e.reverses_id) for e in entries]  # type: ignore[attr-defined]
 
 
 async def append_reduction(
@@ -541,17 +491,17 @@ async def append_reduction(
     """
     entries = await ledger_entries(loan.id)
     domain_entries = as_domain_entries(entries)
-    outstanding = L.balance(domain_entries)
-    L.check_reduction(kind, amount, outstanding, loan.status)
+    outstanding = ledger_rules.balance(domain_entries)
+    ledger_rules.check_reduction(kind, amount, outstanding, loan.status)
     now = utcnow()
     entry = await LedgerEntry.create(
         loan=loan, kind=kind, delta_fen=-to_fen(amount), reimbursement_id=reimbursement_id,
-        note=note, reference=(note or "")[:100] or None if kind in L.SETTLEMENT_KINDS else None,
+        note=note, reference=(note or "")[:100] or None if kind in ledger_rules.SETTLEMENT_KINDS else None,
         recorded_by_id=viewer.user_id, recorded_at=now,
     )
-    domain_entries.append(L.Entry(kind, -amount))
+    domain_entries.append(ledger_rules.Entry(kind, -amount))
     before = {"status": loan.status, "outstanding": outstanding}
-    loan.status = L.status_from_ledger(loan_amount(loan), domain_entries)
+    loan.status = ledger_rules.status_from_ledger(loan_amount(loan), domain_entries)
     if loan.status in (LoanStatus.SETTLED, LoanStatus.WRITTEN_OFF):
         loan.settled_at = now
     await loan.save(update_fields=["status", "settled_at"])
@@ -569,8 +519,8 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
         raise ValidationFailed(_m("未知的还款方式 %(kind)s", kind=method), field="method")
     require_role(viewer, *SETTLE_ROLES[method])
     value = parse_money(amount)
-    note = V.clean_text(note, "note", V.NOTE)
-    if method == L.WRITE_OFF:
+    note = validation.clean_text(note, "note", validation.NOTE)
+    if method == ledger_rules.WRITE_OFF:
         # Two people: FINANCE's call is a proposal, an ADMIN's the approval (services/corrections.py).
         # Lazy: corrections builds on this module (a top-level import would be a circle); it goes
         # when loans.py is split along its seams.
@@ -595,7 +545,7 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
 def decide_refusal(viewer: Viewer, loan: Loan, steps: Sequence[ApprovalStep]) -> DomainError | None:
     if loan.status != LoanStatus.PENDING_APPROVAL:
         return InvalidTransition(_m("借款 %(number)s 状态为 %(status)s，不能审批", number=loan.number, status=loan.status))
-    return A.decide_refusal([_to_step(r) for r in steps], _actor(viewer), loan.employee_id)  # type: ignore[attr-defined]
+    return approvals.decide_refusal([to_step(r) for r in steps], actor(viewer), loan.employee_id)  # type: ignore[attr-defined]
 
 
 def _cancel_state_refusal(loan: Loan) -> DomainError | None:
@@ -605,7 +555,7 @@ def _cancel_state_refusal(loan: Loan) -> DomainError | None:
 
 
 def cancel_refusal(viewer: Viewer, loan: Loan) -> DomainError | None:
-    if not D.own_money(viewer.employee_id, loan.employee_id):  # type: ignore[attr-defined]
+    if not duties.own_money(viewer.employee_id, loan.employee_id):  # type: ignore[attr-defined]
         return Forbidden(_m("只有申请人可以撤销借款"))
     return _cancel_state_refusal(loan)
 
@@ -614,11 +564,11 @@ def disburse_refusal(
     viewer: Viewer, loan: Loan, employee_status: str, four_eyes: bool, steps: Sequence[ApprovalStep],
 ) -> DomainError | None:
     """`four_eyes` is the FOUR_EYES_PAYOUT setting; `steps` the loan's approval steps."""
-    if (refusal := D.role_refusal(viewer.roles, D.DISBURSE)) is not None:
+    if (refusal := duties.role_refusal(viewer.roles, duties.DISBURSE)) is not None:
         return refusal
     if loan.status != LoanStatus.APPROVED:
         return InvalidTransition(_m("借款 %(number)s 状态为 %(status)s，不能放款", number=loan.number, status=loan.status))
-    if D.own_money(viewer.employee_id, loan.employee_id):  # type: ignore[attr-defined]
+    if duties.own_money(viewer.employee_id, loan.employee_id):  # type: ignore[attr-defined]
         return Forbidden(_m("不能给自己放款"))
     if (refusal := four_eyes_refusal(viewer, four_eyes, steps)) is not None:
         return refusal
@@ -632,14 +582,14 @@ def settle_refusal(viewer: Viewer, loan: Loan, method: str = SettlementMethod.CA
     if not viewer.has(*SETTLE_ROLES[method]):
         roles = ", ".join(SETTLE_ROLES[method])
         return Forbidden(_m("需要以下角色之一：%(roles)s", roles=roles))
-    refusal = C.settle_refusal(_actor(viewer), loan.employee_id, method)  # type: ignore[attr-defined]
+    refusal = correction_rules.settle_refusal(actor(viewer), loan.employee_id, method)  # type: ignore[attr-defined]
     if refusal is not None:
         return Forbidden(refusal)
-    return L.reduction_state_refusal(loan.status)
+    return ledger_rules.reduction_state_refusal(loan.status)
 
 
 def overdue_days(loan: Loan, outstanding: Decimal, on: date | None = None) -> int:
-    return L.days_overdue(loan.expected_settle_date, outstanding, on or today())
+    return ledger_rules.days_overdue(loan.expected_settle_date, outstanding, on or today())
 
 
 def describe_quota(quota: Quota) -> Message:

@@ -23,11 +23,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from server.domain import clearance as C
-from server.domain import duties as D
-from server.domain import ledger as L
-from server.domain import roles as R
-from server.domain import validation as V
+from server.domain import clearance as clearance_rules
+from server.domain import duties, validation
+from server.domain import roles as role_names
 from server.domain.errors import (
     ClearanceBlocked,
     Conflict,
@@ -36,6 +34,15 @@ from server.domain.errors import (
     InvalidTransition,
     NotFound,
     ValidationFailed,
+)
+from server.domain.ledger import (
+    CASH_RETURN,
+    LEDGER_STATUSES,
+    OFFSET,
+    OPEN_STATUSES,
+    REVERSAL,
+    SALARY_DEDUCTION,
+    WRITE_OFF,
 )
 from server.domain.messages import Message, _m
 from server.domain.money import ZERO, from_fen
@@ -113,14 +120,14 @@ class Clearance:
 
     @property
     def outstanding(self) -> Decimal:
-        return C.total_owed([C.OwedLoan(x.loan.number, x.outstanding) for x in self.loans])
+        return clearance_rules.total_owed([clearance_rules.OwedLoan(x.loan.number, x.outstanding) for x in self.loans])
 
     @property
-    def pending_reimbursements(self) -> list[C.PendingReimbursement]:
+    def pending_reimbursements(self) -> list[clearance_rules.PendingReimbursement]:
         totals: dict[str, Decimal] = {}
         for p in self.pending:
             totals[p.number] = totals.get(p.number, ZERO) + p.amount
-        return [C.PendingReimbursement(n, t) for n, t in totals.items()]
+        return [clearance_rules.PendingReimbursement(n, t) for n, t in totals.items()]
 
     @property
     def pending_reimbursement_ids(self) -> list[int]:
@@ -128,7 +135,7 @@ class Clearance:
 
     @property
     def blockers(self) -> list[Message]:
-        return C.blockers([C.OwedLoan(x.loan.number, x.outstanding) for x in self.loans],
+        return clearance_rules.blockers([clearance_rules.OwedLoan(x.loan.number, x.outstanding) for x in self.loans],
                           self.pending_reimbursements)
 
     @property
@@ -136,13 +143,13 @@ class Clearance:
         return not self.blockers
 
     def blocked_message(self) -> Message:
-        return C.blocked_message(self.blockers, self.outstanding)
+        return clearance_rules.blocked_message(self.blockers, self.outstanding)
 
 
 async def clearances(employee_ids: Sequence[int]) -> list[Clearance]:
     """Batch: each employee's open loans with balances and pending offsets, in three queries."""
     ids = list(set(employee_ids))
-    loans = await Loan.filter(employee_id__in=ids, status__in=sorted(L.OPEN_STATUSES)).order_by("created_at", "id")
+    loans = await Loan.filter(employee_id__in=ids, status__in=sorted(OPEN_STATUSES)).order_by("created_at", "id")
     balances = await outstanding_by_loan([loan.id for loan in loans])
     offsets = await ReimbursementOffset.filter(
         state=OffsetState.RESERVED, reimbursement__status=ReimbursementStatus.PENDING_APPROVAL, reimbursement__employee_id__in=ids,
@@ -219,12 +226,12 @@ async def start_offboarding(
 ) -> Offboarding:
     require_login(viewer)
     eid = parse_id(employee_id, "employee")
-    is_self = D.own_money(viewer.employee_id, eid)
+    is_self = duties.own_money(viewer.employee_id, eid)
     if (refusal := _starter_refusal(viewer, eid)) is not None:
         raise refusal
     if not isinstance(last_working_day, date) or isinstance(last_working_day, datetime):
         raise ValidationFailed(_m("lastWorkingDay 须为日期"), field="lastWorkingDay")
-    reason = V.clean_text(reason, "reason", V.REASON)
+    reason = validation.clean_text(reason, "reason", validation.REASON)
     if reason and len(reason) > MAX_REASON:
         raise ValidationFailed(_m("原因不能超过 %(max)s 个字符", max=MAX_REASON), field="reason")
     on = today()
@@ -232,7 +239,7 @@ async def start_offboarding(
         raise ValidationFailed(_m("最后工作日不能晚于一年之后"),
                                field="lastWorkingDay")
     # HR may record a departure after the fact; an employee resigns from today on.
-    if is_self and not viewer.has(R.HR) and last_working_day < on:
+    if is_self and not viewer.has(role_names.HR) and last_working_day < on:
         raise ValidationFailed(_m("最后工作日不能早于今天"), field="lastWorkingDay")
 
     async with atomic():
@@ -265,7 +272,7 @@ async def start_offboarding(
         })
         if c.outstanding > 0:
             position = await Position.filter(id=employee.position_id).first()  # type: ignore[attr-defined]
-            recipients = await alerts.role_recipients(R.FINANCE, R.HR)
+            recipients = await alerts.role_recipients(role_names.FINANCE, role_names.HR)
             if employee.supervisor_id is not None:  # type: ignore[attr-defined]
                 recipients = recipients + alerts.Recipients((employee.supervisor_id,))  # type: ignore[attr-defined]
             # The leaver is the subject, not someone asked to collect: an HR or finance clerk who
@@ -284,7 +291,7 @@ async def start_offboarding(
 
 async def confirm_clearance(viewer: Viewer, offboarding_id: Any) -> Offboarding:
     """FINANCE confirms that nothing is owed. CLEARANCE_BLOCKED while anything is."""
-    require_role(viewer, R.FINANCE)
+    require_role(viewer, role_names.FINANCE)
     async with atomic():
         offboarding = await _for_update(offboarding_id)
         c = await clearance_for(offboarding.employee_id)  # type: ignore[attr-defined]
@@ -306,7 +313,7 @@ async def confirm_clearance(viewer: Viewer, offboarding_id: Any) -> Offboarding:
 
 async def complete_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding:
     """HR completes the exit. CLEARANCE_BLOCKED until finance has confirmed the clearance."""
-    require_role(viewer, R.HR)
+    require_role(viewer, role_names.HR)
     async with atomic():
         offboarding = await _for_update(offboarding_id)
         eid: int = offboarding.employee_id  # type: ignore[attr-defined]
@@ -335,7 +342,7 @@ async def complete_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboardi
 
 async def cancel_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding:
     """HR cancels an open offboarding: the employee stays and is ACTIVE again."""
-    require_role(viewer, R.HR)
+    require_role(viewer, role_names.HR)
     async with atomic():
         offboarding = await _for_update(offboarding_id)
         eid: int = offboarding.employee_id  # type: ignore[attr-defined]
@@ -359,7 +366,7 @@ async def cancel_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding
 
 
 def _starter_refusal(viewer: Viewer, employee_id: int) -> DomainError | None:
-    if not D.own_money(viewer.employee_id, employee_id) and not viewer.has(R.HR):
+    if not duties.own_money(viewer.employee_id, employee_id) and not viewer.has(role_names.HR):
         return Forbidden(_m("只有人事或员工本人可以发起离职"))
     return None
 
@@ -384,9 +391,9 @@ def _role_refusal(viewer: Viewer, role: str) -> DomainError | None:
 
 def confirm_refusal(viewer: Viewer, offboarding: Offboarding, c: Clearance) -> DomainError | None:
     """FINANCE, not their own, while the clearance is pending and nothing is owed."""
-    if (refusal := _role_refusal(viewer, R.FINANCE)) is not None:
+    if (refusal := _role_refusal(viewer, role_names.FINANCE)) is not None:
         return refusal
-    if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
+    if duties.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
         return Forbidden(_m("不能确认自己的离职清款"))
     if offboarding.status != OffboardingStatus.CLEARANCE_PENDING:
         return InvalidTransition(
@@ -403,9 +410,9 @@ def confirm_refusal(viewer: Viewer, offboarding: Offboarding, c: Clearance) -> D
 
 def complete_refusal(viewer: Viewer, offboarding: Offboarding, c: Clearance) -> DomainError | None:
     """HR, not their own, once finance has confirmed the clearance."""
-    if (refusal := _role_refusal(viewer, R.HR)) is not None:
+    if (refusal := _role_refusal(viewer, role_names.HR)) is not None:
         return refusal
-    if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
+    if duties.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
         return Forbidden(_m("不能办结自己的离职"))
     if offboarding.status == OffboardingStatus.CLEARANCE_PENDING:
         detail = c.blocked_message() if not c.clear else _m("无欠款，待财务确认")
@@ -424,12 +431,12 @@ def complete_refusal(viewer: Viewer, offboarding: Offboarding, c: Clearance) -> 
 
 def cancel_refusal(viewer: Viewer, offboarding: Offboarding) -> DomainError | None:
     """HR, not their own, while the offboarding is open."""
-    if (refusal := _role_refusal(viewer, R.HR)) is not None:
+    if (refusal := _role_refusal(viewer, role_names.HR)) is not None:
         return refusal
     if offboarding.status not in OPEN:
         return InvalidTransition(
             _m("离职办理状态为 %(status)s，不能撤销", status=offboarding.status))
-    if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
+    if duties.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
         return Forbidden(_m("不能撤销自己的离职办理"))
     return None
 
@@ -437,9 +444,9 @@ def cancel_refusal(viewer: Viewer, offboarding: Offboarding) -> DomainError | No
 def settle_refusal(viewer: Viewer, offboarding: Offboarding) -> DomainError | None:
     """Recording cash returns and salary deductions on the leaver's loans while the clearance is
     pending (each settlement is then loans.settle_refusal's question for its loan)."""
-    if (refusal := D.role_refusal(viewer.roles, D.SETTLE_CASH)) is not None:
+    if (refusal := duties.role_refusal(viewer.roles, duties.SETTLE_CASH)) is not None:
         return refusal
-    if D.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
+    if duties.own_money(viewer.employee_id, offboarding.employee_id):  # type: ignore[attr-defined]
         return Forbidden(_m("不能处理自己的款项"))
     if offboarding.status != OffboardingStatus.CLEARANCE_PENDING:
         return InvalidTransition(
@@ -505,7 +512,7 @@ async def clearance_certificate(viewer: Viewer, offboarding_id: Any) -> Certific
     employee = await Employee.get(id=eid)
     department = await Department.get(id=employee.department_id)  # type: ignore[attr-defined]
     position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
-    loans = await Loan.filter(employee_id=eid, status__in=sorted(L.LEDGER_STATUSES)).order_by("created_at", "id")
+    loans = await Loan.filter(employee_id=eid, status__in=sorted(LEDGER_STATUSES)).order_by("created_at", "id")
     entries = await LedgerEntry.filter(loan_id__in=[loan.id for loan in loans]).order_by("recorded_at", "id")
     per_loan: dict[int, list[LedgerEntry]] = {}
     for e in entries:
@@ -519,15 +526,15 @@ async def clearance_certificate(viewer: Viewer, offboarding_id: Any) -> Certific
 
         def total(kind: str, mine: list[LedgerEntry] = mine, kinds: dict[int, str] = kinds) -> Decimal:
             return sum((from_fen(-e.delta_fen) for e in mine
-                        if (e.kind if e.kind != L.REVERSAL else kinds.get(e.reverses_id)) == kind), ZERO)  # type: ignore[attr-defined]
+                        if (e.kind if e.kind != REVERSAL else kinds.get(e.reverses_id)) == kind), ZERO)  # type: ignore[attr-defined]
 
         rows.append(CertificateLoan(
             number=loan.number, amount=from_fen(loan.amount_fen),
             disbursed_on=local_date(loan.disbursed_at) if loan.disbursed_at else None,
             settled_on=local_date(loan.settled_at) if loan.settled_at else None,
             status=SETTLED_LABELS.get(loan.status, loan.status),
-            offset=total(L.OFFSET), cash_return=total(L.CASH_RETURN),
-            salary_deduction=total(L.SALARY_DEDUCTION), write_off=total(L.WRITE_OFF),
+            offset=total(OFFSET), cash_return=total(CASH_RETURN),
+            salary_deduction=total(SALARY_DEDUCTION), write_off=total(WRITE_OFF),
             notes=[e.note for e in mine if e.note],
         ))
     c = await clearance_for(eid)

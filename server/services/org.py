@@ -13,9 +13,8 @@ from tortoise import Tortoise
 from tortoise.expressions import Q
 
 from server import auth
-from server.domain import duties as D
-from server.domain import roles as R
-from server.domain import validation as V
+from server.domain import duties, validation
+from server.domain import roles as role_names
 from server.domain.approvals import validate_chain
 from server.domain.errors import (
     Conflict,
@@ -58,8 +57,8 @@ def _code(value: str, field: str = "code") -> str:
     return value
 
 
-def _name(value: str, field: str = "name", max_len: int = V.NAME) -> str:
-    return V.required_text(value, field, max_len)
+def _name(value: str, field: str = "name", max_len: int = validation.NAME) -> str:
+    return validation.required_text(value, field, max_len)
 
 
 def position_snapshot(p: Position) -> dict:
@@ -161,12 +160,25 @@ async def get_employee_by_no(viewer: Viewer, employee_no: str) -> Employee | Non
     return employee
 
 
-async def list_employees(viewer: Viewer, search: str | None = None, limit: int = 500) -> list[Employee]:
+async def _employees_qs(viewer: Viewer, search: str | None) -> Any:
     require_login(viewer)
     qs = Employee.filter(await visible_employees_q(viewer))
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(employee_no__icontains=search))
-    return await qs.order_by("employee_no").limit(limit)
+    return qs
+
+
+EMPLOYEE_LIST_LIMIT = 500
+
+
+async def list_employees(viewer: Viewer, search: str | None = None, limit: int | None = None) -> list[Employee]:
+    qs = await _employees_qs(viewer, search)
+    return await qs.order_by("employee_no").limit(limit or EMPLOYEE_LIST_LIMIT)
+
+
+async def count_employees(viewer: Viewer, search: str | None = None) -> int:
+    """How many employees `list_employees` would find without its limit (one COUNT)."""
+    return int(await (await _employees_qs(viewer, search)).count())
 
 
 async def list_departments(viewer: Viewer) -> list[Department]:
@@ -188,7 +200,7 @@ async def list_positions(viewer: Viewer) -> list[Position]:
 
 
 async def upsert_department(viewer: Viewer, code: str, name: str) -> Department:
-    require_role(viewer, *R.ORG_EDITORS)
+    require_role(viewer, *role_names.ORG_EDITORS)
     code, name = _code(code), _name(name)
     async with atomic():
         row = await Department.filter(code=code).first()
@@ -204,7 +216,7 @@ async def upsert_department(viewer: Viewer, code: str, name: str) -> Department:
 
 
 async def upsert_region(viewer: Viewer, code: str, name: str) -> Region:
-    require_role(viewer, *R.ORG_EDITORS)
+    require_role(viewer, *role_names.ORG_EDITORS)
     code, name = _code(code), _name(name)
     async with atomic():
         row = await Region.filter(code=code).first()
@@ -233,7 +245,7 @@ class PositionData:
 async def upsert_position(viewer: Viewer, data: PositionData) -> Position:
     """Limits and approval chains are money rules: ADMIN only, every change audited (the position's history)."""
     require_login(viewer)
-    D.require(viewer.roles, D.EDIT_POSITION)
+    duties.require(viewer.roles, duties.EDIT_POSITION)
     code, name = _code(data.code), _name(data.name)
     if not 0 <= data.level <= 99:
         raise ValidationFailed(_m("级别须在 0 到 99 之间"), field="level")
@@ -242,7 +254,7 @@ async def upsert_position(viewer: Viewer, data: PositionData) -> Position:
         None if data.monthly_loan_limit in (None, "")
         else parse_money(data.monthly_loan_limit, "monthlyLoanLimit", allow_zero=True)
     )
-    V.check_settle_days(data.settle_days)
+    validation.check_settle_days(data.settle_days)
     chain = validate_chain([str(getattr(r, "value", r)) for r in data.approval_chain])
     values: dict[str, Any] = {
         "name": name, "level": data.level, "loan_limit_fen": to_fen(limit),
@@ -297,42 +309,42 @@ def check_password_strength(password: str) -> None:
 
 
 def _roles(values: Any) -> list[str]:
-    roles = sorted({str(getattr(r, "value", r)) for r in values} | {R.EMPLOYEE})
+    roles = sorted({str(getattr(r, "value", r)) for r in values} | {role_names.EMPLOYEE})
     for role in roles:
-        if role not in R.ALL_ROLES:
+        if role not in role_names.ALL_ROLES:
             raise ValidationFailed(_m("未知的角色 %(role)s", role=role), field="roles")
     return roles
 
 
 async def _notify_role_change(viewer: Viewer, user: User, before: list[str], after: list[str]) -> None:
     """Every grant or removal of FINANCE, HR, AUDITOR or ADMIN goes at once to every other ADMIN and AUDITOR."""
-    changed = (set(before) ^ set(after)) & D.PRIVILEGED_ROLES
+    changed = (set(before) ^ set(after)) & duties.PRIVILEGED_ROLES
     if not changed:
         return
     added, removed = sorted(set(after) - set(before)), sorted(set(before) - set(after))
     username = user.username
     body = _m("%(actor)s 修改了 %(user)s 的角色：授予 %(added)s，撤销 %(removed)s", actor=viewer.username, user=username,
               added=", ".join(added) or "-", removed=", ".join(removed) or "-")
-    await alerts.notify_roles(viewer, (R.ADMIN, R.AUDITOR), _m("角色变更：%(user)s", user=username), body,
+    await alerts.notify_roles(viewer, (role_names.ADMIN, role_names.AUDITOR), _m("角色变更：%(user)s", user=username), body,
                               exclude_user_ids=[user.id])
 
 
 async def create_employee(viewer: Viewer, data: EmployeeData) -> Employee:
     require_login(viewer)
-    D.require(viewer.roles, D.CREATE_EMPLOYEE)
+    duties.require(viewer.roles, duties.CREATE_EMPLOYEE)
     employee_no = _code(data.employee_no, "employeeNo")
     name = _name(data.name)
     username = (data.username or "").strip()
     if not USERNAME_RE.match(username):
         raise ValidationFailed(_m("用户名须为 2–64 个字母、数字或 . _ @ -"), field="username")
     check_password_strength(data.password)
-    roles = _roles(data.roles or [R.EMPLOYEE])
-    refused = D.role_change_violation(viewer.roles, viewer.user_id, None, [], roles)
+    roles = _roles(data.roles or [role_names.EMPLOYEE])
+    refused = duties.role_change_violation(viewer.roles, viewer.user_id, None, [], roles)
     if refused:
         raise Forbidden(refused, field="roles")
     salary = parse_money(data.monthly_salary, "monthlySalary", allow_zero=True)
-    V.check_hire_date(data.hire_date, date.today())
-    email, phone = V.clean_text(data.email, "email", V.EMAIL), V.clean_text(data.phone, "phone", V.PHONE)
+    validation.check_hire_date(data.hire_date, date.today())
+    email, phone = validation.clean_text(data.email, "email", validation.EMAIL), validation.clean_text(data.phone, "phone", validation.PHONE)
     department = await Department.filter(code=data.department_code).first()
     if department is None:
         raise ValidationFailed(_m("未知的部门 %(code)s", code=data.department_code), field="departmentCode")
@@ -384,7 +396,7 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
     """ADMIN edits anyone, HR people holding EMPLOYEE/SUPERVISOR only; nobody edits themself.
     Position and salary move money rules (the limit, the 50% rule): audited and notified to FINANCE."""
     require_login(viewer)
-    D.require(viewer.roles, D.EDIT_EMPLOYEE)
+    duties.require(viewer.roles, duties.EDIT_EMPLOYEE)
     async with atomic():
         employee = await Employee.filter(id=parse_id(employee_id, "employee")).first()
         if employee is None:
@@ -429,7 +441,7 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
             if user is None:
                 raise ValidationFailed(_m("该员工没有账号"), field="roles")
             new_roles = _roles(change.roles)
-            refused = D.role_change_violation(viewer.roles, viewer.user_id, user.id, current_roles, new_roles)
+            refused = duties.role_change_violation(viewer.roles, viewer.user_id, user.id, current_roles, new_roles)
             if refused:
                 raise Forbidden(refused, field="roles")
         after = employee_snapshot(employee)
@@ -446,7 +458,7 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
                     if k == "positionId" else _m("月薪 %(before)s → %(after)s", before=before[k], after=after[k])
                     for k in moved]
                 await alerts.notify_roles(
-                    viewer, (R.FINANCE,), _m("员工岗位或薪资变更：%(name)s（%(number)s）", name=employee.name,
+                    viewer, (role_names.FINANCE,), _m("员工岗位或薪资变更：%(name)s（%(number)s）", name=employee.name,
                                              number=employee.employee_no),
                     _m("%(actor)s 修改了 %(name)s 的%(what)s（影响借款额度与 50%% 规则）", actor=viewer.username,
                        name=employee.name, what=what),
@@ -461,7 +473,7 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
 
 
 def may_view_position_history(viewer: Viewer) -> bool:
-    return D.may(viewer.roles, D.VIEW_POSITION_HISTORY)
+    return duties.may(viewer.roles, duties.VIEW_POSITION_HISTORY)
 
 
 @dataclass(frozen=True)
@@ -502,7 +514,7 @@ async def create_admin(username: str, password: str, actor: Viewer, *, enforce_p
         if user is not None:
             before = {"roles": list(user.roles), "isActive": user.is_active}
             user.password_hash = auth.hash_password(password)
-            user.roles = sorted(set(user.roles) | {R.ADMIN})
+            user.roles = sorted(set(user.roles) | {role_names.ADMIN})
             user.is_active = True
             await user.save()
             revoked = await sessions.revoke_all(user.id)
@@ -510,8 +522,8 @@ async def create_admin(username: str, password: str, actor: Viewer, *, enforce_p
                                {"roles": user.roles, "isActive": True, "revokedSessions": revoked})
         else:
             user = await User.create(username=username, password_hash=auth.hash_password(password),
-                                     roles=[R.ADMIN])
-            await audit.record(actor, "user.create", "user", user.id, None, {"username": username, "roles": [R.ADMIN]})
+                                     roles=[role_names.ADMIN])
+            await audit.record(actor, "user.create", "user", user.id, None, {"username": username, "roles": [role_names.ADMIN]})
     return user
 
 
@@ -625,11 +637,11 @@ def salary(employee: Employee) -> Decimal:
 def edit_employee_refusal(viewer: Viewer, employee: Employee, target_roles: Sequence[str]) -> DomainError | None:
     """Why the viewer may not edit `employee` (whose account holds `target_roles`): the `viewerCan.edit`
     flag and updateEmployee's check."""
-    if (refusal := D.role_refusal(viewer.roles, D.EDIT_EMPLOYEE)) is not None:
+    if (refusal := duties.role_refusal(viewer.roles, duties.EDIT_EMPLOYEE)) is not None:
         return refusal
-    if D.own_money(viewer.employee_id, employee.id):
+    if duties.own_money(viewer.employee_id, employee.id):
         return Forbidden(_m("不能修改自己的档案"))
-    if not D.may_edit_person(viewer.roles, target_roles):
+    if not duties.may_edit_person(viewer.roles, target_roles):
         return Forbidden(_m("人事只能编辑普通员工和主管"))
     return None
 

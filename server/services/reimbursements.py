@@ -7,7 +7,6 @@ when it is rejected. Every step locks the employee, so concurrent submissions se
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,11 +16,9 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.functions import Sum
 
-from server.domain import approvals as A
-from server.domain import duties as D
-from server.domain import ledger as L
-from server.domain import offsets as O
-from server.domain import validation as V
+from server.domain import approvals, duties, validation
+from server.domain import ledger as ledger_rules
+from server.domain import offsets as offset_rules
 from server.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
 from server.domain.messages import _m
 from server.domain.money import MAX_AMOUNT, ZERO, from_fen, parse_money, to_fen
@@ -36,7 +33,16 @@ from server.models import (
     Reimbursement,
     ReimbursementOffset,
 )
-from server.services import audit
+from server.services import audit, duplicates
+from server.services.approvals import (
+    actor,
+    actor_may_decide,
+    decide_chain,
+    save_new_chain,
+    to_step,
+    waiting_for,
+    waiting_page,
+)
 from server.services.base import (
     Page,
     Viewer,
@@ -50,19 +56,14 @@ from server.services.base import (
     utcnow,
 )
 from server.services.company import FOUR_EYES_PAYOUT, get_setting
-from server.services.duties import four_eyes_refusal
-from server.services.loans import (
-    PURPOSES,
-    _actor,
-    _actor_may_decide,
-    _save_new_chain,
-    _to_step,
-    append_reduction,
-    decide_chain,
-    outstanding_by_loan,
-    waiting_for,
-    waiting_page,
+from server.services.duplicates import (  # noqa: F401  (importable from here as before)
+    DuplicateUse,
+    duplicates_by_line,
+    duplicates_visible_to,
+    normalize_invoice_no,
 )
+from server.services.duties import four_eyes_refusal
+from server.services.loans import PURPOSES, append_reduction, outstanding_by_loan
 from server.services.org import can_see_employee, visible_page
 from server.storage import VOUCHER_TYPES, StoredFile, store_uploads
 
@@ -72,7 +73,6 @@ MAX_LINES = 50
 MAX_DESCRIPTION = 2000
 MAX_INVOICE_NO = 64
 MAX_AGE_DAYS = 366  # an expense older than a year is not reimbursed through this flow
-_SPACES = re.compile(r"\s+")
 
 
 # ---------------------------------------------------------------- input
@@ -112,12 +112,6 @@ class _Line:
     files: list[StoredFile] = field(default_factory=list)
 
 
-def normalize_invoice_no(value: str | None) -> str | None:
-    """Invoice numbers compare without spaces and case: '0123 4567' and '01234567' are one invoice."""
-    text = _SPACES.sub("", value or "").upper()
-    return text or None
-
-
 def _parse_line(index: int, line: ExpenseLineData, on: date) -> _Line:
     where = f"lines.{index}"
     category = str(getattr(line.category, "value", line.category))
@@ -131,18 +125,18 @@ def _parse_line(index: int, line: ExpenseLineData, on: date) -> _Line:
     if line.incurred_on < on - timedelta(days=MAX_AGE_DAYS):
         raise ValidationFailed(_m("第 %(line)s 行：发生日期超过一年", line=index + 1),
                                field=f"{where}.incurredOn")
-    invoice_no = normalize_invoice_no(V.clean_text(line.invoice_no, f"{where}.invoiceNo", V.TEXT))
+    invoice_no = normalize_invoice_no(validation.clean_text(line.invoice_no, f"{where}.invoiceNo", validation.TEXT))
     if invoice_no is not None and len(invoice_no) > MAX_INVOICE_NO:
         raise ValidationFailed(_m("第 %(line)s 行：发票号超过 %(max)s 个字符", line=index + 1, max=MAX_INVOICE_NO),
                                field=f"{where}.invoiceNo")
-    description = V.clean_text(line.description, f"{where}.description", V.TEXT)
+    description = validation.clean_text(line.description, f"{where}.description", validation.TEXT)
     if description is not None and len(description) > MAX_DESCRIPTION:
         raise ValidationFailed(_m("第 %(line)s 行：说明超过 %(max)s 个字符", line=index + 1, max=MAX_DESCRIPTION),
                                field=f"{where}.description")
     return _Line(index + 1, category, amount, line.incurred_on, invoice_no, description)
 
 
-def _parse_offsets(requested: list[OffsetRequest] | None) -> list[O.Allocation] | None:
+def _parse_offsets(requested: list[OffsetRequest] | None) -> list[offset_rules.Allocation] | None:
     if requested is None:
         return None
     out = []
@@ -152,74 +146,8 @@ def _parse_offsets(requested: list[OffsetRequest] | None) -> list[O.Allocation] 
         except (TypeError, ValueError):
             raise ValidationFailed(_m("借款 %(loan)s 不存在", loan=item.loan_id),
                                    field="offsets") from None
-        out.append(O.Allocation(loan_id, parse_money(item.amount, f"offsets.{i}.amount")))
+        out.append(offset_rules.Allocation(loan_id, parse_money(item.amount, f"offsets.{i}.amount")))
     return out
-
-
-def _check_duplicates_within(lines: list[_Line]) -> None:
-    seen_invoice: dict[str, int] = {}
-    seen_file: dict[str, int] = {}
-    for line in lines:
-        if line.invoice_no is not None:
-            if line.invoice_no in seen_invoice:
-                raise ValidationFailed(
-                    _m("发票号 %(invoice)s 在第 %(first)s 行和第 %(second)s 行重复", invoice=line.invoice_no,
-                       first=seen_invoice[line.invoice_no], second=line.order),
-                    field=f"lines.{line.order - 1}.invoiceNo",
-                )
-            seen_invoice[line.invoice_no] = line.order
-        for f in line.files:
-            if f.sha256 in seen_file:
-                raise ValidationFailed(
-                    _m("凭证 %(file)s 在本报销单中重复上传", file=f.filename),
-                    field=f"lines.{line.order - 1}.vouchers",
-                )
-            seen_file[f.sha256] = line.order
-
-
-async def _check_duplicates_elsewhere(lines: list[_Line], employee_id: int | None = None) -> None:
-    """An invoice number or a voucher file already on another non-rejected reimbursement is refused.
-
-    The submitter is told which of their own reimbursements it collides with, but never another
-    person's document number (finance and the approvers see that on the duplicate warnings)."""
-    invoices = [line.invoice_no for line in lines if line.invoice_no]
-    if invoices:
-        row = await (
-            ExpenseLine.filter(invoice_no__in=invoices).exclude(reimbursement__status=ReimbursementStatus.REJECTED)
-            .order_by("id").first().values("invoice_no", "reimbursement__number", "reimbursement__employee_id")
-        )
-        if row is not None:
-            number, invoice = row["reimbursement__number"], row["invoice_no"]
-            index = next(line.order - 1 for line in lines if line.invoice_no == invoice)
-            if not D.own_money(employee_id, row["reimbursement__employee_id"]):
-                raise ValidationFailed(
-                    _m("发票号 %(invoice)s 已被其他报销单使用", invoice=invoice),
-                    field=f"lines.{index}.invoiceNo",
-                )
-            raise ValidationFailed(
-                _m("发票号 %(invoice)s 已在报销单 %(number)s 中使用", invoice=invoice, number=number),
-                field=f"lines.{index}.invoiceNo", details={"duplicateOf": number},  # the viewer's own document
-            )
-    digests = [f.sha256 for line in lines for f in line.files]
-    if digests:
-        row = await (
-            Attachment.filter(sha256__in=digests, expense_line_id__not_isnull=True)
-            .exclude(expense_line__reimbursement__status=ReimbursementStatus.REJECTED)
-            .order_by("id").first().values("sha256", "expense_line__reimbursement__number",
-                                           "expense_line__reimbursement__employee_id")
-        )
-        if row is not None:
-            number = row["expense_line__reimbursement__number"]
-            line, f = next((ln, f) for ln in lines for f in ln.files if f.sha256 == row["sha256"])
-            if not D.own_money(employee_id, row["expense_line__reimbursement__employee_id"]):
-                raise ValidationFailed(
-                    _m("凭证 %(file)s 已被其他报销单使用", file=f.filename),
-                    field=f"lines.{line.order - 1}.vouchers",
-                )
-            raise ValidationFailed(
-                _m("凭证 %(file)s 已在报销单 %(number)s 中使用", file=f.filename, number=number),
-                field=f"lines.{line.order - 1}.vouchers", details={"duplicateOf": number},
-            )
 
 
 # ---------------------------------------------------------------- reading
@@ -240,9 +168,9 @@ async def reserved_by_loan(loan_ids: Iterable[int]) -> dict[int, Decimal]:
     return out
 
 
-async def open_loans(employee_id: int, also: Iterable[int] = ()) -> tuple[dict[int, O.OpenLoan], dict[int, Loan]]:
+async def open_loans(employee_id: int, also: Iterable[int] = ()) -> tuple[dict[int, offset_rules.OpenLoan], dict[int, Loan]]:
     """The employee's open loans (and any other loans named), with what each still leaves to offset."""
-    q = Q(employee_id=employee_id, status__in=sorted(L.OPEN_STATUSES))
+    q = Q(employee_id=employee_id, status__in=sorted(ledger_rules.OPEN_STATUSES))
     extra = list(set(also))
     if extra:
         q |= Q(id__in=extra)
@@ -251,9 +179,9 @@ async def open_loans(employee_id: int, also: Iterable[int] = ()) -> tuple[dict[i
     balances = await outstanding_by_loan(ids)
     reserved = await reserved_by_loan(ids)
     loans = {
-        r.id: O.OpenLoan(
+        r.id: offset_rules.OpenLoan(
             loan_id=r.id, number=r.number, employee_id=r.employee_id, status=r.status,  # type: ignore[attr-defined]
-            offsettable=O.offsettable(balances[r.id], reserved[r.id]),
+            offsettable=offset_rules.offsettable(balances[r.id], reserved[r.id]),
             disbursed_order=(r.disbursed_at or r.created_at, r.id),
         )
         for r in rows
@@ -269,7 +197,7 @@ async def can_see_reimbursement(viewer: Viewer, row: Reimbursement) -> bool:
         return True
     # A role-holder whose decision it is waiting for sees it.
     step = await ApprovalStep.filter(reimbursement_id=row.id, is_current=True).first()
-    return step is not None and _actor_may_decide(viewer, step, row.employee_id)  # type: ignore[attr-defined]
+    return step is not None and actor_may_decide(viewer, step, row.employee_id)  # type: ignore[attr-defined]
 
 
 async def get_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursement | None:
@@ -319,84 +247,15 @@ async def preview_offsets(viewer: Viewer, total: Any) -> OffsetPreview:
     # 0.00 is what an empty form totals: nothing to offset yet, but the open loans are listed.
     value = parse_money(total, "total", allow_zero=True)
     loans, models = await open_loans(viewer.employee_id)
-    allocations = O.plan(value, None, loans, viewer.employee_id) if value > 0 else []
-    owed = O.owed(list(loans.values()), viewer.employee_id)
+    allocations = offset_rules.plan(value, None, loans, viewer.employee_id) if value > 0 else []
+    owed = offset_rules.owed(list(loans.values()), viewer.employee_id)
     # Allocating everything owed lists each open loan with its whole offsettable amount, oldest first.
-    everything = O.allocate_oldest_first(owed, list(loans.values()))
+    everything = offset_rules.allocate_oldest_first(owed, list(loans.values()))
     return OffsetPreview(
         total=value, offsets=[(models[a.loan_id], a.amount) for a in allocations],
-        offset_total=O.offset_total(allocations), payable=O.payable(value, allocations), owed=owed,
+        offset_total=offset_rules.offset_total(allocations), payable=offset_rules.payable(value, allocations), owed=owed,
         open_loans=[(models[a.loan_id], a.amount) for a in everything],
     )
-
-
-@dataclass(frozen=True)
-class DuplicateUse:
-    """Another reimbursement carrying the same invoice number or voucher file as an expense line."""
-
-    kind: str  # INVOICE_NO | VOUCHER_FILE
-    reimbursement_id: int
-    number: str
-    status: str
-    same_employee: bool
-    owner_employee_id: int  # whose line it is (decides who may be told about other people's claims)
-    invoice_no: str | None = None
-    filename: str | None = None
-
-
-async def duplicates_by_line(line_ids: Sequence[int]) -> list[list[DuplicateUse]]:
-    """Batch reader (DataLoader) for approvers' warnings: per expense line, the other reimbursements with the
-    same invoice number or the same voucher file, oldest first. Submission refuses such duplicates unless the
-    other reimbursement was rejected, so on a pending one these are rejected claims shown again.
-    Four queries whatever the number of lines; lines are reached from an authorized reimbursement."""
-    ids = list(set(line_ids))
-    lines = {row["id"]: row for row in await ExpenseLine.filter(id__in=ids).values(
-        "id", "invoice_no", "reimbursement_id", "reimbursement__employee_id")}
-    found: dict[int, dict[tuple[str, int], DuplicateUse]] = {i: {} for i in ids}
-
-    def add(line_id: int, kind: str, other: dict, prefix: str, **detail: Any) -> None:
-        line = lines[line_id]
-        if other[f"{prefix}reimbursement_id"] == line["reimbursement_id"]:
-            return
-        found[line_id].setdefault((kind, other[f"{prefix}reimbursement_id"]), DuplicateUse(
-            kind=kind, reimbursement_id=other[f"{prefix}reimbursement_id"],
-            number=other[f"{prefix}reimbursement__number"], status=other[f"{prefix}reimbursement__status"],
-            same_employee=other[f"{prefix}reimbursement__employee_id"] == line["reimbursement__employee_id"],
-            owner_employee_id=line["reimbursement__employee_id"], **detail,
-        ))
-
-    by_invoice: dict[str, list[int]] = {}
-    for line in lines.values():
-        if line["invoice_no"]:
-            by_invoice.setdefault(line["invoice_no"], []).append(line["id"])
-    if by_invoice:
-        for other in await ExpenseLine.filter(invoice_no__in=list(by_invoice)).order_by("id").values(
-            "invoice_no", "reimbursement_id", "reimbursement__number", "reimbursement__status",
-            "reimbursement__employee_id",
-        ):
-            for line_id in by_invoice[other["invoice_no"]]:
-                add(line_id, "INVOICE_NO", other, "", invoice_no=other["invoice_no"])
-    by_digest: dict[str, list[tuple[int, str]]] = {}
-    for voucher in await Attachment.filter(expense_line_id__in=ids).values("expense_line_id", "sha256", "filename"):
-        by_digest.setdefault(voucher["sha256"], []).append((voucher["expense_line_id"], voucher["filename"]))
-    if by_digest:
-        prefix = "expense_line__"
-        for other in await Attachment.filter(sha256__in=list(by_digest), expense_line_id__not_isnull=True).order_by(
-            "id"
-        ).values(
-            "sha256", f"{prefix}reimbursement_id", f"{prefix}reimbursement__number",
-            f"{prefix}reimbursement__status", f"{prefix}reimbursement__employee_id",
-        ):
-            for line_id, filename in by_digest[other["sha256"]]:
-                add(line_id, "VOUCHER_FILE", other, prefix, filename=filename)
-    return [list(found.get(i, {}).values()) for i in line_ids]
-
-
-def duplicates_visible_to(viewer: Viewer, uses: list[DuplicateUse]) -> list[DuplicateUse]:
-    """Approvers and finance see every duplicate; the employee is not told about other people's claims."""
-    if viewer.sees_all:
-        return uses
-    return [u for u in uses if u.same_employee or viewer.employee_id != u.owner_employee_id]
 
 
 # ---------------------------------------------------------------- submitting
@@ -419,7 +278,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
     requested = _parse_offsets(data.offsets)
     for line, given in zip(lines, data.lines, strict=True):
         line.files = await store_uploads(given.vouchers, VOUCHER_TYPES, f"lines.{line.order - 1}.vouchers")
-    _check_duplicates_within(lines)
+    duplicates.check_within(lines)
 
     async with atomic():
         await lock_employee(viewer.employee_id)
@@ -429,9 +288,9 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
         # Taking the number updates one counter row: every submission waits here for the one
         # before it to commit, so the duplicate checks below see all earlier reimbursements.
         number = f"BX-{on.year}-{await next_sequence(f'reimbursement-{on.year}'):06d}"
-        await _check_duplicates_elsewhere(lines, employee.id)
+        await duplicates.check_elsewhere(lines, employee.id)
         loans, _ = await open_loans(employee.id, [a.loan_id for a in requested or []])
-        allocations = O.plan(total, requested, loans, employee.id)
+        allocations = offset_rules.plan(total, requested, loans, employee.id)
         now = utcnow()
         row = await Reimbursement.create(
             number=number, employee_id=employee.id, status=ReimbursementStatus.PENDING_APPROVAL, total_fen=to_fen(total),
@@ -451,16 +310,16 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
         await audit.record(viewer, "reimbursement.submit", "reimbursement", row.id, None, {
             "number": number, "status": row.status, "total": total,
             "offsets": [{"loan": loans[a.loan_id].number, "amount": a.amount} for a in allocations],
-            "offsetTotal": O.offset_total(allocations), "payable": O.payable(total, allocations),
+            "offsetTotal": offset_rules.offset_total(allocations), "payable": offset_rules.payable(total, allocations),
             "allocation": "OLDEST_FIRST" if requested is None else "EXPLICIT",
             "lines": [{"category": ln.category, "amount": ln.amount, "incurredOn": ln.incurred_on,
                        "invoiceNo": ln.invoice_no, "vouchers": [f.sha256 for f in ln.files]} for ln in lines],
             "linesWithoutVouchers": sum(1 for ln in lines if not ln.files),
         })
         position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
-        steps = A.build_chain(list(position.approval_chain), employee.supervisor_id)  # type: ignore[attr-defined]
-        await _save_new_chain(steps, reimbursement=row)
-        if A.chain_outcome(steps) == ReimbursementStatus.APPROVED:  # every step skipped: nobody left to ask
+        steps = approvals.build_chain(list(position.approval_chain), employee.supervisor_id)  # type: ignore[attr-defined]
+        await save_new_chain(steps, reimbursement=row)
+        if approvals.chain_outcome(steps) == ReimbursementStatus.APPROVED:  # every step skipped: nobody left to ask
             await _approve(viewer, row, note="审批链无可用审批人，自动通过")
     return row
 
@@ -477,11 +336,11 @@ async def _apply_offsets(viewer: Viewer, row: Reimbursement) -> list[dict]:
     applied = []
     for off in await ReimbursementOffset.filter(reimbursement_id=row.id, state=RESERVED).order_by("id"):
         loan = await Loan.get(id=off.loan_id)  # type: ignore[attr-defined]
-        balance = (await outstanding_by_loan([loan.id]))[loan.id] if loan.status in L.OPEN_STATUSES else ZERO
+        balance = (await outstanding_by_loan([loan.id]))[loan.id] if loan.status in ledger_rules.OPEN_STATUSES else ZERO
         reserved = from_fen(off.amount_fen)
-        amount = O.applicable(reserved, balance)
+        amount = offset_rules.applicable(reserved, balance)
         if amount > 0:
-            await append_reduction(viewer, loan, L.OFFSET, amount, note=f"报销单 {row.number} 冲抵",
+            await append_reduction(viewer, loan, ledger_rules.OFFSET, amount, note=f"报销单 {row.number} 冲抵",
                                    reimbursement_id=row.id)
             off.state, off.amount_fen = APPLIED, to_fen(amount)
         else:
@@ -505,7 +364,7 @@ async def decide_reimbursement(
     viewer: Viewer, reimbursement_id: Any, decision: str, comment: str | None = None,
 ) -> Reimbursement:
     require_login(viewer)
-    decision, comment = str(getattr(decision, "value", decision)), V.clean_text(comment, "comment", V.TEXT)
+    decision, comment = str(getattr(decision, "value", decision)), validation.clean_text(comment, "comment", validation.TEXT)
     async with atomic():
         row = await _get_for_update(reimbursement_id)
         rows = await ApprovalStep.filter(reimbursement_id=row.id).order_by("order")
@@ -537,7 +396,7 @@ async def decide_reimbursement(
 async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursement:
     """FINANCE records that the payable amount was paid out (also when it is 0.00: the claim is closed)."""
     require_login(viewer)
-    D.require(viewer.roles, D.PAY_REIMBURSEMENT)
+    duties.require(viewer.roles, duties.PAY_REIMBURSEMENT)
     async with atomic():
         row = await _get_for_update(reimbursement_id)
         four_eyes = bool(await get_setting(FOUR_EYES_PAYOUT))
@@ -546,7 +405,7 @@ async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
         if refusal is not None:
             raise refusal
         applied = await ReimbursementOffset.filter(reimbursement_id=row.id, state=APPLIED)
-        paid = from_fen(row.total_fen - sum(o.amount_fen for o in applied))
+        paid = offset_rules.payable_of(from_fen(row.total_fen), from_fen(sum(o.amount_fen for o in applied)))
         row.status, row.paid_at = ReimbursementStatus.PAID, utcnow()
         await row.save(update_fields=["status", "paid_at"])
         await audit.record(viewer, "reimbursement.pay", "reimbursement", row.id, {"status": ReimbursementStatus.APPROVED},
@@ -561,19 +420,19 @@ async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
 def decide_refusal(viewer: Viewer, row: Reimbursement, steps: Sequence[ApprovalStep]) -> DomainError | None:
     if row.status != ReimbursementStatus.PENDING_APPROVAL:
         return InvalidTransition(_m("报销单 %(number)s 状态为 %(status)s，不能审批", number=row.number, status=row.status))
-    return A.decide_refusal([_to_step(r) for r in steps], _actor(viewer), row.employee_id)  # type: ignore[attr-defined]
+    return approvals.decide_refusal([to_step(r) for r in steps], actor(viewer), row.employee_id)  # type: ignore[attr-defined]
 
 
 def pay_refusal(
     viewer: Viewer, row: Reimbursement, four_eyes: bool, steps: Sequence[ApprovalStep],
 ) -> DomainError | None:
     """`four_eyes` is the FOUR_EYES_PAYOUT setting; `steps` the reimbursement's approval steps."""
-    if (refusal := D.role_refusal(viewer.roles, D.PAY_REIMBURSEMENT)) is not None:
+    if (refusal := duties.role_refusal(viewer.roles, duties.PAY_REIMBURSEMENT)) is not None:
         return refusal
     if row.status != ReimbursementStatus.APPROVED:
         return InvalidTransition(
             _m("报销单 %(number)s 状态为 %(status)s，不能付款", number=row.number, status=row.status)
         )
-    if D.own_money(viewer.employee_id, row.employee_id):  # type: ignore[attr-defined]
+    if duties.own_money(viewer.employee_id, row.employee_id):  # type: ignore[attr-defined]
         return Forbidden(_m("不能给自己付款"))
     return four_eyes_refusal(viewer, four_eyes, steps)

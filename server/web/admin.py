@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from server.domain import duties
 from server.domain.vocab import Role
 from server.web import forms
 from server.web.core import GqlResult, Page, PageError, check_read, refuse_if_forbidden
@@ -22,7 +23,7 @@ CHAIN_STEPS = 6
 def _refuse_if_no_form(page: Page, result: GqlResult) -> None:
     # The forms are shown to ADMIN and HR; anyone else refused gets the 403 page (there is no form to
     # show the message in). Editors see a refusal (e.g. HR granting ADMIN) above their form.
-    if not page.has("ADMIN", "HR"):
+    if not page.may(duties.EDIT_EMPLOYEE):
         refuse_if_forbidden(result)
 
 
@@ -130,7 +131,7 @@ async def position_edit(page: Page, code: str | None = None) -> Response:
         position = next((p for p in data["positions"] if p["code"] == code), None)
         if position is None:
             raise PageError(404)
-        if page.has("ADMIN", "HR", "FINANCE", "AUDITOR"):
+        if page.may(duties.VIEW_POSITION_HISTORY):
             found = next(p for p in check_read(await page.gql(POSITION_HISTORY))["positions"] if p["code"] == code)
             extra = {"history": [{**h, "changes": _changes(h)} for h in reversed(found["history"])],
                      "blocked": found["blockedLoans"]}
@@ -173,6 +174,7 @@ async def position_save(page: Page) -> Response:
 
 EMPLOYEES = """
 query($search: String) {
+  employeeCount(search: $search)
   employees(search: $search) {
     id employeeNo name status viewerCan { edit startOffboarding }
     department { name } region { name } position { name }
@@ -199,9 +201,9 @@ async def _employees(page: Page, values: dict[str, Any] | None = None, errors: d
                      general: list[str] | None = None, status: int = 200, block: str | None = None) -> Response:
     search = page.request.query_params.get("q", "").strip()
     listing = check_read(await page.gql(EMPLOYEES, {"search": search or None}))
-    choices = check_read(await page.gql(FORM_CHOICES)) if page.has("ADMIN", "HR") else {}
+    choices = check_read(await page.gql(FORM_CHOICES)) if page.may(duties.CREATE_EMPLOYEE) else {}
     return await page.render("admin/employees.html", {
-        "employees": listing["employees"], "search": search, "choices": choices, "roles": ROLES,
+        "employees": listing["employees"], "employee_count": listing["employeeCount"], "search": search, "choices": choices, "roles": ROLES,
         "values": values or {"roles": ["EMPLOYEE"]}, "errors": errors or {}, "general": general or [],
         "created": page.request.query_params.get("created"),
     }, block=block, status=status)
@@ -322,7 +324,7 @@ async def settings_page(page: Page) -> Response:
 async def settings_save(page: Page) -> Response:
     key = page.value("key")
     result = await page.gql(SET_SETTING, {"key": key, "value": page.value("value") == "1"})
-    if not page.has("ADMIN"):
+    if not page.may(duties.EDIT_SETTING):
         refuse_if_forbidden(result)
     if result.ok:
         return page.redirect(f"/admin/settings?saved={key}")

@@ -30,10 +30,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from schema import schema
 from schema.context import build_context, new_request_id
 from server import auth, i18n
-from server.domain import vocab
+from server.domain import duties, vocab
 from server.domain.messages import Message
 from server.domain.money import CENT, fmt
+from server.domain.pages import PageKey
 from server.models import Session
+from server.services import navigation
 from server.services import sessions as session_service
 from server.services.base import Viewer
 from server.settings import ROOT, get_settings
@@ -100,6 +102,8 @@ def environment(locale: str) -> Environment:
     env.filters.update(money=_money, percent=_percent, datetime=_datetime, dec=_dec)
     env.globals["lang"] = i18n.LOCALES[locale]
     env.globals["locale"] = locale
+    env.globals["pages"] = PageKey
+    env.globals["duties"] = duties
     env.globals["vocab"] = vocab  # the one vocabulary: enums, derived sets and labels (translated with _)
     return env
 
@@ -270,8 +274,13 @@ class Page:
         """Translate a message the page itself produces (extracted from server/web by babel.cfg)."""
         return i18n.translations(self.locale).gettext(message)
 
-    def has(self, *roles: str) -> bool:
-        return self.viewer.has(*roles)
+    def sees(self, key: str) -> bool:
+        """True when the viewer may open the page `key` (server.domain.pages.PageKey), from the service."""
+        return navigation.may_open(self.viewer, PageKey(key))
+
+    def may(self, duty: str) -> bool:
+        """True when the viewer's roles hold the action `duty` of the duties matrix, from the service."""
+        return duty in navigation.duties_of(self.viewer)
 
     def value(self, name: str, default: str = "") -> str:
         if self.form is None:

@@ -12,6 +12,7 @@ from schema.context import bearer_token, bearer_viewer
 from server import i18n
 from server.domain.errors import DomainError
 from server.domain.messages import _m
+from server.domain.pages import PageKey
 from server.domain.vocab import COMMITTING_STATUSES, OPEN_STATUSES, Decision, LoanPurpose, LoanStatus, SettlementMethod
 from server.services import files as file_service
 from server.storage import path_for
@@ -63,7 +64,7 @@ async def apply_page(page: Page) -> Response:
         }, block="preview")
     data = check_read(await page.gql(APPLY_PAGE, {"amount": None}))
     preview, amount_error = (await _preview(page, amount)) if amount else (data["loanPreview"], None)
-    return await _apply_form(page, data, preview, {"amount": amount, "purpose": "CLIENT_VISIT"}, {}, [],
+    return await _apply_form(page, data, preview, {"amount": amount, "purpose": LoanPurpose.CLIENT_VISIT.value}, {}, [],
                              amount_error=amount_error)
 
 
@@ -120,7 +121,7 @@ async def apply_submit(page: Page) -> Response:
 
 MY_LOANS = """
 query {
-  me { employee { name QUOTA
+  me { employee { name QUOTA outstanding openLoanCount overdueLoanCount
     loans { id number amount purpose status outstanding daysOverdue expectedSettleDate createdAt rejectionReason }
   } }
 }
@@ -234,16 +235,15 @@ INBOX_FIELDS = """
   approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
   employee {
     id name employeeNo position { name } department { name }
-    QUOTA
-    loans(status: $open) { id number amount outstanding daysOverdue status }
+    QUOTA outstanding openLoanCount overdueLoanCount
     ALERTS
   }
 """.replace("QUOTA", QUOTA).replace("ALERTS", APPLICANT_ALERTS)
 # The inbox is paged (keyset, oldest first): 500 waiting loans cost what 5 do, 50 at a time.
 INBOX_PAGE = 50
-INBOX = ("query($open: [LoanStatus!], $after: String) { loanApprovalInbox(first: PAGE_SIZE, after: $after) { "
+INBOX = ("query($after: String) { loanApprovalInbox(first: PAGE_SIZE, after: $after) { "
          "totalCount pageInfo { hasNextPage endCursor } edges { node { ").replace("PAGE_SIZE", str(INBOX_PAGE)) + INBOX_FIELDS + " } } } }"
-INBOX_ONE = "query($id: ID!, $open: [LoanStatus!]) { loan(id: $id) { " + INBOX_FIELDS + " } }"
+INBOX_ONE = "query($id: ID!) { loan(id: $id) { " + INBOX_FIELDS + " } }"
 DECIDE = """
 mutation($id: ID!, $decision: Decision!, $comment: String) {
   decideLoan(loanId: $id, decision: $decision, comment: $comment) { id number status amount employee { name } }
@@ -274,7 +274,7 @@ def _applicant_alerts(loans: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 async def _pending(page: Page) -> dict[str, Any]:
     after = page.request.query_params.get("after") or None
-    result = await page.gql(INBOX, {"open": UNSETTLED, "after": after})
+    result = await page.gql(INBOX, {"after": after})
     if not result.ok and "FORBIDDEN" in result.codes:
         # An approver who may not see an applicant's quota (e.g. no longer their supervisor) still
         # gets the list, without the quota beside it.
@@ -310,7 +310,7 @@ async def decide(page: Page, loan_id: str) -> Response:
     errors = {loan_id: message}
     values = {loan_id: comment}
     if page.htmx:
-        one = await page.gql(INBOX_ONE, {"id": loan_id, "open": UNSETTLED})
+        one = await page.gql(INBOX_ONE, {"id": loan_id})
         loan = one.data.get("loan") if one.ok else None
         if loan is None:  # no longer visible or gone: say so in place of the item
             return await page.render("approvals/inbox.html", {
@@ -400,7 +400,7 @@ def _next(connection: dict[str, Any]) -> str | None:
 
 
 async def finance_page(page: Page) -> Response:
-    if not page.has("FINANCE", "ADMIN"):
+    if not page.sees(PageKey.FINANCE):
         raise PageError(403)
     return await _finance(page)
 
@@ -438,7 +438,7 @@ async def settle(page: Page, loan_id: str) -> Response:
 
 def refuse_if_forbidden_unless_finance(page: Page, result: Any) -> None:
     # Finance and admins see their refusals (e.g. disbursing one's own loan) beside the loan.
-    if not page.has("FINANCE", "ADMIN"):
+    if not page.sees(PageKey.FINANCE):
         refuse_if_forbidden(result)
 
 

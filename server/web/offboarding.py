@@ -15,12 +15,14 @@ from typing import Any
 
 from starlette.responses import HTMLResponse, Response
 
+from server.domain.pages import PageKey
 from server.domain.vocab import (
     COMMITTING_STATUSES,
     LEDGER_STATUSES,
     OPEN_OFFBOARDING_STATUSES,
     OPEN_STATUSES,
     EmployeeStatus,
+    EntryKind,
     LoanStatus,
     OffboardingStatus,
     SettlementMethod,
@@ -137,7 +139,7 @@ def _today() -> datetime.date:
 
 
 async def start_page(page: Page) -> Response:
-    if not page.has("HR"):
+    if not page.sees(PageKey.START_OFFBOARDING):
         raise PageError(403, page._("只有人事可以为员工发起离职；员工本人请使用“提交离职”。"))
     params = page.request.query_params
     employee_id = (params.get("employee") or params.get("employeeId") or "").strip()
@@ -267,7 +269,7 @@ def _settlements(o: dict[str, Any]) -> list[dict[str, Any]]:
     for loan in o["employee"]["loans"]:
         for entry in loan["ledger"]:
             recorded = _moment(entry["recordedAt"])
-            if entry["kind"] != "DISBURSEMENT" and started and recorded and recorded >= started:
+            if entry["kind"] != EntryKind.DISBURSEMENT and started and recorded and recorded >= started:
                 out.append({**entry, "loan": loan})
     return sorted(out, key=lambda e: (e["recordedAt"], e["id"]), reverse=True)
 

@@ -17,20 +17,23 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from server import i18n
+from server.domain import offsets
+from server.domain.pages import PageKey
 from server.domain.validation import amount_text_error
-from server.domain.vocab import Decision, ReimbursementStatus
+from server.domain.vocab import Decision, LoanPurpose, ReimbursementStatus
 from server.services.base import today
 from server.storage import MAX_FILES
 from server.web import forms
 from server.web.core import GqlError, GqlResult, Page, PageError, check_read, environment, refuse_if_forbidden
 
-CATEGORIES = ["CLIENT_VISIT", "MARKETING", "TRAVEL", "PROCUREMENT", "OTHER"]
+CATEGORIES = [p.value for p in LoanPurpose]
 LINE_FIELDS = ("category", "amount", "incurredOn", "invoiceNo", "description")
 _KEY = re.compile(r"^[0-9a-f]{1,16}$")
 _AMOUNT_PARAM = re.compile(r"^line-([0-9a-f]{1,16})-amount$")
 _OFFSET_PARAM = re.compile(r"^offset-(\d{1,18})$")
 _LINE_ERROR = re.compile(r"^lines\.(\d+)\.(\w+)$")
 PAGE_SIZE = 20
+FINANCE_PAGE = 200  # reimbursements waiting for payment listed on finance's page (figures cover all)
 # File parts the submit form may carry: each line has its own voucher input (the service allows
 # MAX_FILES per line), and an input left empty still sends one part (the form's script leaves
 # those out, but without script they count).
@@ -80,7 +83,7 @@ class Row:
 
 
 def _blank_row() -> Row:
-    return Row(key=_key(), values={"category": "CLIENT_VISIT", "incurredOn": today().isoformat()})
+    return Row(key=_key(), values={"category": LoanPurpose.CLIENT_VISIT.value, "incurredOn": today().isoformat()})
 
 
 def _rows_from_form(page: Page) -> list[Row]:
@@ -153,7 +156,7 @@ class Panel:
     @property
     def payable(self) -> Decimal:
         if self.mode == "manual":
-            return self.total - self.manual_total
+            return offsets.payable_of(self.total, self.manual_total)
         return Decimal(str((self.preview or {}).get("payable") or 0))
 
 
@@ -297,7 +300,8 @@ async def submit(page: Page) -> Response:
 MINE = """
 query($employee: ID!, $after: String, $first: Int) {
   reimbursements(employeeId: $employee, first: $first, after: $after) {
-    totalCount pageInfo { hasNextPage endCursor }
+    totalCount claimedTotal offsetTotal payableTotal unpaidPayable pendingApprovalCount
+    pageInfo { hasNextPage endCursor }
     edges { node { id number status total offsetTotal payable createdAt paidAt lines { voucherMissing } } }
   }
 }
@@ -313,7 +317,7 @@ async def my_reimbursements(page: Page) -> Response:
     connection = data["reimbursements"]
     return await _render(page, "reimbursements/mine.html", {
         "items": [e["node"] for e in connection["edges"]], "total_count": connection["totalCount"],
-        "page_info": connection["pageInfo"], "first_page": after is None,
+        "figures": connection, "page_info": connection["pageInfo"], "first_page": after is None,
     })
 
 
@@ -411,9 +415,9 @@ async def decide(page: Page, reimbursement_id: str) -> Response:
 # ---------------------------------------------------------------- finance
 
 FINANCE = """
-query($approved: [ReimbursementStatus!], $paid: [ReimbursementStatus!]) {
-  toPay: reimbursements(status: $approved, first: 200) {
-    totalCount
+query($approved: [ReimbursementStatus!], $paid: [ReimbursementStatus!], $first: Int) {
+  toPay: reimbursements(status: $approved, first: $first) {
+    totalCount payableTotal offsetTotal
     edges { node { id number total offsetTotal payable decidedAt viewerCan { pay }
                    employee { name employeeNo department { name } } lines { voucherMissing } } }
   }
@@ -428,12 +432,14 @@ PAY = "mutation($id: ID!) { payReimbursement(reimbursementId: $id) { id number s
 
 async def _finance(page: Page, errors: dict[str, str] | None = None, status: int = 200,
                    row_for: str | None = None) -> Response:
-    if not page.has("FINANCE", "ADMIN"):
+    if not page.sees(PageKey.FINANCE):
         raise PageError(403)
-    data = check_read(await page.gql(FINANCE, {"approved": [ReimbursementStatus.APPROVED.value], "paid": [ReimbursementStatus.PAID.value]}))
+    data = check_read(await page.gql(FINANCE, {"approved": [ReimbursementStatus.APPROVED.value], "paid": [ReimbursementStatus.PAID.value],
+                                             "first": FINANCE_PAGE}))
     to_pay = [e["node"] for e in data["toPay"]["edges"]]
     context = {
         "to_pay": to_pay, "to_pay_total": data["toPay"]["totalCount"],
+        "pay_sum": data["toPay"]["payableTotal"], "offset_sum": data["toPay"]["offsetTotal"],
         "paid": [e["node"] for e in data["paid"]["edges"]], "errors": errors or {}, "embedded": page.htmx,
         "paid_number": page.request.query_params.get("paid"),
         # A refusal about a reimbursement no longer listed (e.g. paid meanwhile) goes above the list.
@@ -461,7 +467,7 @@ async def pay(page: Page, reimbursement_id: str) -> Response:
             return await _render(page, "reimbursements/finance.html", {"item": paid, "done": True, "errors": {}},
                                      block="pay_row")
         return page.redirect(f"/finance/reimbursements?paid={paid['number']}")
-    if not page.has("FINANCE", "ADMIN"):
+    if not page.sees(PageKey.FINANCE):
         refuse_if_forbidden(result)
     message = result.errors[0].message
     if from_detail:

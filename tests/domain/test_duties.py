@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from server.domain import approvals as A
-from server.domain import duties as D
+from server.domain import approvals
+from server.domain import duties as duty_rules
 from server.domain.errors import Forbidden, ValidationFailed
 from server.domain.roles import ADMIN, ALL_ROLES, AUDITOR, EMPLOYEE, FINANCE, HR, SUPERVISOR
 
@@ -56,37 +56,37 @@ CELLS = _cells()
 
 
 def test_the_table_covers_every_action():
-    assert {action for action, _, _ in CELLS} == set(D.ACTIONS)
+    assert {action for action, _, _ in CELLS} == set(duty_rules.ACTIONS)
 
 
 @pytest.mark.parametrize(("action", "role", "allowed"), CELLS, ids=[f"{a}-{r}" for a, r, _ in CELLS])
 def test_matrix_cell(action, role, allowed):
-    assert D.may({role}, action) is allowed
+    assert duty_rules.may({role}, action) is allowed
     if allowed:
-        D.require({role}, action)
+        duty_rules.require({role}, action)
     else:
         with pytest.raises(Forbidden):
-            D.require({role}, action)
+            duty_rules.require({role}, action)
 
 
 def test_an_admin_without_finance_moves_no_money():
-    for action in (D.DISBURSE, D.SETTLE_CASH, D.SETTLE_SALARY, D.PAY_REIMBURSEMENT, D.PROPOSE_WRITE_OFF):
-        assert not D.may({ADMIN, HR, AUDITOR, SUPERVISOR, EMPLOYEE}, action)
-        assert D.may({EMPLOYEE, FINANCE}, action)
+    for action in (duty_rules.DISBURSE, duty_rules.SETTLE_CASH, duty_rules.SETTLE_SALARY, duty_rules.PAY_REIMBURSEMENT, duty_rules.PROPOSE_WRITE_OFF):
+        assert not duty_rules.may({ADMIN, HR, AUDITOR, SUPERVISOR, EMPLOYEE}, action)
+        assert duty_rules.may({EMPLOYEE, FINANCE}, action)
 
 
 def test_unknown_action_is_nobodys():
-    assert not D.may(set(ALL_ROLES), "LAUNCH_ROCKET")
+    assert not duty_rules.may(set(ALL_ROLES), "LAUNCH_ROCKET")
 
 
 def test_own_money():
-    assert D.own_money(7, 7)
-    assert not D.own_money(7, 8)
-    assert not D.own_money(None, 7)  # an account without an employee record owns no money
-    assert not D.own_money(None, None)
+    assert duty_rules.own_money(7, 7)
+    assert not duty_rules.own_money(7, 8)
+    assert not duty_rules.own_money(None, 7)  # an account without an employee record owns no money
+    assert not duty_rules.own_money(None, None)
     with pytest.raises(Forbidden):
-        D.refuse_own_money(7, 7, "放款 (disburse)")
-    D.refuse_own_money(7, 8, "放款 (disburse)")
+        duty_rules.refuse_own_money(7, 7, "放款 (disburse)")
+    duty_rules.refuse_own_money(7, 8, "放款 (disburse)")
 
 
 @pytest.mark.parametrize(("granter", "before", "after", "refused"), [
@@ -104,14 +104,14 @@ def test_own_money():
     ({HR}, [EMPLOYEE, FINANCE], [EMPLOYEE, FINANCE], False),  # no change at all
 ])
 def test_role_changes(granter, before, after, refused):
-    reason = D.role_change_violation(granter, 1, 2, before, after)
+    reason = duty_rules.role_change_violation(granter, 1, 2, before, after)
     assert (reason is not None) is refused
 
 
 def test_nobody_changes_their_own_roles():
-    assert D.role_change_violation({ADMIN}, 1, 1, [ADMIN], [ADMIN, FINANCE]) is not None
-    assert D.role_change_violation({ADMIN}, 1, 1, [ADMIN, EMPLOYEE], [ADMIN]) is not None
-    assert D.role_change_violation({ADMIN}, 1, 1, [ADMIN], [ADMIN]) is None
+    assert duty_rules.role_change_violation({ADMIN}, 1, 1, [ADMIN], [ADMIN, FINANCE]) is not None
+    assert duty_rules.role_change_violation({ADMIN}, 1, 1, [ADMIN, EMPLOYEE], [ADMIN]) is not None
+    assert duty_rules.role_change_violation({ADMIN}, 1, 1, [ADMIN], [ADMIN]) is None
 
 
 @pytest.mark.parametrize(("editor", "target", "allowed"), [
@@ -125,7 +125,7 @@ def test_nobody_changes_their_own_roles():
     ({FINANCE}, [EMPLOYEE], False),
 ])
 def test_who_edits_whom(editor, target, allowed):
-    assert D.may_edit_person(editor, target) is allowed
+    assert duty_rules.may_edit_person(editor, target) is allowed
 
 
 # ---------------------------------------------------------------- approval chains
@@ -145,49 +145,49 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 ])
 def test_chain_validity(chain, ok):
     if ok:
-        assert A.validate_chain(chain) == chain
+        assert approvals.validate_chain(chain) == chain
     else:
         with pytest.raises(ValidationFailed):
-            A.validate_chain(chain)
+            approvals.validate_chain(chain)
 
 
 def test_one_person_one_step_even_with_both_roles():
-    both = A.Actor(user_id=20, employee_id=2, roles=frozenset({SUPERVISOR, FINANCE}))
-    other = A.Actor(user_id=30, employee_id=3, roles=frozenset({FINANCE}))
-    steps = A.build_chain([SUPERVISOR, FINANCE], 2)
-    assert A.decide(steps, both, 1, "APPROVE", None, NOW)[1] is None
-    assert not A.can_decide(steps[1], both, 1, steps)
+    both = approvals.Actor(user_id=20, employee_id=2, roles=frozenset({SUPERVISOR, FINANCE}))
+    other = approvals.Actor(user_id=30, employee_id=3, roles=frozenset({FINANCE}))
+    steps = approvals.build_chain([SUPERVISOR, FINANCE], 2)
+    assert approvals.decide(steps, both, 1, "APPROVE", None, NOW)[1] is None
+    assert not approvals.can_decide(steps[1], both, 1, steps)
     with pytest.raises(Forbidden):
-        A.decide(steps, both, 1, "APPROVE", None, NOW)
+        approvals.decide(steps, both, 1, "APPROVE", None, NOW)
     assert steps[1].decision is None
-    assert A.decide(steps, other, 1, "APPROVE", None, NOW)[1] == "APPROVED"
-    assert D.one_person_one_step(30, [20]) and not D.one_person_one_step(20, [20])
+    assert approvals.decide(steps, other, 1, "APPROVE", None, NOW)[1] == "APPROVED"
+    assert duty_rules.one_person_one_step(30, [20]) and not duty_rules.one_person_one_step(20, [20])
 
 
 HOLDERS = [
-    D.Holder(user_id=10, employee_id=1, roles=frozenset({EMPLOYEE})),  # the applicant
-    D.Holder(user_id=20, employee_id=2, roles=frozenset({EMPLOYEE, SUPERVISOR, FINANCE})),
-    D.Holder(user_id=40, employee_id=None, roles=frozenset({ADMIN})),
+    duty_rules.Holder(user_id=10, employee_id=1, roles=frozenset({EMPLOYEE})),  # the applicant
+    duty_rules.Holder(user_id=20, employee_id=2, roles=frozenset({EMPLOYEE, SUPERVISOR, FINANCE})),
+    duty_rules.Holder(user_id=40, employee_id=None, roles=frozenset({ADMIN})),
 ]
 
 
 def test_blocked_reason():
     # A FINANCE step: the only other holder decided the supervisor step already.
-    assert D.blocked_reason(FINANCE, None, HOLDERS, 1, [20]) is not None
-    assert "FINANCE" in str(D.blocked_reason(FINANCE, None, HOLDERS, 1, [20]))
-    assert D.blocked_reason(FINANCE, None, HOLDERS, 1, []) is None
+    assert duty_rules.blocked_reason(FINANCE, None, HOLDERS, 1, [20]) is not None
+    assert "FINANCE" in str(duty_rules.blocked_reason(FINANCE, None, HOLDERS, 1, [20]))
+    assert duty_rules.blocked_reason(FINANCE, None, HOLDERS, 1, []) is None
     # The applicant never counts, even holding the role.
-    applicant_finance = [D.Holder(10, 1, frozenset({FINANCE}))]
-    assert D.blocked_reason(FINANCE, None, applicant_finance, 1, []) is not None
+    applicant_finance = [duty_rules.Holder(10, 1, frozenset({FINANCE}))]
+    assert duty_rules.blocked_reason(FINANCE, None, applicant_finance, 1, []) is not None
     # A SUPERVISOR step is the fixed supervisor's only.
-    assert D.blocked_reason(SUPERVISOR, 2, HOLDERS, 1, []) is None
-    assert D.blocked_reason(SUPERVISOR, 3, HOLDERS, 1, []) is not None  # no active account
-    assert D.blocked_reason(ADMIN, None, HOLDERS, 1, [20]) is None
-    assert D.blocked_reason(HR, None, HOLDERS, 1, []) is not None
+    assert duty_rules.blocked_reason(SUPERVISOR, 2, HOLDERS, 1, []) is None
+    assert duty_rules.blocked_reason(SUPERVISOR, 3, HOLDERS, 1, []) is not None  # no active account
+    assert duty_rules.blocked_reason(ADMIN, None, HOLDERS, 1, [20]) is None
+    assert duty_rules.blocked_reason(HR, None, HOLDERS, 1, []) is not None
 
 
 def test_four_eyes():
-    assert not D.four_eyes_violation(False, 20, [20])
-    assert D.four_eyes_violation(True, 20, [20, 30])
-    assert not D.four_eyes_violation(True, 40, [20, 30])
-    assert not D.four_eyes_violation(True, None, [None])
+    assert not duty_rules.four_eyes_violation(False, 20, [20])
+    assert duty_rules.four_eyes_violation(True, 20, [20, 30])
+    assert not duty_rules.four_eyes_violation(True, 40, [20, 30])
+    assert not duty_rules.four_eyes_violation(True, None, [None])

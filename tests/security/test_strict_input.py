@@ -39,7 +39,7 @@ async def _refused(gql, query, variables, token, field: str) -> dict:
     assert body.get("errors"), body
     error = body["errors"][0]
     assert error["extensions"]["code"] == "VALIDATION", error
-    assert field in error["message"] or error["extensions"].get("field") == field, error
+    assert field in error["message"] or field in (error["extensions"].get("field"), error["extensions"].get("type")), error
     assert await _counts() == before
     return error
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.domain import ledger as L
+from server.domain import ledger as ledger_rules
 from server.domain.errors import ValidationFailed
 from server.domain.money import ZERO, from_fen
 from server.models import Employee, LedgerEntry, Loan, Reimbursement, ReimbursementOffset
@@ -56,12 +56,12 @@ async def _check_invariants(employee_id: int, loan_ids: list[int]) -> None:
         amount = from_fen(loan.amount_fen)
         assert ZERO <= balances[loan.id] <= amount, (loan.number, balances[loan.id])
         applied = await ReimbursementOffset.filter(loan_id=loan.id, state="APPLIED")
-        settled = sum((-from_fen(e.delta_fen) for e in entries if e.kind in L.SETTLEMENT_KINDS), ZERO)
+        settled = sum((-from_fen(e.delta_fen) for e in entries if e.kind in ledger_rules.SETTLEMENT_KINDS), ZERO)
         assert balances[loan.id] == amount - sum((from_fen(o.amount_fen) for o in applied), ZERO) - settled
         # Each applied offset is exactly one OFFSET entry of its reimbursement, and nothing else is.
-        offset_entries = sorted((e.reimbursement_id, -e.delta_fen) for e in entries if e.kind == L.OFFSET)
+        offset_entries = sorted((e.reimbursement_id, -e.delta_fen) for e in entries if e.kind == ledger_rules.OFFSET)
         assert offset_entries == sorted((o.reimbursement_id, o.amount_fen) for o in applied)
-        assert loan.status == L.status_from_ledger(amount, [L.Entry(e.kind, from_fen(e.delta_fen)) for e in entries])
+        assert loan.status == ledger_rules.status_from_ledger(amount, [ledger_rules.Entry(e.kind, from_fen(e.delta_fen)) for e in entries])
     for r in await Reimbursement.filter(employee_id=employee_id):
         offsets = await ReimbursementOffset.filter(reimbursement_id=r.id)
         taken = sum((o.amount_fen for o in offsets if o.state != "RELEASED"), 0)
@@ -115,7 +115,7 @@ async def test_random_reimbursements_keep_the_ledger_consistent(db, loan_amounts
             _, index, percent = op
             loan = await Loan.get(id=loan_ids[index % len(loan_ids)])
             outstanding = (await loans.outstanding_by_loan([loan.id]))[loan.id]
-            if loan.status in L.OPEN_STATUSES:
+            if loan.status in ledger_rules.OPEN_STATUSES:
                 amount = max(Decimal("0.01"), (outstanding * percent / 100).quantize(Decimal("0.01")))
                 await loans.settle_loan(finance, loan.id, "CASH_RETURN", str(min(amount, outstanding)))
         await _check_invariants(employee_id, loan_ids)
