@@ -203,3 +203,9 @@ ALERT_KIND_LABELS: dict[str, str] = {
     AlertKind.OFFBOARDING_OUTSTANDING: N_("离职未清款"), AlertKind.MISSING_VOUCHERS: N_("报销缺少凭证"),
 }
 LABELS["alert_kind"] = ALERT_KIND_LABELS
+# A background job's state as a page shows it (evidence packages, issue 14).
+JOB_STATE_LABELS: dict[str, str] = {
+    JobState.QUEUED: N_("排队中"), JobState.RUNNING: N_("生成中"), JobState.DONE: N_("已完成"),
+    JobState.FAILED: N_("失败"),
+}
+LABELS["job_state"] = JOB_STATE_LABELS
