@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -395,7 +396,7 @@ async def request_verification(viewer: Viewer) -> Any:
 # ---------------------------------------------------------------- evidence packages (issue 14)
 
 
-def _exported_row(entry: dict[str, Any]) -> Any:
+def _exported_row(entry: Mapping[str, Any]) -> Any:
     """An entry as exported to an evidence package (audit.jsonl), back in the shape `seal` reads."""
     from types import SimpleNamespace
 
@@ -408,7 +409,7 @@ def _exported_row(entry: dict[str, Any]) -> Any:
     )
 
 
-def exported_seal_problem(entry: dict[str, Any]) -> Message | None:
+def exported_seal_problem(entry: Mapping[str, Any]) -> Message | None:
     """None when an exported entry's seal verifies under the configured audit keys."""
     try:
         row = _exported_row(entry)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import io
 import logging
 import os
@@ -270,10 +269,6 @@ def verify_package(source: str | Path | IO[bytes] | bytes) -> evidence_rules.Ver
     return evidence_rules.verify(
         small, actual, seal_check=audit.exported_seal_problem if keyed else None,
         anchor_check=_anchor_check if keyed else None, timestamp_check=evidence_tsa.checker())
-
-
-def same_digest(a: str | None, b: str | None) -> bool:
-    return a is not None and b is not None and hmac.compare_digest(a, b)
 
 
 def report_lines(verdict: evidence_rules.Verdict, locale: str) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from server.domain import evidence as evidence_rules
 from server.domain.money import from_fen
 from server.models import (
     Alert,
@@ -34,7 +35,6 @@ from server.models import (
     ReimbursementOffset,
     User,
 )
-from server.domain import evidence as evidence_rules
 
 CHUNK = 500
 # The objects whose audit entries go into the package.

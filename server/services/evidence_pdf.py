@@ -39,8 +39,15 @@ def _who(person: dict[str, Any] | None) -> str:
     return str(name or username or f"用户 {person.get('userId')}")
 
 
+# The summary is a Chinese court document: these labels are not translated.
+OFFBOARDING_LABELS = {"CLEARANCE_PENDING": "待清款", "CLEARED": "已确认清款", "COMPLETED": "已办结", "CANCELLED": "已撤销"}
+OFFSET_LABELS = {"RESERVED": "已预留", "APPLIED": "已冲抵", "RELEASED": "已释放"}
+
+
 def _yuan(value: str | None) -> str:
-    return "—" if value is None else f"¥{value}"
+    if value is None:
+        return "—"
+    return f"-¥{value[1:]}" if value.startswith("-") else f"¥{value}"
 
 
 def _entered(row: dict[str, Any]) -> str:
@@ -132,10 +139,10 @@ def _tail(records: dict[str, Any], files: list[dict[str, Any]]) -> list[Any]:
             pdf.para(f"报销单 {r['number']}：合计 {_yuan(r['total'])}，{vocab.label('status', r['status'])}；"
                      f"提交 {_t(r['createdAt'])}；付款 {_t(r['paidAt'])}；{_entered(r)}", "body"),
             pdf.table(["行", "类别", "金额", "发生日期", "发票号", "凭证"], [
-                [x["order"], x["category"], _yuan(x["amount"]), _t(x["incurredOn"]), x["invoiceNo"] or "—",
+                [x["order"], vocab.label("purpose", x["category"]), _yuan(x["amount"]), _t(x["incurredOn"]), x["invoiceNo"] or "—",
                  "\n".join(v["path"] for v in x["vouchers"]) or "无"] for x in r["lines"]],
                 _widths(0.5, 1, 1.1, 1.2, 1.4, 3.4)),
-            pdf.para("冲抵借款：" + ("；".join(f"{o['loan']} {_yuan(o['amount'])}（{o['state']}）" for o in r["offsets"])
+            pdf.para("冲抵借款：" + ("；".join(f"{o['loan']} {_yuan(o['amount'])}（{OFFSET_LABELS.get(o['state'], o['state'])}）" for o in r["offsets"])
                                    or "无"), "small"),
             pdf.para("审批：" + ("；".join(
                 f"{s['order']}. {vocab.label('role', s['role'])} {s['approver'] or _who(s['decidedBy'])} "
@@ -150,7 +157,7 @@ def _tail(records: dict[str, Any], files: list[dict[str, Any]]) -> list[Any]:
         for a in records["alerts"]] or [["无", "", "", "", ""]], _widths(1.5, 1.2, 1.6, 2.4, 2.5))]
     story += [pdf.para("六、离职清款", "h1"), pdf.table(["项目", "内容"], [
         row for o in records["offboardings"] for row in (
-            ["离职办理", f"#{o['id']}，{o['status']}"], ["最后工作日", _t(o["lastWorkingDay"])],
+            ["离职办理", f"#{o['id']}，{OFFBOARDING_LABELS.get(o['status'], o['status'])}"], ["最后工作日", _t(o["lastWorkingDay"])],
             ["原因", o["reason"] or "—"], ["发起", f"{_who(o['startedBy'])}，{_t(o['createdAt'])}"],
             ["财务确认清款", f"{o['clearedBy'] or _who(o['clearedByUser'])}，{_t(o['clearedAt'])}"
              if o["clearedAt"] else "—"],

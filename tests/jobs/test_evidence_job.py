@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -70,6 +71,12 @@ async def full_history() -> dict:
             "alert": raised.alert if hasattr(raised, "alert") else await Alert.get(dedupe_key=f"OVERDUE:{loan.id}:test")}
 
 
+def _keep(data: bytes) -> None:
+    """EVIDENCE_KEEP=path: a copy of the package to look at (the PDF's first page, the files)."""
+    if os.environ.get("EVIDENCE_KEEP"):
+        Path(os.environ["EVIDENCE_KEEP"]).write_bytes(data)
+
+
 def names(archive: zipfile.ZipFile) -> set[str]:
     return {i.filename for i in archive.infolist()}
 
@@ -118,6 +125,7 @@ async def test_full_history_package_is_complete_and_verifies(db, gql, client, jo
 
     package, data = await build_through_api(gql, client, run_burst, people.sales)
     assert evidence_rules.sha256_hex(data) == package["sha256"]
+    _keep(data)
     stored = await EvidencePackage.get(id=int(package["id"]))
     assert stored.sha256 == package["sha256"] and stored.size == len(data)
 
@@ -210,8 +218,6 @@ async def test_full_history_package_is_complete_and_verifies(db, gql, client, jo
 
 
 def _cli(path: Path, settings, locale: str = "zh_CN") -> subprocess.CompletedProcess:
-    import os
-
     env = {**os.environ, "DATA_DIR": str(settings.data_dir), "DATABASE_URL": settings.database_url,
            "SECRET_KEY": settings.secret_key, "DEMO_DATA": "0", "LANG": "C.UTF-8"}
     return subprocess.run([sys.executable, "main.py", "verify-evidence", str(path), "--lang", locale],

@@ -93,6 +93,14 @@ def authority() -> Iterator[tuple[str, Path]]:
             server.server_close()
 
 
+def _openssl_verify(manifest: bytes, token: bytes, certificate: Path) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "manifest.json").write_bytes(manifest)
+        (Path(folder) / "manifest.tsr").write_bytes(token)
+        return subprocess.run(["openssl", "ts", "-verify", "-data", "manifest.json", "-in", "manifest.tsr",
+                               "-CAfile", str(certificate)], cwd=folder, capture_output=True, text=True)
+
+
 async def test_manifest_is_timestamped_and_the_token_verifies(db, job_settings, run_burst, authority):
     url, certificate = authority
     override_settings(dataclasses.replace(job_settings, tsa_url=url, tsa_ca_file=certificate))
@@ -109,12 +117,8 @@ async def test_manifest_is_timestamped_and_the_token_verifies(db, job_settings, 
         manifest, token = archive.read("manifest.json"), archive.read("manifest.tsr")
 
         # openssl itself accepts the token for the manifest, as a court's expert would check it.
-        with tempfile.TemporaryDirectory() as folder:
-            (Path(folder) / "manifest.json").write_bytes(manifest)
-            (Path(folder) / "manifest.tsr").write_bytes(token)
-            check = subprocess.run(["openssl", "ts", "-verify", "-data", "manifest.json", "-in", "manifest.tsr",
-                                    "-CAfile", str(certificate)], cwd=folder, capture_output=True, text=True)
-            assert "Verification: OK" in check.stdout, check.stdout + check.stderr
+        check = _openssl_verify(manifest, token, certificate)
+        assert "Verification: OK" in check.stdout, check.stdout + check.stderr
 
         verdict = evidence_service.verify_package(data)
         assert verdict.ok, [str(p.message) for p in verdict.problems]
