@@ -90,10 +90,12 @@ async def get_package(viewer: Viewer, package_id: Any) -> EvidencePackage:
     return package
 
 
-async def packages_for(viewer: Viewer, employee_id: int, limit: int = 10) -> list[EvidencePackage]:
-    """The newest packages of one employee (the request page lists them)."""
+async def packages_for(viewer: Viewer, employee_id: int, limit: int = 10) -> list[tuple[EvidencePackage, Job]]:
+    """The newest packages of one employee with their jobs (the request page lists them): two queries."""
     _require(viewer)
-    return list(await EvidencePackage.filter(employee_id=employee_id).order_by("-created_at", "-id").limit(limit))
+    packages = list(await EvidencePackage.filter(employee_id=employee_id).order_by("-created_at", "-id").limit(limit))
+    jobs = {j.id: j for j in await Job.filter(id__in=[p.job_id for p in packages])} if packages else {}
+    return [(p, jobs[p.job_id]) for p in packages]
 
 
 async def package_job(package: EvidencePackage) -> Job:

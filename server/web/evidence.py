@@ -41,8 +41,7 @@ async def request_page(page: Page, employee_id: str) -> Response:
         raise PageError(403, page._("只有财务、人事、管理员或审计可以生成证据包"))
     packages = await evidence_service.packages_for(page.viewer, int(employee["id"]))
     rows = []
-    for package in packages:
-        job = await evidence_service.package_job(package)
+    for package, job in packages:
         rows.append({"id": package.id, "createdAt": package.created_at.isoformat(), "state": job.state,
                      "sha256": package.sha256})
     return await page.render("evidence/request.html", {"employee": employee, "packages": rows})

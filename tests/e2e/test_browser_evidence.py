@@ -37,6 +37,7 @@ def test_request_download_and_verify_a_package(server, chromium, width, tmp_path
     expect(download_link).to_be_visible(timeout=240_000)  # the page polls itself (HTMX) until the job is done
     expect(page.locator("#package-sha256")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
     shot("evidence-done")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the hash widens the page"
     with page.expect_download() as info:
         download_link.click()
     saved = tmp_path / "package.zip"
