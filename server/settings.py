@@ -89,6 +89,8 @@ class Settings:
     # and the PEM certificate(s) of the authorities whose tokens verify-evidence accepts.
     tsa_url: str | None = None
     tsa_ca_file: Path | None = None
+    # The company's legal name, printed on evidence packages' summaries.
+    company_name: str = ""
 
     @property
     def evidence_dir(self) -> Path:
@@ -306,6 +308,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         gc_freeze=_bool(env, "GC_FREEZE", True),
         tsa_url=(env.get("TSA_URL") or "").strip() or None,
         tsa_ca_file=Path(env["TSA_CA_FILE"]).expanduser() if (env.get("TSA_CA_FILE") or "").strip() else None,
+        company_name=(env.get("COMPANY_NAME") or "").strip(),
     )
 
 

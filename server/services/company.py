@@ -32,11 +32,6 @@ DEFINITIONS: dict[str, Definition] = {
 }
 
 
-# The company's legal name, printed on evidence packages (issue 14).
-COMPANY_NAME = "COMPANY_NAME"
-DEFINITIONS[COMPANY_NAME] = Definition(COMPANY_NAME, "", str, _m("公司全称：印在证据包上"))
-
-
 def _definition(key: str) -> Definition:
     definition = DEFINITIONS.get((key or "").strip())
     if definition is None:

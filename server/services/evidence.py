@@ -28,7 +28,7 @@ from server.domain import evidence as evidence_rules
 from server.domain.errors import Conflict, NotFound
 from server.domain.messages import Message, _m
 from server.models import AuditAnchor, AuditEntry, Employee, EvidencePackage, Job, User
-from server.services import audit, company, evidence_pdf, evidence_tsa
+from server.services import audit, evidence_pdf, evidence_tsa
 from server.services import jobs as job_service
 from server.services.base import Viewer, atomic, parse_id, require_login, utcnow
 from server.services.evidence_facts import gather, links
@@ -168,7 +168,7 @@ async def build(package_id: int, job_id: str) -> dict[str, Any]:
     head = _head_json(anchor)
     facts = await gather(package.employee_id, up_to=head["id"])
     await job_service.report_progress(job_id, 0.1)
-    company_name = str(await company.get_setting(company.COMPANY_NAME) or "")
+    company_name = get_settings().company_name
     settings = get_settings()
     settings.evidence_dir.mkdir(parents=True, exist_ok=True)
     target = package_path(package.id)
