@@ -265,6 +265,9 @@ async def test_roles_without_the_duty_are_refused(db, gql, client, job_settings,
     assert bad_token.status_code == 401
     error = await gql.error(REQUEST, {"id": str(people.sales)})
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    missing = await gql.error(REQUEST, {"id": "999999"}, token=finance)
+    assert missing["extensions"]["code"] == "NOT_FOUND"
+    assert (await gql.ok(PACKAGE, {"id": "999999"}, token=finance))["evidencePackage"] is None
     # Nobody but finance downloaded; HR and the auditor roles may.
     assert await AuditEntry.filter(action="evidence.download").count() == 0
     hr = await gql.login("hr")
