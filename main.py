@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Checks every file against the backup's manifest, restores into an empty "
                                          "database and upload directory, writes the keys, and verifies the audit chain.")
     restore.add_argument("dir", metavar="DIR")
+    evidence = sub.add_parser("verify-evidence", help="check an evidence package (证据包); exit 1 when it does not verify",
+                              description="Check an evidence package ZIP: every file against manifest.json (size, "
+                                          "SHA-256), the audit excerpt's lines, seals (with the audit key) and chain "
+                                          "links up to the anchored head, and the timestamp token when present "
+                                          "(its signature with TSA_CA_FILE). Names what does not match (exit 1).")
+    evidence.add_argument("package", help="the package's ZIP file")
+    evidence.add_argument("--lang", help="zh_CN or en (default: from LANG)")
     sub.add_parser("rotate-audit-key", help="add a new audit key to AUDIT_KEY_FILE; it seals from now on",
                    description="Append a new random key to AUDIT_KEY_FILE (default DATA_DIR/audit_key). New "
                                "audit entries are sealed with it; the older keys in the file still verify "
@@ -188,6 +195,22 @@ def cmd_verify_audit(args: argparse.Namespace, settings: Any) -> int:
     return asyncio.run(_with_db(settings, work))
 
 
+def cmd_verify_evidence(args: argparse.Namespace, settings: Any) -> int:
+    from server import i18n
+    from server.services import evidence
+    from server.services.evidence_zip import NotAPackage
+
+    locale = i18n.normalize(args.lang) or i18n.normalize((os.environ.get("LC_ALL") or os.environ.get("LANG") or
+                                                          "").split(".")[0]) or i18n.DEFAULT_LOCALE
+    try:
+        verdict = evidence.verify_package(args.package)
+    except (NotAPackage, FileNotFoundError) as exc:
+        return _fail(f"{args.package}: {exc}", EXIT_FAILED)
+    for line in evidence.report_lines(verdict, locale):
+        print(line)
+    return EXIT_OK if verdict.ok else EXIT_FAILED
+
+
 def cmd_rotate_audit_key(args: argparse.Namespace, settings: Any) -> int:
     import secrets
     from pathlib import Path
@@ -242,6 +265,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace, Any], int]] = {
     None: cmd_serve, "serve": cmd_serve, "worker": cmd_worker, "migrate": cmd_migrate,
     "seed-demo": cmd_seed_demo, "create-admin": cmd_create_admin, "verify-audit": cmd_verify_audit,
     "rotate-audit-key": cmd_rotate_audit_key, "backup": cmd_backup, "restore": cmd_restore,
+    "verify-evidence": cmd_verify_evidence,
 }
 
 

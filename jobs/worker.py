@@ -24,6 +24,7 @@ from arq.constants import default_queue_name
 from arq.worker import Worker, get_kwargs
 
 from jobs.audit import verify_audit_chain
+from jobs.evidence import build_evidence_package
 from server.db import init_db
 from server.queue import close_pool, redis_settings_for
 from server.services.jobs import RELAY_BATCH, relay_outbox
@@ -33,6 +34,7 @@ log = logging.getLogger("qingkuan.worker")
 
 # Every job function; other areas append theirs here (alerts, evidence, reports, notifications).
 FUNCTIONS: list[Any] = [verify_audit_chain]
+FUNCTIONS.append(build_evidence_package)
 
 # Times are the company's (TIMEZONE). Cron runs are unique per scheduled time across workers.
 CRON_JOBS: list[Any] = [

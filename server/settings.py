@@ -87,6 +87,16 @@ class Settings:
     # gc.freeze() once started: the objects alive after start-up (schema, models, templates) leave the
     # collector's generations, which removes the long gen-2 pauses under load (BENCHMARKS.md).
     gc_freeze: bool = True
+    # Evidence packages: an RFC 3161 time-stamping authority for the manifest (unset: no manifest.tsr),
+    # and the PEM certificate(s) of the authorities whose tokens verify-evidence accepts.
+    tsa_url: str | None = None
+    tsa_ca_file: Path | None = None
+    # The company's legal name, printed on evidence packages' summaries.
+    company_name: str = ""
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -299,6 +309,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         audit_keys=_audit_keys(env, data_dir),
         db_pool_size=_int(env, "DB_POOL_SIZE", 10),
         gc_freeze=_bool(env, "GC_FREEZE", True),
+        tsa_url=(env.get("TSA_URL") or "").strip() or None,
+        tsa_ca_file=Path(env["TSA_CA_FILE"]).expanduser() if (env.get("TSA_CA_FILE") or "").strip() else None,
+        company_name=(env.get("COMPANY_NAME") or "").strip(),
     )
 
 

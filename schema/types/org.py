@@ -163,6 +163,12 @@ class EmployeeViewerCan:
     def start_offboarding(self, info: Info) -> bool:
         return offboarding_service.start_refusal(viewer(info), self.model) is None
 
+    @strawberry.field(description="requestEvidencePackage")
+    def request_evidence(self, info: Info) -> bool:
+        from server.services import evidence as evidence_service
+
+        return evidence_service.may_request(viewer(info))
+
 
 @strawberry.type
 class Employee:

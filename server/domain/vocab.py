@@ -226,3 +226,9 @@ OFFSET_STATE_LABELS: dict[str, str] = {
     OffsetState.RESERVED: N_("待冲抵"), OffsetState.APPLIED: N_("已冲抵"), OffsetState.RELEASED: N_("已释放"),
 }
 LABELS["offset_state"] = OFFSET_STATE_LABELS
+# A background job's state as a page shows it (evidence packages, issue 14).
+JOB_STATE_LABELS: dict[str, str] = {
+    JobState.QUEUED: N_("排队中"), JobState.RUNNING: N_("生成中"), JobState.DONE: N_("已完成"),
+    JobState.FAILED: N_("失败"),
+}
+LABELS["job_state"] = JOB_STATE_LABELS

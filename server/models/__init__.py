@@ -4,6 +4,7 @@ from server.models.alerts import Alert, AlertRecipient, Notification
 from server.models.audit import AuditAnchor, AuditEntry
 from server.models.auth import ApiToken, LoginCounter, Session, User
 from server.models.company import CompanySetting
+from server.models.evidence import EvidencePackage
 from server.models.files import Attachment
 from server.models.jobs import Job, OutboxJob
 from server.models.loans import ApprovalStep, LedgerEntry, Loan, WriteOffProposal
@@ -14,7 +15,7 @@ from server.models.sequences import Sequence
 
 __all__ = [
     "Alert", "AlertRecipient", "ApiToken", "AuditAnchor", "ApprovalStep", "Attachment", "AuditEntry", "BusinessRecord",
-    "CompanySetting",
+    "CompanySetting", "EvidencePackage",
     "Department", "Employee", "ExpenseLine", "Job", "LedgerEntry", "Loan", "LoginCounter", "Notification",
     "Offboarding", "OutboxJob", "Position", "Region", "Reimbursement", "ReimbursementOffset", "Sequence", "Session", "User",
     "WriteOffProposal",

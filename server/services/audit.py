@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -390,3 +391,48 @@ async def request_verification(viewer: Viewer) -> Any:
                                 created_by=viewer.user_id)
         await record(viewer, "audit.verify_requested", "job", job.id)
     return job
+
+
+# ---------------------------------------------------------------- evidence packages (issue 14)
+
+
+def _exported_row(entry: Mapping[str, Any]) -> Any:
+    """An entry as exported to an evidence package (audit.jsonl), back in the shape `seal` reads."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        id=int(entry["id"]), at=datetime.fromisoformat(entry["at"]), actor_user_id=entry.get("actorUserId"),
+        actor=entry["actor"], action=entry["action"], object_type=entry["objectType"], object_id=entry["objectId"],
+        before=entry.get("before"), after=entry.get("after"), request_id=entry.get("requestId"),
+        client_request_id=entry.get("clientRequestId"), key_id=entry.get("keyId"), prev_hash=entry["prevHash"],
+        hash=entry["hash"],
+    )
+
+
+def exported_seal_problem(entry: Mapping[str, Any]) -> Message | None:
+    """None when an exported entry's seal verifies under the configured audit keys."""
+    try:
+        row = _exported_row(entry)
+    except (KeyError, TypeError, ValueError):
+        return _m("记录格式无效")
+    if row.key_id is None:
+        digest = entry_hash(row.id, row.at.isoformat(), row.actor, row.action, row.object_type, row.object_id,
+                            row.before, row.after, row.request_id, row.prev_hash)
+        return None if hmac.compare_digest(digest, str(row.hash)) else _m("内容与其哈希不符")
+    key = _keys().get(row.key_id)
+    if key is None:
+        return _m("由未知密钥 %(key)s 签封", key=repr(row.key_id))
+    return None if hmac.compare_digest(seal(key, row), str(row.hash)) else _m("内容与其签封不符")
+
+
+def anchor_signature_ok(anchor: Any) -> bool:
+    """An anchor row (or the same fields from an evidence manifest) signed by a configured audit key."""
+    key = _keys().get(anchor.key_id)
+    return key is not None and hmac.compare_digest(
+        hmac.new(key, _anchor_payload(anchor), hashlib.sha256).hexdigest(), str(anchor.signature))
+
+
+def seal_ok(row: Any) -> bool:
+    """A stored row sealed by a configured key (the unkeyed old rule is not accepted here)."""
+    key = _keys().get(row.key_id) if row.key_id is not None else None
+    return key is not None and hmac.compare_digest(seal(key, row), row.hash)

@@ -243,7 +243,7 @@ async def employee_create(page: Page) -> Response:
 EMPLOYEE_EDIT = """
 query($id: ID!) {
   employee(id: $id) {
-    id employeeNo name monthlySalary roles status
+    id employeeNo name monthlySalary roles status viewerCan { requestEvidence }
     department { code } region { code } position { code } supervisor { employeeNo }
   }
 }

@@ -132,7 +132,7 @@ query($id: ID!) {
   loan(id: $id) {
     id number amount purpose description expectedSettleDate status rejectionReason blockedReason outstanding
     daysOverdue createdAt disbursedAt settledAt
-    employee { id name employeeNo position { name } department { name } }
+    employee { id name employeeNo position { name } department { name } viewerCan { requestEvidence } }
     approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
     ledger { id kind delta note recordedAt reversesId }
     viewerCan { cancel }

@@ -228,6 +228,7 @@ query($id: ID!, $history: [LoanStatus!]) {
     viewerCan { confirm complete cancel settle confirmRefusedBecause completeRefusedBecause }
     employee {
       id name employeeNo status hireDate department { name } position { name } supervisor { name }
+      viewerCan { requestEvidence }
       loans(status: $history) { id number ledger { id kind delta note recordedAt } }
     }
     openLoans { id number amount outstanding status purpose disbursedAt expectedSettleDate daysOverdue

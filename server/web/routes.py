@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import account, admin, alerts, home, loans, offboarding, reimbursements
+from server.web import account, admin, alerts, evidence, home, loans, offboarding, reimbursements
 from server.web.core import view
 
 
@@ -67,6 +67,14 @@ def web_routes() -> list[Any]:
         Route("/alerts/{alert_id}/resolve", view(alerts.resolve), methods=["POST"]),
         Route("/notifications", view(alerts.notifications_page), methods=["GET"]),
         Route("/notifications/{notification_id}/read", view(alerts.mark_read), methods=["POST"]),
+        # evidence packages (证据包)
+        Route("/employees/{employee_id}/evidence", view(evidence.request_page), methods=["GET"]),
+        Route("/employees/{employee_id}/evidence", view(evidence.request_submit), methods=["POST"]),
+        Route("/evidence/verify", view(evidence.verify_page), methods=["GET"]),
+        Route("/evidence/verify", view(evidence.verify_submit, max_files=evidence.VERIFY_MAX_FILES), methods=["POST"]),
+        Route("/evidence/{package_id:int}", view(evidence.package_page), methods=["GET"]),
+        # login=False: the handler accepts a bearer token as well as the session cookie
+        Route("/evidence/{package_id:int}/download", view(evidence.download, login=False), methods=["GET"]),
         # organization (ADMIN, HR)
         Route("/admin", view(admin.admin_index), methods=["GET"]),
         Route("/admin/positions", view(admin.positions_page), methods=["GET"]),
