@@ -176,8 +176,8 @@ def mask_target(kind: str, target: str) -> str:
     if not target.startswith(("http://", "https://")):
         return mask_secret(target) or ""
     parts = urlsplit(target)
-    query = urlencode([(k, mask_secret(v) or "") for k, v in parse_qsl(parts.query, keep_blank_values=True)],
-                      safe=MASK)
+    # Shown, never sent: the mask stays readable rather than percent-encoded.
+    query = "&".join(f"{k}={mask_secret(v) or ''}" for k, v in parse_qsl(parts.query, keep_blank_values=True))
     path = parts.path
     if kind == ChannelKind.FEISHU and "/hook/" in path:
         head, _, hook = path.rpartition("/")
