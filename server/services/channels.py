@@ -56,7 +56,7 @@ def _check_target(kind: str, target: str) -> str:
     if kind == ChannelKind.WECOM and KEY_RE.match(target):
         return target
     if not target.startswith(("https://", "http://")) or any(c.isspace() for c in target):
-        raise ValidationFailed(_m("请输入机器人的 Webhook 地址（https://…）"), field="target")
+        raise ValidationFailed(_m("请输入以 HTTPS 开头的机器人地址"), field="target")
     return target
 
 
