@@ -46,4 +46,4 @@ async def send_audit_result(job_id: str, result: dict[str, Any]) -> None:
 
 
 FUNCTIONS: list[Any] = [collect_deliveries, func(send_delivery, name="send_delivery", max_tries=ARQ_MAX_TRIES)]
-CRON_JOBS: list[Any] = [cron(collect_deliveries, name="collect_deliveries", run_at_startup=False)]
+CRON_JOBS: list[Any] = [cron(collect_deliveries, name="minutely_collect_deliveries", run_at_startup=False)]
