@@ -87,7 +87,7 @@ async def collect_notifications(now: datetime) -> int:
         settled = _settled_prefix(rows, now)
         if settled is not None:
             await _set_mark(NOTIFICATION_MARK, settled)
-        if settled != rows[-1]["id"] or len(rows) < BATCH:
+        if settled is None or settled != rows[-1]["id"] or len(rows) < BATCH:
             break
         mark = settled
     return offered
@@ -110,7 +110,7 @@ async def collect_alerts(now: datetime) -> int:
         settled = _settled_prefix(rows, now)
         if settled is not None:
             await _set_mark(ALERT_MARK, settled)
-        if settled != rows[-1]["id"] or len(rows) < BATCH:
+        if settled is None or settled != rows[-1]["id"] or len(rows) < BATCH:
             break
         mark = settled
     return offered
@@ -154,12 +154,13 @@ async def queue_audit_result(job: str, result: dict[str, Any]) -> list[int]:
     if rows:
         await Delivery.bulk_create(rows, ignore_conflicts=True)
     keys = [r.dedupe_key for r in rows]
-    return list(await Delivery.filter(dedupe_key__in=keys or ["-"]).values_list("id", flat=True))
+    found = await Delivery.filter(dedupe_key__in=keys or ["-"]).order_by("id").values_list("id", flat=True)
+    return [int(i) for i in found]  # type: ignore[call-overload]
 
 
 async def pending_ids(limit: int = ENQUEUE_LIMIT) -> list[int]:
-    return list(await Delivery.filter(status=DeliveryStatus.PENDING).order_by("id").limit(limit).values_list(
-        "id", flat=True))
+    found = await Delivery.filter(status=DeliveryStatus.PENDING).order_by("id").limit(limit).values_list("id", flat=True)
+    return [int(i) for i in found]  # type: ignore[call-overload]
 
 
 async def enqueue_pending(ids: Sequence[int]) -> int:

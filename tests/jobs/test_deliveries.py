@@ -190,3 +190,25 @@ async def test_failures_stop_after_max_attempts(db, run_burst, fast_retries):
     await row.refresh_from_db()
     assert (row.status, row.attempts) == ("FAILED", sending.MAX_ATTEMPTS)
     assert "ConnectError" in row.last_error
+
+
+async def test_a_robot_at_20_messages_a_minute_waits_without_losing_an_attempt(db, fast_retries):
+    from datetime import timedelta
+
+    from server.services import sending
+    from server.services.base import utcnow
+
+    channel = await channels.create_channel(ADMIN, channels.ChannelInput(
+        kind="WECOM", name="群", target="http://127.0.0.1:9/cgi-bin/webhook/send?key=abcdefgh"))
+    now = utcnow()
+    # 19 messages in the last minute (and one just older): the 20th may go.
+    for i in range(20):
+        await Delivery.create(kind="TEST", dedupe_key=f"busy-{i}", channel=channel, status="SENT", created_at=now,
+                              last_attempt_at=now - timedelta(seconds=61 if i == 0 else 10))
+    row = await Delivery.create(kind="TEST", dedupe_key="next", channel=channel, status="PENDING", created_at=now)
+    assert await sending._robot_busy(row) is False
+    await Delivery.filter(dedupe_key="busy-0").update(last_attempt_at=now - timedelta(seconds=30))
+    outcome = await sending.attempt(row.id)
+    assert (outcome.status, outcome.retry_in) == ("PENDING", 60.0)
+    await row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_attempt_at) == ("PENDING", 0, None)
