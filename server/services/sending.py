@@ -46,6 +46,10 @@ class SendError(Exception):
     """The destination refused or could not be reached: the text is recorded as last_error."""
 
 
+class Undeliverable(SendError):
+    """Nowhere to send it (its channel was deleted): FAILED at once, no retry."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: str
@@ -174,8 +178,8 @@ async def _content(delivery: Delivery, channel: Channel | None) -> tuple[str, st
 
 async def _send(delivery: Delivery) -> None:
     channel = await Channel.get_or_none(id=delivery.channel_id) if delivery.channel_id else None  # type: ignore[attr-defined]
-    if delivery.channel_id is not None and channel is None:  # type: ignore[attr-defined]
-        raise SendError("the channel was deleted")
+    if channel is None and not delivery.address:
+        raise Undeliverable("the channel was deleted")
     title, text = await _content(delivery, channel)
     if channel is None:
         await send_mail(Mail(delivery.address or "", title, text))
@@ -213,7 +217,7 @@ async def attempt(delivery_id: int) -> Outcome:
     except Exception as exc:  # noqa: BLE001 - recorded on the row; the job decides whether to retry
         error = str(exc) if isinstance(exc, SendError) else f"{type(exc).__name__}: {exc}"
         attempts = delivery.attempts + 1
-        failed = attempts >= MAX_ATTEMPTS
+        failed = attempts >= MAX_ATTEMPTS or isinstance(exc, Undeliverable)
         await Delivery.filter(id=delivery.id, status=DeliveryStatus.PENDING).update(
             attempts=F("attempts") + 1, last_error=error[:MAX_ERROR_CHARS],
             status=DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING)

@@ -212,3 +212,15 @@ async def test_a_robot_at_20_messages_a_minute_waits_without_losing_an_attempt(d
     assert (outcome.status, outcome.retry_in) == ("PENDING", 60.0)
     await row.refresh_from_db()
     assert (row.status, row.attempts, row.last_attempt_at) == ("PENDING", 0, None)
+
+
+async def test_a_deleted_channels_waiting_message_fails_at_once(db, run_burst, fast_retries):
+    channel = await channels.create_channel(ADMIN, channels.ChannelInput(
+        kind="DINGTALK", name="旧群", target="http://127.0.0.1:9/robot/send?access_token=x"))
+    await Delivery.create(kind="TEST", dedupe_key="orphan", channel=channel, status="PENDING",
+                          created_at=channel.created_at)
+    await channels.delete_channel(ADMIN, channel.id)
+    await collect_deliveries({})
+    await run_burst()
+    row = await Delivery.get(dedupe_key="orphan")
+    assert (row.channel_id, row.status, row.attempts, row.last_error) == (None, "FAILED", 1, "the channel was deleted")
