@@ -48,9 +48,10 @@ class Migration(migrations.Migration):
                 ('last_error', fields.TextField(null=True, unique=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('last_attempt_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('queued_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'delivery', 'app': 'models', 'indexes': [Index(fields=['created_at', 'id']), Index(fields=['status', 'id']), Index(fields=['channel_id', 'last_attempt_at']), Index(fields=['user_id']), Index(fields=['notification_id'])], 'pk_attr': 'id', 'table_description': 'One message to send: a notification e-mailed to its user, a digest or the audit head to a channel.'},
+            options={'table': 'delivery', 'app': 'models', 'indexes': [Index(fields=['created_at', 'id']), Index(fields=['status', 'queued_at', 'id']), Index(fields=['channel_id', 'last_attempt_at']), Index(fields=['user_id']), Index(fields=['notification_id'])], 'pk_attr': 'id', 'table_description': 'One message to send: a notification e-mailed to its user, a digest or the audit head to a channel.'},
             bases=['Model'],
         ),
         ops.CreateModel(

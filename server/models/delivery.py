@@ -57,13 +57,15 @@ class Delivery(Model):
     last_error = fields.TextField(null=True)
     created_at = fields.DatetimeField()
     last_attempt_at = fields.DatetimeField(null=True)
+    # When it was last handed to the queue: the collector hands over only what is not (or long not) queued.
+    queued_at = fields.DatetimeField(null=True)
     sent_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "delivery"
         indexes = (
             Index(fields=('created_at', 'id')),  # the settings page's list, newest first
-            Index(fields=('status', 'id')),  # pending rows to hand to the queue
+            Index(fields=('status', 'queued_at', 'id')),  # pending rows to hand to the queue
             Index(fields=('channel_id', 'last_attempt_at')),  # the robot's rate over the last minute
             Index(fields=('user_id',)),
             Index(fields=('notification_id',)),

@@ -7,9 +7,9 @@ per batch) and inserts, with `bulk_create(ignore_conflicts=True)` over unique ke
     when SMTP_URL is set;
   - one DigestItem per (enabled channel, alert) (unique per channel and alert);
 then turns each channel's waiting items into one DIGEST delivery once its interval has passed since
-its last digest. Re-running any step changes nothing. Every PENDING delivery is then handed to the
-queue under a deterministic job id (jobs/deliveries.py send_delivery), so a lost enqueue is caught
-up a minute later.
+its last digest. Re-running any step changes nothing. Every PENDING delivery not yet queued is then handed to the
+queue under a deterministic job id (jobs/deliveries.py send_delivery); one whose enqueue failed is
+handed over at the next run, one queued long ago (REQUEUE_AFTER) again, in case Redis lost it.
 
 Watermarks advance only past rows older than MARK_LAG: a transaction that committed late (its row
 id lower than rows already read) is still read on the next runs.
@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 
 from server.domain.vocab import ChannelKind, DeliveryKind, DeliveryStatus, Role
 from server.models import Alert, Channel, Delivery, DeliveryMark, DigestItem, Notification, User
@@ -36,6 +37,9 @@ BATCH = 1000
 MAX_BATCHES = 20  # per run: a backlog of 20,000 rows is read over a few minutes, not in one job
 MARK_LAG = timedelta(minutes=5)
 ENQUEUE_LIMIT = 500
+# Longer than a send job's whole life (5 tries, backoff up to 240 s, rate-limit waits): by then a job
+# still PENDING was lost (a flushed Redis) and is handed over again.
+REQUEUE_AFTER = timedelta(minutes=30)
 NOTIFICATION_MARK, ALERT_MARK = "notification", "alert"
 AUDIT_ROLES = (Role.ADMIN, Role.AUDITOR)
 
@@ -158,23 +162,28 @@ async def queue_audit_result(job: str, result: dict[str, Any]) -> list[int]:
     return [int(i) for i in found]  # type: ignore[call-overload]
 
 
-async def pending_ids(limit: int = ENQUEUE_LIMIT) -> list[int]:
-    found = await Delivery.filter(status=DeliveryStatus.PENDING).order_by("id").limit(limit).values_list("id", flat=True)
+async def pending_ids(now: datetime, limit: int = ENQUEUE_LIMIT) -> list[int]:
+    """PENDING deliveries never handed to the queue, or handed so long ago that their job may be lost
+    (a job waiting for its retry is still in the queue: handing it again is a no-op)."""
+    found = await Delivery.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - REQUEUE_AFTER),
+                                  status=DeliveryStatus.PENDING).order_by("id").limit(limit).values_list("id", flat=True)
     return [int(i) for i in found]  # type: ignore[call-overload]
 
 
 async def enqueue_pending(ids: Sequence[int]) -> int:
     """Hand deliveries to the queue (a delivery already queued, running or done is not queued again).
     A queue failure is logged: the next collection hands them over again."""
-    handed = 0
+    handed: list[int] = []
     for delivery_id in ids:
         try:
-            if await enqueue("send_delivery", delivery_id, _job_id=job_id(delivery_id)) is not None:
-                handed += 1
+            await enqueue("send_delivery", delivery_id, _job_id=job_id(delivery_id))
         except Exception:  # noqa: BLE001 - the queue is down: the minute's collection tries again
             log.warning("delivery %s waits for the next collection: the queue is unavailable", delivery_id)
             break
-    return handed
+        handed.append(delivery_id)
+    if handed:
+        await Delivery.filter(id__in=handed).update(queued_at=utcnow())
+    return len(handed)
 
 
 async def collect(now: datetime | None = None) -> dict[str, int]:
@@ -183,7 +192,7 @@ async def collect(now: datetime | None = None) -> dict[str, int]:
     emails = await collect_notifications(now)
     items = await collect_alerts(now)
     digests = await make_digests(now)
-    queued = await enqueue_pending(await pending_ids())
+    queued = await enqueue_pending(await pending_ids(now))
     return {"emails": emails, "digestItems": items, "digests": len(digests), "queued": queued}
 
 
