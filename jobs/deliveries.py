@@ -10,9 +10,11 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from arq import Retry, cron
+from arq.constants import default_queue_name
 from arq.worker import func
 
 from server.domain.vocab import DeliveryStatus
@@ -46,4 +48,7 @@ async def send_audit_result(job_id: str, result: dict[str, Any]) -> None:
 
 
 FUNCTIONS: list[Any] = [collect_deliveries, func(send_delivery, name="send_delivery", max_tries=ARQ_MAX_TRIES)]
-CRON_JOBS: list[Any] = [cron(collect_deliveries, name="minutely_collect_deliveries", run_at_startup=False)]
+# A cron run's job id is its name and time: the queue in the name keeps deployments that share one Redis
+# (different JOB_QUEUE) from taking each other's minute.
+_QUEUE = os.environ.get("JOB_QUEUE", "").strip() or default_queue_name
+CRON_JOBS: list[Any] = [cron(collect_deliveries, name=f"minutely_collect_deliveries:{_QUEUE}", run_at_startup=False)]

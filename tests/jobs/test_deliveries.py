@@ -224,3 +224,14 @@ async def test_a_deleted_channels_waiting_message_fails_at_once(db, run_burst, f
     await run_burst()
     row = await Delivery.get(dedupe_key="orphan")
     assert (row.channel_id, row.status, row.attempts, row.last_error) == (None, "FAILED", 1, "the channel was deleted")
+
+
+def test_collection_runs_every_minute_and_sends_retry(settings):
+    from jobs.worker import CRON_JOBS, FUNCTIONS
+
+    minute = next(c for c in CRON_JOBS if c.name.startswith("minutely_collect_deliveries:"))
+    assert (minute.month, minute.day, minute.weekday, minute.hour, minute.minute, minute.second) == (
+        None, None, None, None, None, 0)
+    assert minute.unique and not minute.run_at_startup
+    send = next(f for f in FUNCTIONS if getattr(f, "name", None) == "send_delivery")
+    assert send.max_tries > 5  # our own 5 attempts, plus rate-limit postponements
