@@ -69,7 +69,9 @@ class Mail:
 def _smtp_send(url: str, sender: str, mail: Mail) -> None:
     parts = urlsplit(url)
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = sender, mail.to, mail.subject
+    # A header holds one line: a title never carries a line break into the message's headers.
+    subject = " ".join(mail.subject.split())
+    message["From"], message["To"], message["Subject"] = sender, mail.to, subject
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(mail.body)
