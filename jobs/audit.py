@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from jobs import deliveries
 from server.services import audit
 from server.services import jobs as job_service
 
@@ -36,4 +37,6 @@ async def verify_audit_chain(ctx: dict[str, Any], job_id: str | None = None) -> 
     else:
         log.error("audit chain BROKEN at entry %s (%s): %s", report.first_bad_id, report.kind, report.message)
     await job_service.finish(job_id, result)
+    # A copy of the head outside the database: to the configured channels and ADMIN/AUDITOR e-mail.
+    await deliveries.send_audit_result(job_id, result)
     return result

@@ -23,6 +23,7 @@ from arq.connections import RedisSettings
 from arq.constants import default_queue_name
 from arq.worker import Worker, get_kwargs
 
+from jobs import deliveries
 from jobs.audit import verify_audit_chain
 from jobs.evidence import build_evidence_package
 from server.db import init_db
@@ -40,6 +41,10 @@ FUNCTIONS.append(build_evidence_package)
 CRON_JOBS: list[Any] = [
     cron(verify_audit_chain, name="nightly_verify_audit_chain", hour={2}, minute={30}, run_at_startup=False),
 ]
+
+# Delivery (issue 11): the collector every minute, one send job per delivery.
+FUNCTIONS += deliveries.FUNCTIONS
+CRON_JOBS += deliveries.CRON_JOBS
 
 JOB_TIMEOUT_S = 600
 

@@ -33,6 +33,7 @@ from schema.types.alerts import AlertMutation, AlertQuery
 from schema.types.company import CompanyMutation, CompanyQuery
 from schema.types.corrections import CorrectionMutation, CorrectionQuery
 from schema.types.evidence import EvidenceMutation, EvidenceQuery
+from schema.types.delivery import DeliveryMutation, DeliveryQuery
 from schema.types.jobs import JobMutation, JobQuery
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
@@ -51,6 +52,8 @@ QUERIES += (AccountQuery,)
 MUTATIONS += (AccountMutation,)
 QUERIES += (EvidenceQuery,)
 MUTATIONS += (EvidenceMutation,)
+QUERIES += (DeliveryQuery,)
+MUTATIONS += (DeliveryMutation,)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -97,6 +97,12 @@ class Settings:
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
+    # Delivery (issue 11): e-mail over SMTP when SMTP_URL is set; links in messages start with PUBLIC_URL.
+    smtp_url: str | None = None
+    smtp_from: str = "qingkuan@localhost"
+    public_url: str = "http://localhost:8000"
+    # The first retry of a failed delivery waits this long, each next one twice as long.
+    delivery_retry_s: float = 30.0
 
     @property
     def tz(self) -> ZoneInfo:
@@ -312,7 +318,30 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         tsa_url=(env.get("TSA_URL") or "").strip() or None,
         tsa_ca_file=Path(env["TSA_CA_FILE"]).expanduser() if (env.get("TSA_CA_FILE") or "").strip() else None,
         company_name=(env.get("COMPANY_NAME") or "").strip(),
+        **_delivery_settings(env),
     )
+
+
+def _delivery_settings(env: dict[str, str]) -> dict:
+    from urllib.parse import urlsplit
+
+    smtp_url = (env.get("SMTP_URL") or "").strip() or None
+    if smtp_url is not None:
+        parts = urlsplit(smtp_url)
+        if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+            raise SettingsError("SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465")
+        try:
+            _ = parts.port  # urlsplit checks the port only when asked
+        except ValueError:
+            raise SettingsError("SMTP_URL has an invalid port") from None
+    smtp_from = (env.get("SMTP_FROM") or "").strip() or "qingkuan@localhost"
+    if "@" not in smtp_from:
+        raise SettingsError(f"SMTP_FROM={smtp_from!r} is not an e-mail address")
+    public_url = (env.get("PUBLIC_URL") or "").strip().rstrip("/") or "http://localhost:8000"
+    if not public_url.startswith(("http://", "https://")):
+        raise SettingsError(f"PUBLIC_URL={public_url!r} must start with http:// or https://")
+    return {"smtp_url": smtp_url, "smtp_from": smtp_from, "public_url": public_url,
+            "delivery_retry_s": float(_int(env, "DELIVERY_RETRY_SECONDS", 30))}
 
 
 _settings: Settings | None = None

@@ -232,3 +232,43 @@ JOB_STATE_LABELS: dict[str, str] = {
     JobState.FAILED: N_("失败"),
 }
 LABELS["job_state"] = JOB_STATE_LABELS
+# ---------------------------------------------------------------- delivery (issue 11: e-mail and chat robots)
+
+
+class ChannelKind(StrEnum):
+    EMAIL = "EMAIL"  # a mailbox (a team address) that receives digests and the audit head
+    DINGTALK = "DINGTALK"
+    WECOM = "WECOM"
+    FEISHU = "FEISHU"
+
+
+ROBOT_KINDS = frozenset({ChannelKind.DINGTALK, ChannelKind.WECOM, ChannelKind.FEISHU})
+
+
+class DeliveryKind(StrEnum):
+    NOTIFICATION = "NOTIFICATION"  # one in-app notification, e-mailed to its user
+    DIGEST = "DIGEST"  # the alerts of one interval, counted per kind, to one channel
+    AUDIT = "AUDIT"  # the audit-chain verification's result and head
+    TEST = "TEST"  # the settings page's test-send
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+
+CHANNEL_KIND_LABELS: dict[str, str] = {
+    ChannelKind.EMAIL: N_("电子邮件"), ChannelKind.DINGTALK: N_("钉钉机器人"),
+    ChannelKind.WECOM: N_("企业微信机器人"), ChannelKind.FEISHU: N_("飞书机器人"),
+}
+DELIVERY_STATUS_LABELS: dict[str, str] = {
+    DeliveryStatus.PENDING: N_("待发送"), DeliveryStatus.SENT: N_("已发送"), DeliveryStatus.FAILED: N_("发送失败"),
+}
+DELIVERY_KIND_LABELS: dict[str, str] = {
+    DeliveryKind.NOTIFICATION: N_("通知邮件"), DeliveryKind.DIGEST: N_("预警汇总"),
+    DeliveryKind.AUDIT: N_("审计校验结果"), DeliveryKind.TEST: N_("测试消息"),
+}
+LABELS["channel_kind"] = CHANNEL_KIND_LABELS
+LABELS["delivery_status"] = DELIVERY_STATUS_LABELS
+LABELS["delivery_kind"] = DELIVERY_KIND_LABELS

@@ -5,6 +5,7 @@ from server.models.audit import AuditAnchor, AuditEntry
 from server.models.auth import ApiToken, LoginCounter, Session, User
 from server.models.company import CompanySetting
 from server.models.evidence import EvidencePackage
+from server.models.delivery import Channel, Delivery, DeliveryMark, DigestItem
 from server.models.files import Attachment
 from server.models.jobs import Job, OutboxJob
 from server.models.loans import ApprovalStep, LedgerEntry, Loan, WriteOffProposal
@@ -20,3 +21,4 @@ __all__ = [
     "Offboarding", "OutboxJob", "Position", "Region", "Reimbursement", "ReimbursementOffset", "Sequence", "Session", "User",
     "WriteOffProposal",
 ]
+__all__ += ["Channel", "Delivery", "DeliveryMark", "DigestItem"]

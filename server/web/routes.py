@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import account, admin, alerts, evidence, home, loans, offboarding, reimbursements
+from server.web import account, admin, alerts, delivery, evidence, home, loans, offboarding, reimbursements
 from server.web.core import view
 
 
@@ -87,6 +87,11 @@ def web_routes() -> list[Any]:
         Route("/admin/employees/{employee_id}", view(admin.employee_update), methods=["POST"]),
         Route("/admin/settings", view(admin.settings_page), methods=["GET"]),
         Route("/admin/settings", view(admin.settings_save), methods=["POST"]),
+        # delivery channels (ADMIN) and the bell's polled fragment
+        Route("/admin/channels", view(delivery.channels_page), methods=["GET"]),
+        Route("/admin/channels", view(delivery.channel_create), methods=["POST"]),
+        Route("/admin/channels/{channel_id}", view(delivery.channel_action), methods=["POST"]),
+        Route("/notifications/bell", view(delivery.bell), methods=["GET"]),
         Route("/admin/{kind:str}", view(admin.codes_page), methods=["GET"]),
         Route("/admin/{kind:str}", view(admin.codes_save), methods=["POST"]),
     ]
