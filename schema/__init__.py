@@ -32,6 +32,7 @@ from schema.types.accounts import AccountMutation, AccountQuery
 from schema.types.alerts import AlertMutation, AlertQuery
 from schema.types.company import CompanyMutation, CompanyQuery
 from schema.types.corrections import CorrectionMutation, CorrectionQuery
+from schema.types.imports import ImportMutation, ImportQuery
 from schema.types.jobs import JobMutation, JobQuery
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
@@ -48,6 +49,8 @@ MUTATIONS: tuple[type, ...] = (
 )
 QUERIES += (AccountQuery,)
 MUTATIONS += (AccountMutation,)
+QUERIES += (ImportQuery,)
+MUTATIONS += (ImportMutation,)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -85,6 +85,10 @@ class Settings:
     # gc.freeze() once started: the objects alive after start-up (schema, models, templates) leave the
     # collector's generations, which removes the long gen-2 pauses under load (BENCHMARKS.md).
     gc_freeze: bool = True
+    # importCsv: the largest file accepted (IMPORT_MAX_MB); 100,000 rows of employees are about 15 MB.
+    import_max_bytes: int = 50 * 1024 * 1024
+    # The address people open set-password links at (PUBLIC_URL); the request's own when unset.
+    public_url: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -296,6 +300,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         audit_keys=_audit_keys(env, data_dir),
         db_pool_size=_int(env, "DB_POOL_SIZE", 10),
         gc_freeze=_bool(env, "GC_FREEZE", True),
+        import_max_bytes=_int(env, "IMPORT_MAX_MB", 50) * 1024 * 1024,
+        public_url=(env.get("PUBLIC_URL") or "").strip().rstrip("/"),
     )
 
 

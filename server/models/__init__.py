@@ -5,6 +5,7 @@ from server.models.audit import AuditAnchor, AuditEntry
 from server.models.auth import ApiToken, LoginCounter, Session, User
 from server.models.company import CompanySetting
 from server.models.files import Attachment
+from server.models.imports import IdempotencyKey, ImportedLoan, ImportReport, PasswordToken
 from server.models.jobs import Job, OutboxJob
 from server.models.loans import ApprovalStep, LedgerEntry, Loan, WriteOffProposal
 from server.models.offboarding import Offboarding
@@ -19,3 +20,4 @@ __all__ = [
     "Offboarding", "OutboxJob", "Position", "Region", "Reimbursement", "ReimbursementOffset", "Sequence", "Session", "User",
     "WriteOffProposal",
 ]
+__all__ += ["IdempotencyKey", "ImportReport", "ImportedLoan", "PasswordToken"]
