@@ -47,9 +47,10 @@ def detect(path: Path, encoding: str | None = None) -> FileFormat:
         name = codecs.lookup(encoding).name
         if name in ("gbk", "gb2312", "cp936"):
             name = "gb18030"
-        if name not in ("utf-8", "gb18030"):
+        if name not in ("utf-8", "utf-8-sig", "gb18030"):
             raise ValidationFailed(_m("不支持的编码 %(encoding)s", encoding=encoding), field="encoding")
-        return FileFormat("csv", "utf-8-sig" if name == "utf-8" else name)
+        # utf-8-sig reads a file with or without its BOM alike.
+        return FileFormat("csv", "gb18030" if name == "gb18030" else "utf-8-sig")
     if head.startswith(codecs.BOM_UTF8):
         return FileFormat("csv", "utf-8-sig")
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -125,10 +126,12 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[Any]]]:
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     import openpyxl
 
+    handle = path.open("rb")  # a handle: openpyxl judges a path by its suffix, and ours have none
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False,
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True, keep_links=False,
                                           keep_vba=False)
     except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
+        handle.close()
         raise RowsError(1, _m("文件不是有效的 XLSX")) from None
     try:
         sheet = workbook.worksheets[0]
@@ -139,6 +142,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
             yield number, [c.value for c in cells]
     finally:
         workbook.close()
+        handle.close()
 
 
 def count_rows(path: Path, fmt: FileFormat) -> int:

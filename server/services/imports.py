@@ -150,7 +150,9 @@ async def _batches(path: Path, fmt: Any, kind: str, handler: Handler, write: boo
         if not batch:
             return
         outcome = await handler.batch(list(batch), write)
-        result.errors.extend(outcome.errors[: max(0, MAX_ERRORS - len(result.errors))])
+        listed = outcome.errors[: max(0, MAX_ERRORS - len(result.errors))]
+        # The column as the file spells its header.
+        result.errors.extend((r, header.header(c) if header else c, m) for r, c, m in listed)
         result.created += outcome.created
         result.updated += outcome.updated
         result.error_total += outcome.error_total
@@ -172,7 +174,6 @@ async def _batches(path: Path, fmt: Any, kind: str, handler: Handler, write: boo
             if blank(cells):
                 continue
             parsed = parse(header.values(cells), on)
-            parsed.problems = [(header.header(f), m) for f, m in parsed.problems]
             batch.append((number, parsed))
             if len(batch) >= BATCH_ROWS:
                 await flush()
