@@ -66,6 +66,8 @@ async def _store(upload: Any) -> tuple[str, int, str]:
             return chunk
     elif hasattr(upload, "read"):
         read, name = upload.read, getattr(upload, "filename", None) or "file"
+        if hasattr(upload, "seek"):
+            await upload.seek(0)
     else:
         raise ValidationFailed(_m("不是上传的文件"), field="file")
     limit = get_settings().import_max_bytes
@@ -286,3 +288,12 @@ async def recent_reports(viewer: Viewer, limit: int = 20) -> list[ImportReport]:
     require_login(viewer)
     kinds = [k.value for k in ImportKind if may_import(viewer, k)]
     return await ImportReport.filter(kind__in=kinds).order_by("-created_at", "-id").limit(limit)
+
+
+async def report_by_id(report_id: int) -> ImportReport:
+    return await ImportReport.get(id=report_id)
+
+
+async def mark_failed(report_id: int) -> None:
+    await ImportReport.filter(id=report_id, state__in=[JobState.QUEUED, JobState.RUNNING]).update(
+        state=JobState.FAILED, finished_at=utcnow())
