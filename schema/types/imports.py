@@ -104,6 +104,14 @@ def _absolute(info: Info, path: str) -> str:
 
 @strawberry.type
 class ImportQuery:
+    @strawberry.field(description="The kinds the viewer may import (the upload page's choices).")
+    def import_kinds(self, info: Info) -> list[ImportKind]:
+        return [ImportKind(k.value) for k in ImportKind if import_service.may_import(viewer(info), k.value)]
+
+    @strawberry.field(description="The latest 20 imports of the kinds the viewer may import.")
+    async def import_reports(self, info: Info) -> list[ImportReport]:
+        return [ImportReport(model=r) for r in await import_service.recent_reports(viewer(info))]
+
     @strawberry.field(description="An import's report by id (the final one, once its job is DONE).")
     async def import_report(self, info: Info, id: strawberry.ID) -> ImportReport | None:
         try:

@@ -118,7 +118,7 @@ def map_headers(kind: str, cells: Sequence[Any]) -> tuple[HeaderMap, list[RowErr
             headers[column.name] = written
     for column in COLUMNS[kind]:
         if column.required and column.name not in headers:
-            errors.append(RowError(1, column.zh, _m("缺少必填列 %(column)s", column=f"{column.zh} {column.name}")))
+            errors.append(RowError(1, column.zh, _m("缺少必填列 %(column)s", column=column.zh + " " + column.name)))
     return HeaderMap(fields, headers), errors
 
 

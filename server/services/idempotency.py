@@ -34,7 +34,7 @@ class Stored:
 def check_key(key: str) -> str:
     key = key.strip()
     if not key or len(key) > MAX_KEY or not key.isascii() or not key.isprintable():
-        raise ValidationFailed(_m("Idempotency-Key 须为 1–255 个可打印 ASCII 字符"), field="Idempotency-Key")
+        raise ValidationFailed(_m("%(header)s 须为 1–255 个可打印 ASCII 字符", header="Idempotency-Key"), field="Idempotency-Key")
     return key
 
 
@@ -53,11 +53,11 @@ async def claim(user_id: int, key: str, fingerprint: str, wait_s: float = WAIT_S
         if existing is None:
             continue  # released meanwhile (the first request failed): try to claim it again
         if existing.fingerprint != fingerprint:
-            raise ValidationFailed(_m("同一 Idempotency-Key 已用于另一个请求"), field="Idempotency-Key")
+            raise ValidationFailed(_m("同一 %(header)s 已用于另一个请求", header="Idempotency-Key"), field="Idempotency-Key")
         if existing.completed_at is not None and existing.status_code is not None:
             return Stored(existing.status_code, existing.response or "")
         if asyncio.get_running_loop().time() >= deadline:
-            raise Conflict(_m("使用同一 Idempotency-Key 的请求仍在处理中，请稍后重试"), field="Idempotency-Key")
+            raise Conflict(_m("使用同一 %(header)s 的请求仍在处理中，请稍后重试", header="Idempotency-Key"), field="Idempotency-Key")
         await asyncio.sleep(POLL_S)
 
 
