@@ -16,6 +16,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,8 @@ async def import_file(viewer: Viewer, kind: str, upload: Any, dry_run: bool = Fa
     )
     if total > SYNC_MAX_ROWS:
         async with atomic():
-            job_id = f"import-{report.id}"
+            # Unique beyond this database (ARQ keeps job ids in Redis, shared by deployments and test runs).
+            job_id = f"import-{report.id}-{uuid.uuid4().hex[:12]}"
             await jobs.submit(JOB_KIND, JOB_FUNCTION, report.id, job_id=job_id, created_by=viewer.user_id)
             report.job_id = job_id
             await report.save(update_fields=["job_id"])
