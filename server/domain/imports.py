@@ -108,14 +108,14 @@ def map_headers(kind: str, cells: Sequence[Any]) -> tuple[HeaderMap, list[RowErr
         written = "" if cell is None else str(cell).strip().lstrip("\ufeff")
         if not written:
             continue
-        column = by_key.get(_fold(written))
-        if column is None:
+        found = by_key.get(_fold(written))
+        if found is None:
             errors.append(RowError(1, written, _m("未知的列 %(column)s", column=written)))
-        elif column.name in headers:
+        elif found.name in headers:
             errors.append(RowError(1, written, _m("列 %(column)s 重复", column=written)))
         else:
-            fields[index] = column.name
-            headers[column.name] = written
+            fields[index] = found.name
+            headers[found.name] = written
     for column in COLUMNS[kind]:
         if column.required and column.name not in headers:
             errors.append(RowError(1, column.zh, _m("缺少必填列 %(column)s", column=column.zh + " " + column.name)))

@@ -14,8 +14,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from server.domain import duties
-from server.domain import ledger
+from server.domain import duties, ledger
 from server.domain.imports import Parsed, RowError
 from server.domain.messages import Message, _m
 from server.domain.money import from_fen, to_fen
@@ -168,8 +167,8 @@ class EmployeesHandler(Handler):
                 out.updated += 1
                 if write:
                     await self._update(current, user, v, roles)
-            if sup and write:
-                self.supervisors.append((no, sup))
+            if sup and no and write:
+                self.supervisors.append((str(no), str(sup)))
         if write and creating and not out.errors:
             await self._create_many(creating)
         return out
@@ -190,7 +189,8 @@ class EmployeesHandler(Handler):
             return
         await User.bulk_create([User(username=v["username"], password_hash=UNUSABLE_PASSWORD, roles=roles,
                                      employee_id=ids[v["employeeNo"]]) for v, roles in accounts], batch_size=500)
-        user_ids = await User.filter(username__in=[v["username"] for v, _ in accounts]).values_list("id", flat=True)
+        user_ids: list[Any] = await User.filter(username__in=[v["username"] for v, _ in accounts]).values_list(
+            "id", flat=True)
         now = utcnow()
         await PasswordToken.bulk_create([PasswordToken(user_id=int(u), report_id=self.report_id, created_at=now)
                                          for u in user_ids], batch_size=500)

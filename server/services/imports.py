@@ -12,6 +12,7 @@ duplicates) and the first MAX_ERRORS errors.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -89,8 +90,8 @@ async def _store(upload: Any) -> tuple[str, int, str]:
         digest = hasher.hexdigest()
         await asyncio.to_thread(os.replace, tmp, file_path(digest))
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        with contextlib.suppress(FileNotFoundError):
+            await asyncio.to_thread(os.unlink, tmp)
         raise
     return digest, size, os.path.basename(str(name))[:200]
 
