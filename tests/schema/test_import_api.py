@@ -83,6 +83,11 @@ async def test_employees_utf8_bom_chinese_headers_reimport_and_links(gql, client
     # No usable password until a link is used.
     assert (await gql("mutation{login(username:\"qianqi\",password:\"anything-123\"){token}}"))["errors"]
 
+    from server.models import AuditEntry
+
+    entry = await AuditEntry.get(action="import.run", object_id=report["id"])
+    assert entry.actor == "hr" and entry.after["created"] == 4 and len(entry.after["sha256"]) == 64
+
     again = (await upload(client, hr, "EMPLOYEES", csv_bytes(rows)))["data"]["importCsv"]
     assert (again["created"], again["updated"], again["errors"]) == (0, 4, [])
     assert await Employee.all().count() == 8
