@@ -341,6 +341,25 @@ PARSERS = {
 }
 
 
+def supervisor_cycles(chain: dict[str, str]) -> set[str]:
+    """Employee numbers on a loop of supervisors within the file (A reports to B, B to A …)."""
+    state: dict[str, int] = {}  # 1: on the current walk, 2: done
+    looped: set[str] = set()
+    for start in chain:
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and node in chain and state.get(node) != 2:
+            if state.get(node) == 1:
+                looped.update(path[path.index(node):])
+                break
+            state[node] = 1
+            path.append(node)
+            node = chain.get(node)
+        for visited in path:
+            state[visited] = 2
+    return looped
+
+
 def template_header(kind: str, language: str = "zh") -> list[str]:
     """The header row of the template to download: Chinese headers, or English (field names)."""
     return [c.zh if language == "zh" else c.name for c in COLUMNS[kind]]

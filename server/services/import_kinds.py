@@ -97,6 +97,7 @@ class EmployeesHandler(Handler):
         self.regions = {c: i for i, c in await Region.all().values_list("id", "code")}
         self.positions = {c: i for i, c in await Position.all().values_list("id", "code")}
         self.file_numbers: set[str] = set()
+        self.cyclic: set[str] = set()
         self.supervisors: list[tuple[str, str]] = []
 
     def note_keys(self, rows: list[Row]) -> None:
@@ -130,7 +131,7 @@ class EmployeesHandler(Handler):
                 if v.get(name) and v[name] not in table:
                     errors.append((name, _m("未知的编码 %(code)s", code=v[name])))
             sup = v.get("supervisorNo")
-            if sup and sup == no:
+            if sup and (sup == no or no in self.cyclic):
                 errors.append(("supervisorNo", _m("上级不能是本人或其下属")))
             elif sup and sup not in self.file_numbers and sup not in known_sups:
                 errors.append(("supervisorNo", _m("未知的上级 %(number)s", number=sup)))

@@ -24,7 +24,17 @@ from typing import Any
 
 from server.domain import duties
 from server.domain.errors import DomainError, NotFound, ValidationFailed
-from server.domain.imports import BATCH_ROWS, MAX_ERRORS, MAX_ROWS, PARSERS, SYNC_MAX_ROWS, RowError, blank, map_headers
+from server.domain.imports import (
+    BATCH_ROWS,
+    MAX_ERRORS,
+    MAX_ROWS,
+    PARSERS,
+    SYNC_MAX_ROWS,
+    RowError,
+    blank,
+    map_headers,
+    supervisor_cycles,
+)
 from server.domain.messages import Message, _m
 from server.domain.vocab import ImportKind, JobState
 from server.models import ImportReport, User
@@ -244,16 +254,22 @@ async def _note_keys(path: Path, fmt: Any, kind: str, handler: EmployeesHandler)
     from server.domain.imports import map_headers as headers_of
 
     header = None
+    chain: dict[str, str] = {}
     try:
         for _, cells in rows(path, fmt):
             if header is None:
                 header, _errors = headers_of(kind, cells)
                 continue
-            value = header.values(cells).get("employeeNo")
-            if value is not None and str(value).strip():
-                handler.file_numbers.add(str(value).strip())
+            values = header.values(cells)
+            number = str(values.get("employeeNo") or "").strip()
+            if number:
+                handler.file_numbers.add(number)
+                supervisor = str(values.get("supervisorNo") or "").strip()
+                if supervisor:
+                    chain[number] = supervisor
     except RowsError:
         pass
+    handler.cyclic = supervisor_cycles(chain)
 
 
 async def _finish(report: ImportReport, outcome: Outcome, *, written: bool = False, viewer: Viewer | None = None,

@@ -77,3 +77,9 @@ def test_an_employee_leaving_needs_a_last_working_day_and_an_active_one_a_userna
     assert {f for f, _ in imports.parse_employee({**base, "status": "已离职"}, TODAY).problems} == {"lastWorkingDay"}
     assert {f for f, _ in imports.parse_employee(base, TODAY).problems} == {"username"}
     assert imports.parse_employee({**base, "status": "已离职", "lastWorkingDay": "2025-01-01"}, TODAY).ok
+
+
+def test_supervisor_loops_within_a_file():
+    assert imports.supervisor_cycles({"A": "B", "B": "C", "C": "A", "D": "A", "E": "F"}) == {"A", "B", "C"}
+    assert imports.supervisor_cycles({"A": "A"}) == {"A"}
+    assert imports.supervisor_cycles({"A": "B", "B": "M1"}) == set()

@@ -203,3 +203,15 @@ async def test_a_zip_bomb_is_refused_before_inflating(gql, client):
     body = await upload(client, hr, "EMPLOYEES", buffer.getvalue(), "bomb.xlsx")
     assert body["errors"][0]["extensions"]["code"] == "VALIDATION"
     assert "压缩炸弹" in body["errors"][0]["message"] or "bomb" in body["errors"][0]["message"].lower()
+
+
+async def test_a_loop_of_supervisors_in_the_file_is_refused(gql, client):
+    await make_org()
+    hr = await gql.login("hr")
+    rows = [EMP_HEADER_ZH[:9],
+            ["E1", "甲", "SALES", "XA", "SALES", "E2", "6000", "2024-01-01", "jia"],
+            ["E2", "乙", "SALES", "XA", "SALES", "E1", "6000", "2024-01-01", "yi"],
+            ["E3", "丙", "SALES", "XA", "SALES", "E1", "6000", "2024-01-01", "bing"]]
+    body = (await upload(client, hr, "EMPLOYEES", csv_bytes(rows)))["data"]["importCsv"]
+    assert {(e["row"], e["column"]) for e in body["errors"]} == {(2, "上级工号"), (3, "上级工号")}
+    assert body["created"] == 0
