@@ -7,6 +7,7 @@ import re
 
 from server.models import User
 from tests.factories import make_org
+from tests.jobs.conftest import job_settings  # noqa: F401 - a private job queue for the large file
 from tests.web.conftest import text_of
 
 HEADER = "工号,姓名,部门编码,区域编码,岗位编码,月薪,入职日期,用户名\n"
@@ -55,3 +56,17 @@ async def test_the_import_page_is_refused_to_those_who_may_not_import(browser):
     await make_org()
     await browser.login("sales")
     assert (await browser.get("/imports")).status_code == 403
+
+
+async def test_a_large_file_shows_a_progress_bar_that_polls_its_block(browser, job_settings):  # noqa: F811
+    await make_org()
+    await browser.login("finance")
+    lines = ["工号,类型,编号,金额,签订日期"] + [f"S1,订单,DD-{i:05d},100.00,2025-06-01" for i in range(5001)]
+    done = await browser.post("/imports", {"kind": "BUSINESS_RECORDS", "dryRun": "1"},
+                              files={"file": ("big.csv", "\n".join(lines).encode(), "text/csv")})
+    assert done.status_code == 303
+    page = await browser.get(done.headers["location"])
+    assert "<progress" in page.text and 'hx-trigger="every 1s"' in page.text
+    fragment = await browser.get(done.headers["location"], headers={"HX-Request": "true"})
+    assert fragment.text.lstrip().startswith('<section class="card" id="import-progress"')
+    assert "<html" not in fragment.text
