@@ -42,14 +42,26 @@ def csv_bytes(rows: list[list[str]], encoding: str = "utf-8") -> bytes:
     return out.getvalue().encode(encoding)
 
 
-def xlsx_bytes(rows: list[list[object]]) -> bytes:
+def xlsx_bytes(rows: list[list[object]], cached: dict[str, str] | None = None) -> bytes:
+    """An XLSX; `cached` gives formulas the value Excel would have saved beside them ({"=2500*2": "5000"})."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     for row in rows:
         sheet.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue()
+    if not cached:
+        return buffer.getvalue()
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                for formula, value in cached.items():
+                    data = data.replace(f"<f>{formula[1:]}</f><v />".encode(), f"<f>{formula[1:]}</f><v>{value}</v>".encode())
+            target.writestr(item, data)
+    return out.getvalue()
 
 
 EMP_HEADER_ZH = ["工号", "姓名", "部门编码", "区域编码", "岗位编码", "上级工号", "月薪", "入职日期", "用户名", "角色",
@@ -148,11 +160,13 @@ async def test_historical_loans_from_xlsx_keep_their_number_and_derive_status(gq
     finance = await gql.login("finance")
     rows: list[list[object]] = [
         LOAN_HEADER,
-        ["OLD-1", "S1", 5000, "差旅", "北京", "2025-01-01", "2025-01-02", "2025-01-20", 2000],
+        ["OLD-1", "S1", "=2500*2", "差旅", "北京", "2025-01-01", "2025-01-02", "2025-01-20", 2000],
         ["OLD-2", "S1", "3000.00", "CLIENT_VISIT", "", "2025-02-01", "2025-02-01", "2025-02-15", None],
         ["OLD-3", "M1", "1000", "市场推广", "", "2025-03-01", "2025-03-02", "2025-03-20", "1000"],
     ]
-    body = (await upload(client, finance, "HISTORICAL_LOANS", xlsx_bytes(rows), "loans.xlsx"))["data"]["importCsv"]
+    # A formula counts as the value Excel saved with it.
+    body = (await upload(client, finance, "HISTORICAL_LOANS", xlsx_bytes(rows, {"=2500*2": "5000"}),
+                         "loans.xlsx"))["data"]["importCsv"]
     assert body["errors"] == [] and body["created"] == 3, body
     old1 = await Loan.get(number="OLD-1")
     assert old1.status == LoanStatus.PARTIALLY_SETTLED
@@ -163,7 +177,8 @@ async def test_historical_loans_from_xlsx_keep_their_number_and_derive_status(gq
                            token=finance)
     assert overdue["loan"]["outstanding"] == "3000.00" and overdue["loan"]["daysOverdue"] > 0
 
-    same = (await upload(client, finance, "HISTORICAL_LOANS", xlsx_bytes(rows), "loans.xlsx"))["data"]["importCsv"]
+    same = (await upload(client, finance, "HISTORICAL_LOANS", xlsx_bytes(rows, {"=2500*2": "5000"}),
+                         "loans.xlsx"))["data"]["importCsv"]
     assert (same["created"], same["updated"], same["errors"]) == (0, 3, [])
     changed = [rows[0], ["OLD-1", "S1", 5000, "差旅", "北京", "2025-01-01", "2025-01-02", "2025-01-20", 2500],
                ["JK-2025-000001", "S1", 100, "差旅", "", "2025-01-01", "2025-01-01", "2025-01-02", 0],
