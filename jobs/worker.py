@@ -26,6 +26,7 @@ from arq.worker import Worker, get_kwargs
 from jobs import deliveries
 from jobs.audit import verify_audit_chain
 from jobs.evidence import build_evidence_package
+from jobs.imports import purge_idempotency_keys, run_import_job
 from server.db import init_db
 from server.queue import close_pool, redis_settings_for
 from server.services.jobs import RELAY_BATCH, relay_outbox
@@ -36,11 +37,13 @@ log = logging.getLogger("qingkuan.worker")
 # Every job function; other areas append theirs here (alerts, evidence, reports, notifications).
 FUNCTIONS: list[Any] = [verify_audit_chain]
 FUNCTIONS.append(build_evidence_package)
+FUNCTIONS += [run_import_job, purge_idempotency_keys]
 
 # Times are the company's (TIMEZONE). Cron runs are unique per scheduled time across workers.
 CRON_JOBS: list[Any] = [
     cron(verify_audit_chain, name="nightly_verify_audit_chain", hour={2}, minute={30}, run_at_startup=False),
 ]
+CRON_JOBS += [cron(purge_idempotency_keys, name="hourly_purge_idempotency_keys", minute={17}, run_at_startup=False)]
 
 # Delivery (issue 11): the collector every minute, one send job per delivery.
 FUNCTIONS += deliveries.FUNCTIONS

@@ -34,6 +34,7 @@ from schema.types.company import CompanyMutation, CompanyQuery
 from schema.types.corrections import CorrectionMutation, CorrectionQuery
 from schema.types.evidence import EvidenceMutation, EvidenceQuery
 from schema.types.delivery import DeliveryMutation, DeliveryQuery
+from schema.types.imports import ImportMutation, ImportQuery
 from schema.types.jobs import JobMutation, JobQuery
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
@@ -54,6 +55,8 @@ QUERIES += (EvidenceQuery,)
 MUTATIONS += (EvidenceMutation,)
 QUERIES += (DeliveryQuery,)
 MUTATIONS += (DeliveryMutation,)
+QUERIES += (ImportQuery,)
+MUTATIONS += (ImportMutation,)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

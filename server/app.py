@@ -22,6 +22,7 @@ from schema.context import Context, build_context, client_request_id, new_reques
 from schema.errors import UNAVAILABLE, is_outage
 from server import graphql_http, i18n
 from server.domain.messages import Message, _m
+from server.http_idempotency import IdempotentGraphQL
 from server.services.audit import client_request_id as audit_client_request_id
 from server.services.audit import request_id as audit_request_id
 from server.settings import ROOT, Settings, get_settings
@@ -49,6 +50,13 @@ class QingkuanGraphQL(GraphQL):
             raise StrawberryHTTPException(400, _m("请求体须为 JSON 对象"))
         return value
 
+    async def parse_http_body(self, request: Any) -> Any:
+        data = await super().parse_http_body(request)
+        if not isinstance(data, list) and data.query is None and isinstance(data.extensions, dict) \
+                and "persistedQuery" in data.extensions:
+            raise _PersistedQueryNotSupported()
+        return data
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
@@ -57,6 +65,8 @@ class QingkuanGraphQL(GraphQL):
         request = Request(scope=scope, receive=receive)
         try:
             response = await self.run(request)
+        except _PersistedQueryNotSupported:
+            response = PERSISTED_QUERY_NOT_SUPPORTED()
         except StrawberryHTTPException as exc:
             response = _graphql_error(_http_reason(exc, _request_locale(scope)), exc.status_code)
         if graphql_http.wants_graphql_response(request.headers.get("accept", "")):
@@ -68,6 +78,17 @@ class QingkuanGraphQL(GraphQL):
         # Remembered for the media type's status code: nothing was executed (server/graphql_http.py).
         request.state.graphql_request_error = graphql_http.is_request_error(result.data, result.errors)
         return await super().process_result(request, result)
+
+
+class _PersistedQueryNotSupported(Exception):
+    pass
+
+
+def PERSISTED_QUERY_NOT_SUPPORTED() -> JSONResponse:  # noqa: N802 - a constant answer
+    """Apollo's automatic persisted queries: a hash without its query gets the standard answer (as Apollo
+    Server words it, HTTP 400), and the client sends the full query instead."""
+    return JSONResponse({"errors": [{"message": "PersistedQueryNotSupported",
+                                     "extensions": {"code": "PERSISTED_QUERY_NOT_SUPPORTED"}}]}, status_code=400)
 
 
 def _has_nul(value: object) -> bool:
@@ -273,7 +294,8 @@ def routes(settings: Settings) -> list[Any]:
         schema, graphql_ide="graphiql" if settings.debug else None, multipart_uploads_enabled=True,
     )
     return [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        # Idempotency-Key on mutations (server/http_idempotency.py) around the GraphQL view.
+        Route("/graphql", IdempotentGraphQL(graphql), methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Mount("/static", StaticFiles(directory=ROOT / "server" / "static"), name="static"),
         *web_routes(),

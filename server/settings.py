@@ -100,9 +100,13 @@ class Settings:
     # Delivery (issue 11): e-mail over SMTP when SMTP_URL is set; links in messages start with PUBLIC_URL.
     smtp_url: str | None = None
     smtp_from: str = "qingkuan@localhost"
-    public_url: str = "http://localhost:8000"
+    # PUBLIC_URL: where people open Qingkuan (links in e-mails, robot messages, set-password links);
+    # unset: a page's own address, and http://localhost:8000 in messages sent from jobs.
+    public_url: str = ""
     # The first retry of a failed delivery waits this long, each next one twice as long.
     delivery_retry_s: float = 30.0
+    # importCsv: the largest file accepted (IMPORT_MAX_MB); 100,000 rows of employees are about 15 MB.
+    import_max_bytes: int = 50 * 1024 * 1024
 
     @property
     def tz(self) -> ZoneInfo:
@@ -319,6 +323,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         tsa_ca_file=Path(env["TSA_CA_FILE"]).expanduser() if (env.get("TSA_CA_FILE") or "").strip() else None,
         company_name=(env.get("COMPANY_NAME") or "").strip(),
         **_delivery_settings(env),
+        import_max_bytes=_int(env, "IMPORT_MAX_MB", 50) * 1024 * 1024,
     )
 
 
@@ -337,8 +342,8 @@ def _delivery_settings(env: dict[str, str]) -> dict:
     smtp_from = (env.get("SMTP_FROM") or "").strip() or "qingkuan@localhost"
     if "@" not in smtp_from:
         raise SettingsError(f"SMTP_FROM={smtp_from!r} is not an e-mail address")
-    public_url = (env.get("PUBLIC_URL") or "").strip().rstrip("/") or "http://localhost:8000"
-    if not public_url.startswith(("http://", "https://")):
+    public_url = (env.get("PUBLIC_URL") or "").strip().rstrip("/")
+    if public_url and not public_url.startswith(("http://", "https://")):
         raise SettingsError(f"PUBLIC_URL={public_url!r} must start with http:// or https://")
     return {"smtp_url": smtp_url, "smtp_from": smtp_from, "public_url": public_url,
             "delivery_retry_s": float(_int(env, "DELIVERY_RETRY_SECONDS", 30))}

@@ -113,6 +113,9 @@ async def store_upload(upload: Any, allowed: frozenset[str], field: str = "file"
         upload, name = _Bytes(bytes(upload)), "file"
     elif hasattr(upload, "read"):
         name = getattr(upload, "filename", None) or "file"
+        if hasattr(upload, "seek"):
+            # One file mapped to several variables (GraphQL multipart spec) is one object read again.
+            await upload.seek(0)
     else:
         raise ValidationFailed(_m("不是上传的文件"), field=field)
     limit = get_settings().max_upload_bytes

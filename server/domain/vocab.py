@@ -118,6 +118,8 @@ class EntryKind(StrEnum):
     SALARY_DEDUCTION = "SALARY_DEDUCTION"
     WRITE_OFF = "WRITE_OFF"
     REVERSAL = "REVERSAL"
+    # A historical loan's settled amount from the old system (importCsv HISTORICAL_LOANS): one entry.
+    IMPORTED = "IMPORTED"
 
 
 class SettlementMethod(StrEnum):
@@ -188,6 +190,7 @@ ENTRY_LABELS: dict[str, str] = {
     EntryKind.DISBURSEMENT: N_("放款"), EntryKind.OFFSET: N_("报销冲抵"),
     EntryKind.CASH_RETURN: N_("现金归还"), EntryKind.SALARY_DEDUCTION: N_("工资扣款"),
     EntryKind.WRITE_OFF: N_("核销"), EntryKind.REVERSAL: N_("冲销"),
+    EntryKind.IMPORTED: N_("历史已还（导入）"),
 }
 DECISION_LABELS: dict[str, str] = {Decision.APPROVE: N_("同意"), Decision.REJECT: N_("驳回")}
 SEVERITY_LABELS: dict[str, str] = {Severity.INFO: N_("提示"), Severity.WARNING: N_("警告"),
@@ -272,3 +275,14 @@ DELIVERY_KIND_LABELS: dict[str, str] = {
 LABELS["channel_kind"] = CHANNEL_KIND_LABELS
 LABELS["delivery_status"] = DELIVERY_STATUS_LABELS
 LABELS["delivery_kind"] = DELIVERY_KIND_LABELS
+class ImportKind(StrEnum):
+    EMPLOYEES = "EMPLOYEES"
+    BUSINESS_RECORDS = "BUSINESS_RECORDS"
+    HISTORICAL_LOANS = "HISTORICAL_LOANS"
+
+
+IMPORT_KIND_LABELS: dict[str, str] = {
+    ImportKind.EMPLOYEES: N_("员工"), ImportKind.BUSINESS_RECORDS: N_("业务记录"),
+    ImportKind.HISTORICAL_LOANS: N_("历史借款"),
+}
+LABELS["import_kind"] = IMPORT_KIND_LABELS

@@ -7,6 +7,7 @@ from server.models.company import CompanySetting
 from server.models.evidence import EvidencePackage
 from server.models.delivery import Channel, Delivery, DeliveryMark, DigestItem
 from server.models.files import Attachment
+from server.models.imports import IdempotencyKey, ImportedLoan, ImportReport, PasswordToken
 from server.models.jobs import Job, OutboxJob
 from server.models.loans import ApprovalStep, LedgerEntry, Loan, WriteOffProposal
 from server.models.offboarding import Offboarding
@@ -22,3 +23,4 @@ __all__ = [
     "WriteOffProposal",
 ]
 __all__ += ["Channel", "Delivery", "DeliveryMark", "DigestItem"]
+__all__ += ["IdempotencyKey", "ImportReport", "ImportedLoan", "PasswordToken"]

@@ -133,7 +133,7 @@ async def post_robot(channel: Channel, title: str, markdown: str) -> None:
 
 
 def _link(path: str) -> str:
-    return get_settings().public_url + path
+    return (get_settings().public_url or "http://localhost:8000") + path
 
 
 async def _digest_alerts(delivery: Delivery) -> list[rules.DigestAlert]:

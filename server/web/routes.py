@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import account, admin, alerts, delivery, evidence, home, loans, offboarding, reimbursements
+from server.web import account, admin, alerts, delivery, evidence, home, imports, loans, offboarding, reimbursements
 from server.web.core import view
 
 
@@ -86,6 +86,14 @@ def web_routes() -> list[Any]:
         Route("/admin/employees/{employee_id}", view(admin.employee_edit), methods=["GET"]),
         Route("/admin/employees/{employee_id}", view(admin.employee_update), methods=["POST"]),
         Route("/admin/settings", view(admin.settings_page), methods=["GET"]),
+        # imports (导入) and the set-password links of imported accounts
+        Route("/imports", view(imports.imports_page), methods=["GET"]),
+        Route("/imports", view(imports.import_submit, max_files=imports.MAX_FILES), methods=["POST"]),
+        Route("/imports/templates/{kind:str}", view(imports.template), methods=["GET"]),
+        Route("/imports/{report_id:str}", view(imports.report_page), methods=["GET"]),
+        Route("/imports/{report_id:str}/links", view(imports.issue_links), methods=["POST"]),
+        Route("/set-password/{token:str}", view(imports.set_password_page, login=False), methods=["GET"]),
+        Route("/set-password/{token:str}", view(imports.set_password_submit, login=False), methods=["POST"]),
         Route("/admin/settings", view(admin.settings_save), methods=["POST"]),
         # delivery channels (ADMIN) and the bell's polled fragment
         Route("/admin/channels", view(delivery.channels_page), methods=["GET"]),

@@ -54,7 +54,7 @@ def server(tmp_path_factory) -> Iterator[str]:
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://localhost:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while True:
             if process.poll() is not None:
                 pytest.fail(f"server exited: {(data_dir / 'server.log').read_text()[-3000:]}")
