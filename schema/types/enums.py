@@ -20,3 +20,4 @@ WriteOffProposalStatus = strawberry.enum(vocab.WriteOffProposalStatus, name="Wri
 AlertKind = strawberry.enum(vocab.AlertKind, name="AlertKind")
 Severity = strawberry.enum(vocab.Severity, name="Severity")
 JobState = strawberry.enum(vocab.JobState, name="JobState")
+Dimension = strawberry.enum(vocab.Dimension, name="Dimension")

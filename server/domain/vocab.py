@@ -203,3 +203,17 @@ ALERT_KIND_LABELS: dict[str, str] = {
     AlertKind.OFFBOARDING_OUTSTANDING: N_("离职未清款"), AlertKind.MISSING_VOUCHERS: N_("报销缺少凭证"),
 }
 LABELS["alert_kind"] = ALERT_KIND_LABELS
+
+
+class Dimension(StrEnum):
+    """What the analytics break loans down by (the contract's Dimension)."""
+
+    POSITION = "POSITION"
+    REGION = "REGION"
+    DEPARTMENT = "DEPARTMENT"
+    PURPOSE = "PURPOSE"
+    MONTH = "MONTH"
+
+
+# Kinds of ledger entries that recover a loan's money (write-offs are losses, not recoveries).
+RECOVERY_KINDS = (EntryKind.OFFSET, EntryKind.CASH_RETURN, EntryKind.SALARY_DEDUCTION)
