@@ -10,6 +10,7 @@ from server.models.loans import ApprovalStep, LedgerEntry, Loan, WriteOffProposa
 from server.models.offboarding import Offboarding
 from server.models.org import BusinessRecord, Department, Employee, Position, Region
 from server.models.reimbursements import ExpenseLine, Reimbursement, ReimbursementOffset
+from server.models.reports import RiskReport
 from server.models.sequences import Sequence
 
 __all__ = [
@@ -19,3 +20,4 @@ __all__ = [
     "Offboarding", "OutboxJob", "Position", "Region", "Reimbursement", "ReimbursementOffset", "Sequence", "Session", "User",
     "WriteOffProposal",
 ]
+__all__ += ["RiskReport"]

@@ -30,14 +30,19 @@ from server.domain.vocab import RECOVERY_KINDS, EntryKind, LoanStatus, Offboardi
 from server.models import Employee, LedgerEntry, Offboarding
 from server.services.analytics import (
     BreakdownRow,
+    Dimension,
     Scope,
+    breakdown_in,
     disbursed_in,
     is_postgres,
     month_sql,
     months_between,
+    resolve_range,
+    scope_for,
+    totals,
     utc_bounds,
 )
-from server.services.base import local_date
+from server.services.base import Viewer, local_date
 
 ABNORMAL_MIN = 3
 ABNORMAL_FACTOR = 2
@@ -275,3 +280,46 @@ async def abnormal_borrowers(scope: Scope, start: date, end: date) -> list[Borro
     return [Borrower(r["employee_id"], people[r["employee_id"]]["employee_no"], people[r["employee_id"]]["name"],
                      people[r["employee_id"]]["position__name"], int(r["n"]), from_fen(int(r["amount"] or 0)))
             for r in flagged]
+
+
+# ---------------------------------------------------------------- the page's whole answer
+
+
+@dataclass(frozen=True)
+class Overview:
+    start: date
+    end: date
+    positions: list[BreakdownRow]
+    regions: list[BreakdownRow]
+    departments: list[BreakdownRow]
+    purposes: list[BreakdownRow]
+    months: list[BreakdownRow]
+    rates: list[MonthRates]
+    compliance: list[ComplianceCell]
+    borrowers: list[Borrower]
+    leavers: list[Offboarded]
+
+    @property
+    def total(self) -> BreakdownRow:
+        return totals(self.positions) if self.positions else totals(self.months)
+
+
+async def overview_in(scope: Scope, start: date, end: date, locale: str | None,
+                      on: date | None = None) -> Overview:
+    def part(dimension: Dimension) -> Any:
+        return breakdown_in(scope, dimension, start, end, locale, on)
+
+    months = await part(Dimension.MONTH)
+    return Overview(
+        start=start, end=end, positions=await part(Dimension.POSITION), regions=await part(Dimension.REGION),
+        departments=await part(Dimension.DEPARTMENT), purposes=await part(Dimension.PURPOSE), months=months,
+        rates=await monthly_rates(scope, start, end, months), compliance=await voucher_compliance(scope, start, end),
+        borrowers=await abnormal_borrowers(scope, start, end), leavers=await offboarded(scope, start, end),
+    )
+
+
+async def overview(viewer: Viewer, start: date | None = None, end: date | None = None,
+                   department: str | None = None, region: str | None = None, on: date | None = None) -> Overview:
+    scope = await scope_for(viewer, department, region)
+    start, end = resolve_range(start, end, on)
+    return await overview_in(scope, start, end, viewer.locale, on)
