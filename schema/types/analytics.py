@@ -173,8 +173,8 @@ class AnalyticsQuery:
         return [BreakdownRow(model=r) for r in rows]
 
     @strawberry.field(description=(
-        "Beyond the contract: every figure of the 分析 page (breakdowns, monthly rates, voucher compliance, "
-        "abnormal borrowers, offboardings) for a range, optionally one department or region (codes)."))
+        "Beyond the contract: every figure of the 分析 page: breakdowns, monthly rates, voucher compliance, "
+        "abnormal borrowers and offboardings for a range, optionally one department or region by code."))
     async def analytics(
         self, info: Info, from_: Annotated[datetime.date | None, strawberry.argument(name="from")] = None,
         to: datetime.date | None = None, department: str | None = None, region: str | None = None,
