@@ -93,3 +93,18 @@ def _cell(cell: Any) -> Any:
     if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
         return "'" + cell  # text, never a formula
     return cell
+
+
+def display(cell: Any) -> str:
+    """A cell as a page shows it: money with separators, rates as percentages, "—" for nothing."""
+    from server.domain.money import fmt
+
+    if cell is None:
+        return DASH
+    if isinstance(cell, Decimal):
+        return fmt(cell)
+    return str(cell)
+
+
+def numeric(cell: Any) -> bool:
+    return isinstance(cell, (int, Decimal, Rate)) and not isinstance(cell, bool)
