@@ -81,3 +81,13 @@ async def test_report_page_pdf_and_xlsx(browser, company):
     xlsx = await browser.get(f"/analytics/reports/{month}.xlsx")
     assert load_workbook(io.BytesIO(xlsx.content)).sheetnames[0] == "positions"
     assert (await browser.get("/analytics/reports/2001-01")).status_code == 404
+
+
+async def test_home_dashboard_for_finance_only(browser, second_browser, company):
+    home = await browser.login("finance")
+    html = home.text
+    assert 'id="risk-dashboard"' in html and 'href="/analytics#q-positions"' in html
+    assert "1,500.00" in html and "1,200.00" in html  # outstanding now, overdue now
+    assert "销售</a> — 50.0%" in html
+    home = await second_browser.login("sales")
+    assert 'id="risk-dashboard"' not in home.text
