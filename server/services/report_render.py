@@ -12,14 +12,14 @@ from typing import Any
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
-from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 
 from server import i18n, pdf
 from server.domain.messages import Message, _m
 from server.services.analytics import month_label, purpose_label
-from server.services.tabular import Rate, Table, xlsx_bytes
+from server.services.tabular import Rate, Table, display, xlsx_bytes
 
 
 def _t(message: Message, locale: str | None) -> str:
@@ -105,16 +105,14 @@ def title(content: dict[str, Any], locale: str | None) -> str:
 
 
 def _cells(row: Any) -> list[str]:
-    from server.services.tabular import text
-
-    return [text(c) for c in row]
+    return [display(c) for c in row]
 
 
 def _bar_chart(rows: list[dict[str, Any]], caption: str) -> Drawing:
     shown = [r for r in rows if r["loans"]][:12]
-    drawing = Drawing(170 * mm, 62 * mm)
+    drawing = Drawing(170 * mm, 70 * mm)
     chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 14 * mm, 14 * mm, 150 * mm, 40 * mm
+    chart.x, chart.y, chart.width, chart.height = 14 * mm, 12 * mm, 150 * mm, 44 * mm
     chart.data = [[round(float(r["overdueRate"]) * 100, 1) for r in shown] or [0]]
     chart.categoryAxis.categoryNames = [r["label"] for r in shown] or ["—"]
     chart.categoryAxis.labels.fontName = pdf.cjk_font()
@@ -126,14 +124,15 @@ def _bar_chart(rows: list[dict[str, Any]], caption: str) -> Drawing:
     chart.barLabelFormat = "%.1f%%"
     chart.barLabels.nudge = 6
     drawing.add(chart)
-    drawing.add(String(14 * mm, 57 * mm, caption, fontName=pdf.cjk_font(), fontSize=9))
+    chart.valueAxis.valueMax = 110
+    drawing.add(String(0, 66 * mm, caption, fontName=pdf.cjk_font(), fontSize=10))
     return drawing
 
 
 def _line_chart(rates: list[dict[str, Any]], locale: str | None, caption: str) -> Drawing:
-    drawing = Drawing(170 * mm, 62 * mm)
+    drawing = Drawing(170 * mm, 70 * mm)
     chart = HorizontalLineChart()
-    chart.x, chart.y, chart.width, chart.height = 14 * mm, 14 * mm, 150 * mm, 40 * mm
+    chart.x, chart.y, chart.width, chart.height = 14 * mm, 12 * mm, 150 * mm, 44 * mm
     series = [[round(float(r[k] or 0) * 100, 1) for r in rates] or [0] for k in ("overdueRate", "recoveryRate")]
     chart.data = series
     chart.categoryAxis.categoryNames = [r["month"][2:] for r in rates] or ["—"]
@@ -143,9 +142,17 @@ def _line_chart(rates: list[dict[str, Any]], locale: str | None, caption: str) -
     chart.lines[0].strokeColor = colors.HexColor("#c0392b")
     chart.lines[1].strokeColor = colors.HexColor("#2471a3")
     drawing.add(chart)
-    legend = f"{caption}  ■ {_t(_m('逾期率'), locale)} (%)  ■ {_t(_m('回收率'), locale)} (%)"
-    drawing.add(String(14 * mm, 57 * mm, legend, fontName=pdf.cjk_font(), fontSize=9))
+    chart.valueAxis.valueMax = 100
+    drawing.add(String(0, 66 * mm, caption, fontName=pdf.cjk_font(), fontSize=10))
+    for i, (name, color) in enumerate(((_t(_m("逾期率"), locale), "#c0392b"), (_t(_m("回收率"), locale), "#2471a3"))):
+        drawing.add(Rect(14 * mm + i * 40 * mm, 59.5 * mm, 3 * mm, 3 * mm, fillColor=colors.HexColor(color),
+                         strokeColor=None))
+        drawing.add(String(18 * mm + i * 40 * mm, 60 * mm, f"{name} (%)", fontName=pdf.cjk_font(), fontSize=8))
     return drawing
+
+
+# The twelve columns of the monthly rates on an A4 page (178 mm between the margins).
+RATES_WIDTHS_MM = (17, 11, 19, 12, 19, 15, 12, 13, 20, 10, 13, 13)
 
 
 def pdf_bytes(content: dict[str, Any], locale: str | None) -> bytes:
@@ -164,7 +171,8 @@ def pdf_bytes(content: dict[str, Any], locale: str | None) -> bytes:
     for table in every:
         story.append(pdf.para(table.title, "h2"))
         rows = [_cells(r) for r in table.rows] + ([_cells(table.total)] if table.total else [])
-        story.append(pdf.table(table.header, rows or [["—"] + [""] * (len(table.header) - 1)]))
+        widths = [w * mm for w in RATES_WIDTHS_MM] if table.name == "monthly_rates" else None
+        story.append(pdf.table(table.header, rows or [["—"] + [""] * (len(table.header) - 1)], widths))
         story.append(pdf.spacer())
     return pdf.build(story, title=title(content, locale), footer=title(content, locale))
 
