@@ -29,8 +29,7 @@ from tortoise.expressions import Q, RawSQL
 from tortoise.functions import Count, Sum
 
 from server import i18n
-from server.domain import duties
-from server.domain import roles
+from server.domain import duties, roles
 from server.domain.errors import Forbidden, ValidationFailed
 from server.domain.messages import _m
 from server.domain.money import from_fen
@@ -78,14 +77,14 @@ class Scope:
     region_id: int | None = None
 
     def q(self, prefix: str = "") -> Q:
-        q = Q()
+        conditions: dict[str, Any] = {}
         if self.employee_ids is not None:
-            q &= Q(**{f"{prefix}employee_id__in": sorted(self.employee_ids) or [-1]})
+            conditions[f"{prefix}employee_id__in"] = sorted(self.employee_ids) or [-1]
         if self.department_id is not None:
-            q &= Q(**{f"{prefix}employee__department_id": self.department_id})
+            conditions[f"{prefix}employee__department_id"] = self.department_id
         if self.region_id is not None:
-            q &= Q(**{f"{prefix}employee__region_id": self.region_id})
-        return q
+            conditions[f"{prefix}employee__region_id"] = self.region_id
+        return Q(**conditions)
 
 
 def may_view(viewer: Viewer) -> bool:

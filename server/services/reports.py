@@ -20,8 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from server.domain import duties
-from server.domain import reporting
+from server.domain import duties, reporting
 from server.domain.errors import ValidationFailed
 from server.domain.messages import Message, _m
 from server.domain.money import from_fen

@@ -35,7 +35,7 @@ class Table:
     name: str  # the file or sheet name (ASCII)
     title: str  # in the reader's language
     header: Sequence[str]
-    rows: list[Sequence[Any]] = field(default_factory=list)
+    rows: Sequence[Sequence[Any]] = field(default_factory=list)
     total: Sequence[Any] | None = None  # a last row of totals, from the server's aggregates
 
 

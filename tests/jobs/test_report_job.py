@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from jobs.reports import generate_risk_report
 from jobs.worker import CRON_JOBS, FUNCTIONS
 from server.models import Job, RiskReport
@@ -12,7 +10,6 @@ from server.services import reports
 from server.services.base import atomic
 from tests.jobs.conftest import token
 from tests.services import analytics_data
-
 
 
 async def test_worker_builds_the_report(db, job_settings, run_burst):

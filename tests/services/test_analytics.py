@@ -11,7 +11,6 @@ from server.domain.errors import Forbidden, ValidationFailed
 from server.services import analytics
 from tests.services import analytics_data
 
-
 D = Decimal
 
 

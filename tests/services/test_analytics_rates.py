@@ -11,7 +11,6 @@ from server.models import LedgerEntry, Loan
 from server.services import analytics, analytics_rates
 from tests.services import analytics_data
 
-
 D = Decimal
 START, TODAY = analytics_data.START, analytics_data.TODAY
 

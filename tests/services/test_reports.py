@@ -14,7 +14,6 @@ from server.services import analytics_rates, report_render, reports
 from tests.services import analytics_data
 
 
-
 @pytest.fixture
 async def data(db):
     return await analytics_data.build()
