@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
 from server.domain.errors import Forbidden, ValidationFailed
+from server.models import Loan
 from server.services import analytics
 from tests.services import analytics_data
 
@@ -127,3 +128,24 @@ async def test_reversed_range_is_refused(data):
 async def test_default_range_is_twelve_months(data):
     assert analytics.default_range(date(2026, 6, 15)) == (date(2025, 7, 1), date(2026, 6, 15))
     assert analytics.resolve_range(None, date(2026, 2, 10)) == (date(2025, 3, 1), date(2026, 2, 10))
+
+
+async def test_constant_statements_whatever_the_number_of_loans(data):
+    from tests.querycount import count_queries
+
+    scope = await analytics.scope_for(data.finance)
+
+    async def statements(dimension) -> int:
+        _, n = await count_queries(analytics.breakdown_in(scope, dimension, analytics_data.START,
+                                                          analytics_data.TODAY, None, analytics_data.TODAY))
+        return n
+
+    before = {d: await statements(d) for d in analytics.Dimension}
+    for i in range(30):
+        day = analytics_data.at(date(2026, 2, 1) + timedelta(days=i))
+        await Loan.create(number=f"JK-Q{i}", employee_id=data.s1, amount_fen=100, purpose="OTHER", description="q",
+                          expected_settle_date=date(2026, 3, 1), status="DISBURSED", applied_on=day.date(),
+                          created_at=day, disbursed_at=day)
+    after = {d: await statements(d) for d in analytics.Dimension}
+    assert before == after
+    assert after[analytics.Dimension.POSITION] == 3 and after[analytics.Dimension.MONTH] == 2
