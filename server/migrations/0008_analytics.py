@@ -32,4 +32,8 @@ class Migration(migrations.Migration):
             model_name='RiskReport',
             index=Index(fields=['generated_by_id']),
         ),
+        ops.AddIndex(
+            model_name='Loan',
+            index=Index(fields=['disbursed_at']),
+        ),
     ]
