@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.responses import Response
 
@@ -130,7 +131,7 @@ def heat(rate: Rate) -> str:
 async def analytics_page(page: Page) -> Response:
     data, filters = await _data(page)
     tables = report_render.tables(data["analytics"], page.locale)
-    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    query = urlencode({k: v for k, v in filters.items() if v})
     listed = [r.month for r in await reports.list_reports(page.viewer)] if reports.may_read(page.viewer) else []
     return await page.render("analytics/index.html", {
         "a": data["analytics"], "tables": {t.name: t for t in tables}, "charts": charts(data, page),

@@ -6,8 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import account, admin, alerts, home, loans, offboarding, reimbursements
-from server.web import analytics
+from server.web import account, admin, alerts, analytics, home, loans, offboarding, reimbursements
 from server.web.core import view
 
 
