@@ -91,3 +91,16 @@ async def test_home_dashboard_for_finance_only(browser, second_browser, company)
     assert "销售</a> — 50.0%" in html
     home = await second_browser.login("sales")
     assert 'id="risk-dashboard"' not in home.text
+
+
+async def test_filters_and_bad_input(browser, company):
+    await browser.login("finance")
+    first = today().replace(day=1).isoformat()
+    response = await browser.get(f"/analytics?from={first}&to={today().isoformat()}&department=SALES&region=XA")
+    assert response.status_code == 200
+    assert 'option value="XA" selected' in response.text
+    assert f"positions.csv?from={first}" in response.text  # exports carry the filters
+    csv_rows = (await browser.get(f"/analytics/export/regions.csv?region=XA&from={first}")).content.decode("utf-8-sig")
+    assert csv_rows.splitlines()[1].startswith("西安,2,1500.00")
+    assert (await browser.get("/analytics?from=2026-13-01")).status_code == 400
+    assert (await browser.get("/analytics?region=NOWHERE")).status_code == 400
