@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date, datetime
+
 from jobs.reports import generate_risk_report
 from jobs.worker import CRON_JOBS, FUNCTIONS
 from server.models import Job, RiskReport
@@ -25,7 +28,11 @@ async def test_worker_builds_the_report(db, job_settings, run_burst):
     assert any(f["section"] == "offboardings" and "R2" in str(f["message"]) for f in report.content["findings"])
 
 
-def test_registered_with_a_monthly_cron():
+def test_registered_with_a_monthly_cron_in_company_time(settings):
     assert generate_risk_report in FUNCTIONS
     monthly = [c for c in CRON_JOBS if c.name == "monthly_risk_report"]
-    assert len(monthly) == 1 and monthly[0].day == {1} and monthly[0].hour == {6}
+    assert len(monthly) == 1 and monthly[0].coroutine is generate_risk_report
+    run = dataclasses.replace(monthly[0])
+    run.calculate_next(datetime(2026, 5, 15, 12, 0, tzinfo=settings.tz))
+    assert run.next_run.replace(microsecond=0) == datetime(2026, 6, 1, 6, 0, tzinfo=settings.tz)
+    assert reports.previous_month(date(2026, 6, 1)) == "2026-05"
