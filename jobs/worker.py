@@ -175,3 +175,10 @@ async def run_worker(settings: Settings) -> None:
         log.info("worker stopping")
     finally:
         await stop_worker(worker)
+
+# The monthly loan-risk report (issue 13): 1st of each month, 06:00 company time, for the month before.
+from jobs.reports import generate_risk_report  # noqa: E402
+
+FUNCTIONS.append(generate_risk_report)
+CRON_JOBS.append(cron(generate_risk_report, name="monthly_risk_report", day={1}, hour={6}, minute={0},
+                      run_at_startup=False))

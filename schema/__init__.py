@@ -30,6 +30,7 @@ from schema.rules import NoNulInStrings
 from schema.scalars import DecimalScalar
 from schema.types.accounts import AccountMutation, AccountQuery
 from schema.types.alerts import AlertMutation, AlertQuery
+from schema.types.analytics import AnalyticsMutation, AnalyticsQuery
 from schema.types.company import CompanyMutation, CompanyQuery
 from schema.types.corrections import CorrectionMutation, CorrectionQuery
 from schema.types.evidence import EvidenceMutation, EvidenceQuery
@@ -57,6 +58,8 @@ QUERIES += (DeliveryQuery,)
 MUTATIONS += (DeliveryMutation,)
 QUERIES += (ImportQuery,)
 MUTATIONS += (ImportMutation,)
+QUERIES += (AnalyticsQuery,)
+MUTATIONS += (AnalyticsMutation,)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

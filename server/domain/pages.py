@@ -21,6 +21,14 @@ class PageKey(StrEnum):
     ORG = "ORG"  # 组织管理: departments, regions, positions and employees
     SETTINGS = "SETTINGS"  # 公司设置: the company's rules
     START_OFFBOARDING = "START_OFFBOARDING"  # 发起离职 for an employee
+    ANALYTICS = "ANALYTICS"  # 分析: the company's figures (a supervisor: their reports')
+    RISK_DASHBOARD = "RISK_DASHBOARD"  # the home page's risk block: those who act on the report
+    IMPORTS = "IMPORTS"  # 导入: migrating history
+    CHANNELS = "CHANNELS"  # 通知渠道: e-mail and chat robots
+    WEBHOOKS = "WEBHOOKS"  # webhooks for ERP/OA systems
+    LEDGER = "LEDGER"  # 借款台账 / 报销台账
+    AUDIT_LOG = "AUDIT_LOG"  # 审计日志
+    JOURNAL = "JOURNAL"  # 会计凭证导出 and bank batch files
 
 
 def _roles(*actions: str) -> frozenset[str]:
@@ -37,6 +45,14 @@ PAGE_ROLES: dict[PageKey, frozenset[str]] = {
     PageKey.ORG: _roles(duties.EDIT_ORG),
     PageKey.SETTINGS: _roles(duties.EDIT_SETTING),
     PageKey.START_OFFBOARDING: _roles(duties.COMPLETE_OFFBOARDING),
+    PageKey.ANALYTICS: _roles(duties.VIEW_ANALYTICS) | {Role.SUPERVISOR},
+    PageKey.RISK_DASHBOARD: _roles(duties.GENERATE_REPORT),
+    PageKey.IMPORTS: _roles(duties.IMPORT_EMPLOYEES, duties.IMPORT_LOANS, duties.IMPORT_BUSINESS),
+    PageKey.CHANNELS: _roles(duties.MANAGE_CHANNELS),
+    PageKey.WEBHOOKS: _roles(duties.MANAGE_WEBHOOKS),
+    PageKey.LEDGER: _roles(duties.VIEW_LEDGER),
+    PageKey.AUDIT_LOG: _roles(duties.VIEW_AUDIT_LOG),
+    PageKey.JOURNAL: _roles(duties.EXPORT_JOURNAL),
 }
 
 

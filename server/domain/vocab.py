@@ -286,3 +286,15 @@ IMPORT_KIND_LABELS: dict[str, str] = {
     ImportKind.HISTORICAL_LOANS: N_("历史借款"),
 }
 LABELS["import_kind"] = IMPORT_KIND_LABELS
+class Dimension(StrEnum):
+    """What the analytics break loans down by (the contract's Dimension)."""
+
+    POSITION = "POSITION"
+    REGION = "REGION"
+    DEPARTMENT = "DEPARTMENT"
+    PURPOSE = "PURPOSE"
+    MONTH = "MONTH"
+
+
+# Kinds of ledger entries that recover a loan's money (write-offs are losses, not recoveries).
+RECOVERY_KINDS = (EntryKind.OFFSET, EntryKind.CASH_RETURN, EntryKind.SALARY_DEDUCTION)

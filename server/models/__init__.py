@@ -13,6 +13,7 @@ from server.models.loans import ApprovalStep, LedgerEntry, Loan, WriteOffProposa
 from server.models.offboarding import Offboarding
 from server.models.org import BusinessRecord, Department, Employee, Position, Region
 from server.models.reimbursements import ExpenseLine, Reimbursement, ReimbursementOffset
+from server.models.reports import RiskReport
 from server.models.sequences import Sequence
 
 __all__ = [
@@ -24,3 +25,4 @@ __all__ = [
 ]
 __all__ += ["Channel", "Delivery", "DeliveryMark", "DigestItem"]
 __all__ += ["IdempotencyKey", "ImportReport", "ImportedLoan", "PasswordToken"]
+__all__ += ["RiskReport"]

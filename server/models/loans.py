@@ -31,6 +31,7 @@ class Loan(Model):
             Index(fields=('employee_id', 'created_at', 'id')),
             Index(fields=('status', 'created_at', 'id')),
             Index(fields=('status', 'expected_settle_date', 'id')),
+            Index(fields=('disbursed_at',)),  # analytics: loans disbursed in a range (issue 13)
         )
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import account, admin, alerts, delivery, evidence, home, imports, loans, offboarding, reimbursements
+from server.web import (account, admin, alerts, analytics, delivery, evidence, home, imports, loans, offboarding,
+                        reimbursements)
 from server.web.core import view
 
 
@@ -102,4 +103,10 @@ def web_routes() -> list[Any]:
         Route("/notifications/bell", view(delivery.bell), methods=["GET"]),
         Route("/admin/{kind:str}", view(admin.codes_page), methods=["GET"]),
         Route("/admin/{kind:str}", view(admin.codes_save), methods=["POST"]),
+        # analytics (分析) and the monthly loan-risk reports
+        Route("/analytics", view(analytics.analytics_page), methods=["GET"]),
+        Route("/analytics/export/{name:str}.{fmt:str}", view(analytics.export), methods=["GET"]),
+        Route("/analytics/reports", view(analytics.generate), methods=["POST"]),
+        Route("/analytics/reports/{month:str}.{fmt:str}", view(analytics.report_file), methods=["GET"]),
+        Route("/analytics/reports/{month:str}", view(analytics.report_page), methods=["GET"]),
     ]

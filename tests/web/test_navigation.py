@@ -17,7 +17,7 @@ def test_page_keys_follow_the_duties_matrix():
     assert PAGE_ROLES[PageKey.FINANCE] == duties.roles_for(duties.DISBURSE) | duties.roles_for(
         duties.PAY_REIMBURSEMENT) | duties.roles_for(duties.APPROVE_WRITE_OFF)
     assert pages_for([Role.EMPLOYEE]) == frozenset()
-    assert pages_for([Role.AUDITOR]) == {PageKey.ALERTS}
+    assert pages_for([Role.AUDITOR]) == {PageKey.ALERTS, PageKey.ANALYTICS, PageKey.LEDGER, PageKey.AUDIT_LOG, PageKey.JOURNAL}
     assert PageKey.FINANCE in pages_for([Role.FINANCE]) and PageKey.ORG not in pages_for([Role.FINANCE])
     assert pages_for([Role.HR]) >= {PageKey.ORG, PageKey.START_OFFBOARDING, PageKey.APPROVALS}
     assert PageKey.SETTINGS in pages_for([Role.ADMIN]) and PageKey.SETTINGS not in pages_for([Role.HR])
