@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import account, admin, alerts, home, loans, offboarding, reimbursements
+from server.web import account, admin, alerts, home, loans, offboarding, reimbursements, webhooks
 from server.web.core import view
 
 
@@ -79,6 +79,11 @@ def web_routes() -> list[Any]:
         Route("/admin/employees/{employee_id}", view(admin.employee_update), methods=["POST"]),
         Route("/admin/settings", view(admin.settings_page), methods=["GET"]),
         Route("/admin/settings", view(admin.settings_save), methods=["POST"]),
+        # outgoing webhooks (issue 15, erp)
+        Route("/admin/webhooks", view(webhooks.webhooks_page), methods=["GET"]),
+        Route("/admin/webhooks", view(webhooks.webhook_create), methods=["POST"]),
+        Route("/admin/webhooks/deliveries/{delivery_id}/replay", view(webhooks.delivery_replay), methods=["POST"]),
+        Route("/admin/webhooks/{endpoint_id}", view(webhooks.webhook_update), methods=["POST"]),
         Route("/admin/{kind:str}", view(admin.codes_page), methods=["GET"]),
         Route("/admin/{kind:str}", view(admin.codes_save), methods=["POST"]),
     ]
