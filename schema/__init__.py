@@ -37,6 +37,7 @@ from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
 from schema.types.org import OrgMutation, OrgQuery
 from schema.types.reimbursements import ReimbursementMutation, ReimbursementQuery
+from schema.types.journal import JournalQuery
 from schema.types.webhooks import WebhookMutation, WebhookQuery
 from server.settings import get_settings
 
@@ -50,7 +51,7 @@ MUTATIONS: tuple[type, ...] = (
 QUERIES += (AccountQuery,)
 MUTATIONS += (AccountMutation,)
 # Issue 15 part B (erp): outgoing webhooks.
-QUERIES += (WebhookQuery,)
+QUERIES += (WebhookQuery, JournalQuery)
 MUTATIONS += (WebhookMutation,)
 
 Query = merge_types("Query", QUERIES)

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import account, admin, alerts, home, loans, offboarding, reimbursements, webhooks
+from server.web import account, admin, alerts, home, journal, loans, offboarding, reimbursements, webhooks
 from server.web.core import view
 
 
@@ -33,6 +33,8 @@ def web_routes() -> list[Any]:
         Route("/approvals", view(loans.inbox), methods=["GET"]),
         Route("/approvals/{loan_id}", view(loans.decide), methods=["POST"]),
         Route("/finance", view(loans.finance_page), methods=["GET"]),
+        Route("/finance/journal", view(journal.journal_page), methods=["GET"]),
+        Route("/finance/journal/download", view(journal.journal_download), methods=["GET"]),
         Route("/finance/{loan_id}/disburse", view(loans.disburse), methods=["POST"]),
         Route("/finance/{loan_id}/settle", view(loans.settle), methods=["POST"]),
         # login=False: the handler accepts a bearer token as well as the session cookie
