@@ -33,11 +33,11 @@ from schema.types.alerts import AlertMutation, AlertQuery
 from schema.types.company import CompanyMutation, CompanyQuery
 from schema.types.corrections import CorrectionMutation, CorrectionQuery
 from schema.types.jobs import JobMutation, JobQuery
+from schema.types.journal import JournalQuery
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
 from schema.types.org import OrgMutation, OrgQuery
 from schema.types.reimbursements import ReimbursementMutation, ReimbursementQuery
-from schema.types.journal import JournalQuery
 from schema.types.webhooks import WebhookMutation, WebhookQuery
 from server.settings import get_settings
 
