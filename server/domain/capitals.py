@@ -1,4 +1,4 @@
-"""人民币大写 (amounts in Chinese capitals) as 《会计基础工作规范》第52条 asks, for printed 借款单 and 报销单.
+"""Amounts in Chinese capitals (人民币大写), as 《会计基础工作规范》第52条 asks, for printed 借款单 and 报销单.
 
 - Digits 零壹贰叁肆伍陆柒捌玖, units 拾佰仟 within a section, sections 万 and 亿; 10.00 is 壹拾元整.
 - A zero inside the figure is written 零, once for a run of zeros (100,010.00 is 壹拾万零壹拾元整); zeros at

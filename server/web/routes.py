@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import account, admin, alerts, home, journal, loans, offboarding, reimbursements, webhooks
+from server.web import account, admin, alerts, home, journal, loans, offboarding, print_forms, reimbursements, webhooks
 from server.web.core import view
 
 
@@ -26,6 +26,7 @@ def web_routes() -> list[Any]:
         Route("/loans/new", view(loans.apply_page), methods=["GET"]),
         Route("/loans/new", view(loans.apply_submit), methods=["POST"]),
         Route("/loans/{loan_id}", view(loans.loan_page), methods=["GET"]),
+        Route("/loans/{loan_id}/print", view(print_forms.loan_form), methods=["GET"]),
         Route("/loans/{loan_id}/cancel", view(loans.cancel), methods=["POST"]),
         Route("/loans/{loan_id}/settlements/{settlement_id}/reverse", view(loans.reverse), methods=["POST"]),
         Route("/loans/{loan_id}/write-off/approve", view(loans.approve_write_off), methods=["POST"]),
@@ -48,6 +49,7 @@ def web_routes() -> list[Any]:
         Route("/reimbursements/new/line/remove", view(reimbursements.remove_line), methods=["GET"]),
         Route("/reimbursements/new/offsets", view(reimbursements.offsets_panel), methods=["GET"]),
         Route("/reimbursements/{reimbursement_id}", view(reimbursements.detail), methods=["GET"]),
+        Route("/reimbursements/{reimbursement_id}/print", view(print_forms.reimbursement_form), methods=["GET"]),
         Route("/approvals/reimbursements", view(reimbursements.inbox), methods=["GET"]),
         Route("/approvals/reimbursements/{reimbursement_id}", view(reimbursements.decide), methods=["POST"]),
         Route("/finance/reimbursements", view(reimbursements.finance_page), methods=["GET"]),
