@@ -37,6 +37,7 @@ from schema.types.journal import JournalQuery
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
 from schema.types.org import OrgMutation, OrgQuery
+from schema.types.payees import PayeeMutation, PayeeQuery
 from schema.types.reimbursements import ReimbursementMutation, ReimbursementQuery
 from schema.types.webhooks import WebhookMutation, WebhookQuery
 from server.settings import get_settings
@@ -51,8 +52,8 @@ MUTATIONS: tuple[type, ...] = (
 QUERIES += (AccountQuery,)
 MUTATIONS += (AccountMutation,)
 # Issue 15 part B (erp): outgoing webhooks.
-QUERIES += (WebhookQuery, JournalQuery)
-MUTATIONS += (WebhookMutation,)
+QUERIES += (WebhookQuery, JournalQuery, PayeeQuery)
+MUTATIONS += (WebhookMutation, PayeeMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -1,4 +1,4 @@
-"""Issue 15 part B (erp): outgoing webhooks (endpoints, events, deliveries)."""
+"""Issue 15 part B (erp): outgoing webhooks (endpoints, events, deliveries) and payee bank details."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -15,6 +15,21 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.CreateModel(
+            name='PayeeAccount',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('employee', fields.OneToOneField('models.Employee', source_field='employee_id', db_constraint=True, to_field='id', related_name='payee_account', on_delete=OnDelete.CASCADE)),
+                ('account_name', fields.CharField(max_length=100)),
+                ('account_no', fields.CharField(max_length=40)),
+                ('bank', fields.CharField(max_length=100)),
+                ('branch', fields.CharField(default='', max_length=100)),
+                ('updated_by', fields.ForeignKeyField('models.User', source_field='updated_by_id', null=True, db_index=True, db_constraint=True, to_field='id', related_name='payee_updates', on_delete=OnDelete.SET_NULL)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'payee_account', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One per employee. Changed by the employee or HR, audited with the account number masked.'},
+            bases=['Model'],
+        ),
         ops.CreateModel(
             name='WebhookEndpoint',
             fields=[

@@ -11,6 +11,7 @@ from server.models.offboarding import Offboarding
 from server.models.org import BusinessRecord, Department, Employee, Position, Region
 from server.models.reimbursements import ExpenseLine, Reimbursement, ReimbursementOffset
 from server.models.sequences import Sequence
+from server.models.payees import PayeeAccount
 from server.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
@@ -20,5 +21,5 @@ __all__ = [
     "Offboarding", "OutboxJob", "Position", "Region", "Reimbursement", "ReimbursementOffset", "Sequence", "Session", "User",
     "WriteOffProposal",
 ]
-__all__ += ["WebhookDelivery", "WebhookEndpoint", "WebhookEvent"]
+__all__ += ["PayeeAccount", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent"]
 

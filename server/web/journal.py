@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
+from server.domain import duties
 from server.services.base import today
 from server.web.core import Page, check_read
 
@@ -51,6 +52,9 @@ async def journal_page(page: Page) -> Response:
             errors = [e.message for e in result.errors]
     return await page.render("finance/journal.html", {
         "start": start, "end": end, "summary": summary, "errors": errors, "layouts": LAYOUTS,
+        # the bank batch file is FINANCE's (the duty that bankBatchFile enforces)
+        "may_batch": duties.may(page.viewer.roles, duties.DISBURSE) or duties.may(page.viewer.roles,
+                                                                                   duties.PAY_REIMBURSEMENT),
     }, status=200 if not errors else 422)
 
 

@@ -6,7 +6,19 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import account, admin, alerts, home, journal, loans, offboarding, print_forms, reimbursements, webhooks
+from server.web import (
+    account,
+    admin,
+    alerts,
+    home,
+    journal,
+    loans,
+    offboarding,
+    payees,
+    print_forms,
+    reimbursements,
+    webhooks,
+)
 from server.web.core import view
 
 
@@ -36,6 +48,9 @@ def web_routes() -> list[Any]:
         Route("/finance", view(loans.finance_page), methods=["GET"]),
         Route("/finance/journal", view(journal.journal_page), methods=["GET"]),
         Route("/finance/journal/download", view(journal.journal_download), methods=["GET"]),
+        Route("/finance/bank-batch", view(payees.bank_batch_download), methods=["GET"]),
+        Route("/account/payee", view(payees.payee_page), methods=["GET"]),
+        Route("/account/payee", view(payees.payee_save), methods=["POST"]),
         Route("/finance/{loan_id}/disburse", view(loans.disburse), methods=["POST"]),
         Route("/finance/{loan_id}/settle", view(loans.settle), methods=["POST"]),
         # login=False: the handler accepts a bearer token as well as the session cookie
