@@ -9,9 +9,9 @@ from server.models.jobs import Job, OutboxJob
 from server.models.loans import ApprovalStep, LedgerEntry, Loan, WriteOffProposal
 from server.models.offboarding import Offboarding
 from server.models.org import BusinessRecord, Department, Employee, Position, Region
+from server.models.payees import PayeeAccount
 from server.models.reimbursements import ExpenseLine, Reimbursement, ReimbursementOffset
 from server.models.sequences import Sequence
-from server.models.payees import PayeeAccount
 from server.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [

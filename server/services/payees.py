@@ -65,7 +65,7 @@ async def set_payee(viewer: Viewer, employee_id: Any, *, account_name: Any, acco
     employee = await _employee(employee_id)
     if not may_change(viewer, employee):
         raise Forbidden(_m("只有员工本人或人事可以修改收款账户"))
-    values = {
+    values: dict[str, Any] = {
         "account_name": rules.clean_name(account_name, "accountName"),
         "account_no": rules.clean_account_no(account_no),
         "bank": rules.clean_name(bank, "bank"),
