@@ -32,6 +32,7 @@ from schema.types.accounts import AccountMutation, AccountQuery
 from schema.types.alerts import AlertMutation, AlertQuery
 from schema.types.company import CompanyMutation, CompanyQuery
 from schema.types.corrections import CorrectionMutation, CorrectionQuery
+from schema.types.deductions import DeductionMutation, DeductionQuery
 from schema.types.jobs import JobMutation, JobQuery
 from schema.types.journal import JournalQuery
 from schema.types.loans import LoanMutation, LoanQuery
@@ -52,8 +53,8 @@ MUTATIONS: tuple[type, ...] = (
 QUERIES += (AccountQuery,)
 MUTATIONS += (AccountMutation,)
 # Issue 15 part B (erp): outgoing webhooks.
-QUERIES += (WebhookQuery, JournalQuery, PayeeQuery)
-MUTATIONS += (WebhookMutation, PayeeMutation)
+QUERIES += (WebhookQuery, JournalQuery, PayeeQuery, DeductionQuery)
+MUTATIONS += (WebhookMutation, PayeeMutation, DeductionMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -1,4 +1,4 @@
-"""Issue 15 part B (erp): outgoing webhooks (endpoints, events, deliveries) and payee bank details."""
+"""Issue 15 part B (erp): outgoing webhooks, payee bank details, salary-deduction consent."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -15,6 +15,20 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.CreateModel(
+            name='DeductionConsent',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('entry', fields.OneToOneField('models.LedgerEntry', source_field='entry_id', db_constraint=True, to_field='id', related_name='consent', on_delete=OnDelete.CASCADE)),
+                ('loan', fields.ForeignKeyField('models.Loan', source_field='loan_id', db_index=True, db_constraint=True, to_field='id', related_name='deduction_consents', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharField(max_length=24)),
+                ('note', fields.TextField(null=True, unique=False)),
+                ('recorded_by', fields.ForeignKeyField('models.User', source_field='recorded_by_id', null=True, db_index=True, db_constraint=True, to_field='id', related_name='deduction_consents', on_delete=OnDelete.SET_NULL)),
+                ('recorded_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'deduction_consent', 'app': 'models', 'pk_attr': 'id', 'table_description': "The employee's consent to one salary deduction (a ledger entry of kind SALARY_DEDUCTION): a signed note"},
+            bases=['Model'],
+        ),
         ops.CreateModel(
             name='PayeeAccount',
             fields=[

@@ -9,7 +9,7 @@ from server.models.jobs import Job, OutboxJob
 from server.models.loans import ApprovalStep, LedgerEntry, Loan, WriteOffProposal
 from server.models.offboarding import Offboarding
 from server.models.org import BusinessRecord, Department, Employee, Position, Region
-from server.models.payees import PayeeAccount
+from server.models.payees import DeductionConsent, PayeeAccount
 from server.models.reimbursements import ExpenseLine, Reimbursement, ReimbursementOffset
 from server.models.sequences import Sequence
 from server.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -21,5 +21,5 @@ __all__ = [
     "Offboarding", "OutboxJob", "Position", "Region", "Reimbursement", "ReimbursementOffset", "Sequence", "Session", "User",
     "WriteOffProposal",
 ]
-__all__ += ["PayeeAccount", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent"]
+__all__ += ["DeductionConsent", "PayeeAccount", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent"]
 

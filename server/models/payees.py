@@ -19,3 +19,21 @@ class PayeeAccount(Model):
 
     class Meta:
         table = "payee_account"
+
+
+class DeductionConsent(Model):
+    """The employee's consent to one salary deduction (a ledger entry of kind SALARY_DEDUCTION): a signed note
+    recorded by FINANCE or HR, or the employee's own confirmation in Qingkuan. A deduction without one is flagged."""
+
+    id = fields.IntField(primary_key=True)
+    entry = fields.OneToOneField("models.LedgerEntry", related_name="consent", on_delete=fields.CASCADE)
+    loan = fields.ForeignKeyField("models.Loan", related_name="deduction_consents", on_delete=fields.CASCADE,
+                                  db_index=True)
+    kind = fields.CharField(max_length=24)
+    note = fields.TextField(null=True)
+    recorded_by = fields.ForeignKeyField("models.User", related_name="deduction_consents", null=True,
+                                         on_delete=fields.SET_NULL, db_index=True)
+    recorded_at = fields.DatetimeField()
+
+    class Meta:
+        table = "deduction_consent"
