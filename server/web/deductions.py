@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from server.domain import vocab
 from server.web.core import Page, check_read, refuse_if_forbidden
 
 LIST = """
@@ -40,3 +41,19 @@ async def deduction_consent(page: Page, loan_id: str, entry_id: str) -> Response
     if not result.ok:
         return await _fragment(page, loan_id, [e.message for e in result.errors], status=422)
     return page.redirect(f"/loans/{loan_id}")
+
+
+CHECK = """
+query($id: ID!, $amount: Decimal!) { salaryDeductionCheck(loanId: $id, amount: $amount) { warning cap } }
+"""
+
+
+async def deduction_check(page: Page, loan_id: str) -> Response:
+    """The settle form's warning line: empty unless a salary deduction would pass 20% of the month's salary."""
+    params = page.request.query_params
+    warning = ""
+    if params.get("method") == vocab.SettlementMethod.SALARY_DEDUCTION and params.get("amount"):
+        result = await page.gql(CHECK, {"id": loan_id, "amount": params["amount"]})
+        if result.ok:
+            warning = result.data["salaryDeductionCheck"]["warning"] or ""
+    return await page.render("loans/_deduction_warning.html", {"warning": warning})

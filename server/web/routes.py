@@ -56,6 +56,7 @@ def web_routes() -> list[Any]:
         Route("/account/payee", view(payees.payee_save), methods=["POST"]),
         Route("/finance/{loan_id}/disburse", view(loans.disburse), methods=["POST"]),
         Route("/finance/{loan_id}/settle", view(loans.settle), methods=["POST"]),
+        Route("/finance/{loan_id}/deduction-check", view(deductions.deduction_check), methods=["GET"]),
         # login=False: the handler accepts a bearer token as well as the session cookie
         Route("/files/{file_id}/{name}", view(loans.download, login=False), methods=["GET"]),
         # reimbursements (报销冲借款)

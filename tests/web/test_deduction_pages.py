@@ -20,3 +20,19 @@ async def test_the_loan_page_shows_the_flag_and_the_employee_confirms(db, browse
     done = await browser.post(f"/loans/{loan.id}/deductions/{entry.id}/consent", follow_redirects=False)
     assert done.status_code == 303
     assert "员工已在系统中确认" in (await browser.get(f"/loans/{loan.id}/deductions")).text
+
+
+async def test_the_settle_form_warns_past_twenty_percent(db, browser):
+    await make_org()  # 8,000.00 a month: 1,600.00 may be deducted without a warning
+    loan = await _disbursed()
+    await browser.login("finance")
+    page = await browser.get("/finance")
+    assert f'hx-get="/finance/{loan.id}/deduction-check"' in page.text
+    url = f"/finance/{loan.id}/deduction-check"
+    ok = await browser.get(url, params={"method": "SALARY_DEDUCTION", "amount": "1600.00"}, headers={"HX-Request": "true"})
+    assert ok.status_code == 200 and ok.text.strip() == ""
+    over = await browser.get(url, params={"method": "SALARY_DEDUCTION", "amount": "1600.01"},
+                             headers={"HX-Request": "true"})
+    assert "超过月薪" in over.text and "1,600.01" in over.text
+    cash = await browser.get(url, params={"method": "CASH_RETURN", "amount": "3000.00"}, headers={"HX-Request": "true"})
+    assert cash.text.strip() == ""
