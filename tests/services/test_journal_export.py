@@ -113,3 +113,19 @@ async def test_the_api_and_the_page_download(db, gql, client):
     denied = await gql.error("query($f:Date!,$t:Date!){ journalExport(from:$f,to:$t,layout:U8){ voucherCount } }",
                              {"f": day, "t": day}, await gql.login("sales"))
     assert denied["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_documented_sample_reads_as_written(db):
+    """docs/api.md "An accountant's reading of a sample export" describes exactly these vouchers."""
+    await make_org()
+    await _history()
+    export = await journal.export_journal(await _viewer("finance"), today(), today(), "U8")
+    read = [(v.number, [(x.account, str(x.debit), str(x.credit)) for x in v.lines]) for v in export.vouchers]
+    assert read == [
+        (1, [("6601", "250.00", "0.00"), ("1002", "0.00", "250.00")]),
+        (2, [("1221", "1000.00", "0.00"), ("1002", "0.00", "1000.00")]),
+        (3, [("1001", "100.00", "0.00"), ("1221", "0.00", "100.00")]),
+        (4, [("2211", "50.00", "0.00"), ("1221", "0.00", "50.00")]),
+        (5, [("1001", "-100.00", "0.00"), ("1221", "0.00", "-100.00")]),
+        (6, [("6601", "950.00", "0.00"), ("1221", "0.00", "950.00")]),
+    ]
