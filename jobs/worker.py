@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from arq import cron
+from arq import cron, func
 from arq.connections import RedisSettings
 from arq.constants import default_queue_name
 from arq.worker import Worker, get_kwargs
@@ -27,6 +27,8 @@ from jobs import deliveries
 from jobs.audit import verify_audit_chain
 from jobs.evidence import build_evidence_package
 from jobs.imports import purge_idempotency_keys, run_import_job
+from jobs.webhooks import MAX_TRIES as WEBHOOK_MAX_TRIES
+from jobs.webhooks import deliver_webhook, scan_webhook_events, webhook_tick
 from server.db import init_db
 from server.queue import close_pool, redis_settings_for
 from server.services.jobs import RELAY_BATCH, relay_outbox
@@ -49,6 +51,10 @@ CRON_JOBS += [cron(purge_idempotency_keys, name="hourly_purge_idempotency_keys",
 FUNCTIONS += deliveries.FUNCTIONS
 CRON_JOBS += deliveries.CRON_JOBS
 
+# Outgoing webhooks (issue 15): each delivery with ARQ's retries; the audit scan also runs on every
+# outbox sweep below (not a cron: a cron run would add jobs to every burst worker's counts).
+FUNCTIONS += [scan_webhook_events, func(deliver_webhook, name="deliver_webhook", max_tries=WEBHOOK_MAX_TRIES)]
+
 JOB_TIMEOUT_S = 600
 
 # How often a process that runs jobs hands over outbox rows that could not be enqueued at once
@@ -61,6 +67,7 @@ async def sweep_outbox_forever(interval: float = OUTBOX_SWEEP_S) -> None:
         try:
             while await relay_outbox() == RELAY_BATCH:
                 pass
+            await webhook_tick()
         except asyncio.CancelledError:
             raise
         except Exception:  # the database may be away too: try again at the next tick

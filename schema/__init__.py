@@ -36,11 +36,15 @@ from schema.types.corrections import CorrectionMutation, CorrectionQuery
 from schema.types.evidence import EvidenceMutation, EvidenceQuery
 from schema.types.delivery import DeliveryMutation, DeliveryQuery
 from schema.types.imports import ImportMutation, ImportQuery
+from schema.types.deductions import DeductionMutation, DeductionQuery
 from schema.types.jobs import JobMutation, JobQuery
+from schema.types.journal import JournalQuery
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
 from schema.types.org import OrgMutation, OrgQuery
+from schema.types.payees import PayeeMutation, PayeeQuery
 from schema.types.reimbursements import ReimbursementMutation, ReimbursementQuery
+from schema.types.webhooks import WebhookMutation, WebhookQuery
 from server.settings import get_settings
 
 QUERIES: tuple[type, ...] = (
@@ -60,6 +64,9 @@ QUERIES += (ImportQuery,)
 MUTATIONS += (ImportMutation,)
 QUERIES += (AnalyticsQuery,)
 MUTATIONS += (AnalyticsMutation,)
+# Issue 15 part B (erp): outgoing webhooks.
+QUERIES += (WebhookQuery, JournalQuery, PayeeQuery, DeductionQuery)
+MUTATIONS += (WebhookMutation, PayeeMutation, DeductionMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -298,3 +298,31 @@ class Dimension(StrEnum):
 
 # Kinds of ledger entries that recover a loan's money (write-offs are losses, not recoveries).
 RECOVERY_KINDS = (EntryKind.OFFSET, EntryKind.CASH_RETURN, EntryKind.SALARY_DEDUCTION)
+# ---------------------------------------------------------------- erp (issue 15 part B)
+class WebhookEventType(StrEnum):
+    """What an outgoing webhook announces; the value is the `type` in the JSON body."""
+
+    LOAN_SUBMITTED = "loan.submitted"
+    LOAN_APPROVED = "loan.approved"
+    LOAN_REJECTED = "loan.rejected"
+    LOAN_DISBURSED = "loan.disbursed"
+    LOAN_SETTLED = "loan.settled"
+    REIMBURSEMENT_APPROVED = "reimbursement.approved"
+    REIMBURSEMENT_PAID = "reimbursement.paid"
+    OFFBOARDING_STARTED = "offboarding.started"
+    OFFBOARDING_COMPLETED = "offboarding.completed"
+    ALERT_RAISED = "alert.raised"
+
+
+class WebhookDeliveryStatus(StrEnum):
+    PENDING = "PENDING"  # waiting for its first attempt
+    RETRYING = "RETRYING"  # an attempt failed; another one is scheduled at next_attempt_at
+    DELIVERED = "DELIVERED"  # the receiver answered 2xx
+    FAILED = "FAILED"  # every attempt failed; a person may replay it
+
+
+WEBHOOK_DELIVERY_LABELS: dict[str, str] = {
+    WebhookDeliveryStatus.PENDING: N_("待发送"), WebhookDeliveryStatus.RETRYING: N_("重试中"),
+    WebhookDeliveryStatus.DELIVERED: N_("已送达"), WebhookDeliveryStatus.FAILED: N_("发送失败"),
+}
+LABELS["webhook_delivery"] = WEBHOOK_DELIVERY_LABELS

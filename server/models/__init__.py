@@ -12,9 +12,11 @@ from server.models.jobs import Job, OutboxJob
 from server.models.loans import ApprovalStep, LedgerEntry, Loan, WriteOffProposal
 from server.models.offboarding import Offboarding
 from server.models.org import BusinessRecord, Department, Employee, Position, Region
+from server.models.payees import DeductionConsent, PayeeAccount
 from server.models.reimbursements import ExpenseLine, Reimbursement, ReimbursementOffset
 from server.models.reports import RiskReport
 from server.models.sequences import Sequence
+from server.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "Alert", "AlertRecipient", "ApiToken", "AuditAnchor", "ApprovalStep", "Attachment", "AuditEntry", "BusinessRecord",
@@ -26,3 +28,5 @@ __all__ = [
 __all__ += ["Channel", "Delivery", "DeliveryMark", "DigestItem"]
 __all__ += ["IdempotencyKey", "ImportReport", "ImportedLoan", "PasswordToken"]
 __all__ += ["RiskReport"]
+__all__ += ["DeductionConsent", "PayeeAccount", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent"]
+

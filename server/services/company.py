@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,17 +65,48 @@ async def set_setting(viewer: Viewer, key: str, value: Any) -> Any:
     if not isinstance(value, definition.kind):
         raise ValidationFailed(_m("%(key)s 需要 %(type)s 类型的值", key=definition.key, type=definition.kind.__name__),
                                field="value")
+    # Tortoise's JSONField stores a str as already-encoded JSON ("1221.01" would come back a float): encode it.
+    stored = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else value
     async with atomic():
         row = await CompanySetting.filter(key=definition.key).first()
         before = definition.default if row is None or row.value is None else row.value
         if row is None:
-            row = await CompanySetting.create(key=definition.key, value=value, updated_at=utcnow(),
-                                              updated_by_id=viewer.user_id)
+            # (created empty, then set: the constructor would decode the encoded string once more)
+            row = await CompanySetting.create(key=definition.key, value=None if isinstance(value, str) else value,
+                                              updated_at=utcnow(), updated_by_id=viewer.user_id)
+            if isinstance(value, str):
+                await CompanySetting.filter(id=row.id).update(value=stored)
         elif before != value:
-            row.value, row.updated_at, row.updated_by_id = value, utcnow(), viewer.user_id  # type: ignore[attr-defined]
+            row.value, row.updated_at, row.updated_by_id = stored, utcnow(), viewer.user_id  # type: ignore[attr-defined]
             await row.save()
         if before != value:
             await audit.record(viewer, "setting.update", "setting", definition.key,
                                {"key": definition.key, "value": before}, {"key": definition.key, "value": value})
     return value
 
+
+
+# ---------------------------------------------------------------- erp (issue 15): journal account codes
+JOURNAL_ACCOUNT_ADVANCE = "JOURNAL_ACCOUNT_ADVANCE"
+JOURNAL_ACCOUNT_CASH = "JOURNAL_ACCOUNT_CASH"
+JOURNAL_ACCOUNT_BANK = "JOURNAL_ACCOUNT_BANK"
+JOURNAL_ACCOUNT_SALES_EXPENSE = "JOURNAL_ACCOUNT_SALES_EXPENSE"
+JOURNAL_ACCOUNT_ADMIN_EXPENSE = "JOURNAL_ACCOUNT_ADMIN_EXPENSE"
+JOURNAL_ACCOUNT_PAYROLL = "JOURNAL_ACCOUNT_PAYROLL"
+JOURNAL_ACCOUNT_WRITE_OFF = "JOURNAL_ACCOUNT_WRITE_OFF"
+JOURNAL_SALES_DEPARTMENTS = "JOURNAL_SALES_DEPARTMENTS"
+DEFINITIONS.update({
+    JOURNAL_ACCOUNT_ADVANCE: Definition(JOURNAL_ACCOUNT_ADVANCE, "1221", str,
+                                        _m("凭证导出：员工借款科目（其他应收款—员工借款，职员为核算项目）")),
+    JOURNAL_ACCOUNT_CASH: Definition(JOURNAL_ACCOUNT_CASH, "1001", str, _m("凭证导出：库存现金科目（现金还款）")),
+    JOURNAL_ACCOUNT_BANK: Definition(JOURNAL_ACCOUNT_BANK, "1002", str, _m("凭证导出：银行存款科目（放款与报销付款）")),
+    JOURNAL_ACCOUNT_SALES_EXPENSE: Definition(JOURNAL_ACCOUNT_SALES_EXPENSE, "6601", str,
+                                              _m("凭证导出：销售费用科目（销售部门的报销）")),
+    JOURNAL_ACCOUNT_ADMIN_EXPENSE: Definition(JOURNAL_ACCOUNT_ADMIN_EXPENSE, "6602", str,
+                                              _m("凭证导出：管理费用科目（其他部门的报销）")),
+    JOURNAL_ACCOUNT_PAYROLL: Definition(JOURNAL_ACCOUNT_PAYROLL, "2211", str,
+                                        _m("凭证导出：应付职工薪酬科目（工资扣回借款）")),
+    JOURNAL_ACCOUNT_WRITE_OFF: Definition(JOURNAL_ACCOUNT_WRITE_OFF, "6602", str, _m("凭证导出：借款核销的借方科目")),
+    JOURNAL_SALES_DEPARTMENTS: Definition(JOURNAL_SALES_DEPARTMENTS, "SALES", str,
+                                          _m("凭证导出：费用记入销售费用的部门编码（逗号分隔），其余部门记入管理费用")),
+})

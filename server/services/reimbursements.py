@@ -33,7 +33,7 @@ from server.models import (
     Reimbursement,
     ReimbursementOffset,
 )
-from server.services import audit, duplicates
+from server.services import audit, duplicates, invoice_qr
 from server.services.approvals import (
     actor,
     actor_may_decide,
@@ -278,6 +278,8 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
     requested = _parse_offsets(data.offsets)
     for line, given in zip(lines, data.lines, strict=True):
         line.files = await store_uploads(given.vouchers, VOUCHER_TYPES, f"lines.{line.order - 1}.vouchers")
+    # Issue 15: an empty invoice number is read from the voucher's QR code, then checked like a typed one.
+    await invoice_qr.fill_lines(lines)
     duplicates.check_within(lines)
 
     async with atomic():

@@ -323,7 +323,9 @@ async def settings_page(page: Page) -> Response:
 
 async def settings_save(page: Page) -> Response:
     key = page.value("key")
-    result = await page.gql(SET_SETTING, {"key": key, "value": page.value("value") == "1"})
+    # A text setting (the journal's account codes) sends its text; a switch sends true or false.
+    value = page.value("value") if page.value("kind") == "text" else page.value("value") == "1"
+    result = await page.gql(SET_SETTING, {"key": key, "value": value})
     if not page.may(duties.EDIT_SETTING):
         refuse_if_forbidden(result)
     if result.ok:

@@ -6,8 +6,24 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import (account, admin, alerts, analytics, delivery, evidence, home, imports, loans, offboarding,
-                        reimbursements)
+from server.web import (
+    account,
+    admin,
+    alerts,
+    analytics,
+    deductions,
+    delivery,
+    evidence,
+    home,
+    imports,
+    journal,
+    loans,
+    offboarding,
+    payees,
+    print_forms,
+    reimbursements,
+    webhooks,
+)
 from server.web.core import view
 
 
@@ -27,6 +43,9 @@ def web_routes() -> list[Any]:
         Route("/loans/new", view(loans.apply_page), methods=["GET"]),
         Route("/loans/new", view(loans.apply_submit), methods=["POST"]),
         Route("/loans/{loan_id}", view(loans.loan_page), methods=["GET"]),
+        Route("/loans/{loan_id}/print", view(print_forms.loan_form), methods=["GET"]),
+        Route("/loans/{loan_id}/deductions", view(deductions.deductions_fragment), methods=["GET"]),
+        Route("/loans/{loan_id}/deductions/{entry_id}/consent", view(deductions.deduction_consent), methods=["POST"]),
         Route("/loans/{loan_id}/cancel", view(loans.cancel), methods=["POST"]),
         Route("/loans/{loan_id}/settlements/{settlement_id}/reverse", view(loans.reverse), methods=["POST"]),
         Route("/loans/{loan_id}/write-off/approve", view(loans.approve_write_off), methods=["POST"]),
@@ -34,8 +53,14 @@ def web_routes() -> list[Any]:
         Route("/approvals", view(loans.inbox), methods=["GET"]),
         Route("/approvals/{loan_id}", view(loans.decide), methods=["POST"]),
         Route("/finance", view(loans.finance_page), methods=["GET"]),
+        Route("/finance/journal", view(journal.journal_page), methods=["GET"]),
+        Route("/finance/journal/download", view(journal.journal_download), methods=["GET"]),
+        Route("/finance/bank-batch", view(payees.bank_batch_download), methods=["GET"]),
+        Route("/account/payee", view(payees.payee_page), methods=["GET"]),
+        Route("/account/payee", view(payees.payee_save), methods=["POST"]),
         Route("/finance/{loan_id}/disburse", view(loans.disburse), methods=["POST"]),
         Route("/finance/{loan_id}/settle", view(loans.settle), methods=["POST"]),
+        Route("/finance/{loan_id}/deduction-check", view(deductions.deduction_check), methods=["GET"]),
         # login=False: the handler accepts a bearer token as well as the session cookie
         Route("/files/{file_id}/{name}", view(loans.download, login=False), methods=["GET"]),
         # reimbursements (报销冲借款)
@@ -47,6 +72,7 @@ def web_routes() -> list[Any]:
         Route("/reimbursements/new/line/remove", view(reimbursements.remove_line), methods=["GET"]),
         Route("/reimbursements/new/offsets", view(reimbursements.offsets_panel), methods=["GET"]),
         Route("/reimbursements/{reimbursement_id}", view(reimbursements.detail), methods=["GET"]),
+        Route("/reimbursements/{reimbursement_id}/print", view(print_forms.reimbursement_form), methods=["GET"]),
         Route("/approvals/reimbursements", view(reimbursements.inbox), methods=["GET"]),
         Route("/approvals/reimbursements/{reimbursement_id}", view(reimbursements.decide), methods=["POST"]),
         Route("/finance/reimbursements", view(reimbursements.finance_page), methods=["GET"]),
@@ -101,6 +127,11 @@ def web_routes() -> list[Any]:
         Route("/admin/channels", view(delivery.channel_create), methods=["POST"]),
         Route("/admin/channels/{channel_id}", view(delivery.channel_action), methods=["POST"]),
         Route("/notifications/bell", view(delivery.bell), methods=["GET"]),
+        # outgoing webhooks (issue 15, erp)
+        Route("/admin/webhooks", view(webhooks.webhooks_page), methods=["GET"]),
+        Route("/admin/webhooks", view(webhooks.webhook_create), methods=["POST"]),
+        Route("/admin/webhooks/deliveries/{delivery_id}/replay", view(webhooks.delivery_replay), methods=["POST"]),
+        Route("/admin/webhooks/{endpoint_id}", view(webhooks.webhook_update), methods=["POST"]),
         Route("/admin/{kind:str}", view(admin.codes_page), methods=["GET"]),
         Route("/admin/{kind:str}", view(admin.codes_save), methods=["POST"]),
         # analytics (分析) and the monthly loan-risk reports

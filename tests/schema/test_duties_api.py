@@ -134,7 +134,7 @@ async def test_approval_chains_are_valid(gql, org, chain):
 async def test_company_setting_admin_only_audited_off_by_default(gql, org):
     read = "{ companySettings { key value description } }"
     settings = (await gql.ok(read, token=await token("sales")))["companySettings"]
-    assert {s["key"]: s["value"] for s in settings} == {"FOUR_EYES_PAYOUT": False}
+    assert {s["key"]: s["value"] for s in settings}["FOUR_EYES_PAYOUT"] is False  # other issues add theirs
     for who in ("hr", "finance", "auditor", "manager"):
         await forbidden(gql, SETTING, {"v": True}, who)
     before = await AuditEntry.filter(action="setting.update").count()
