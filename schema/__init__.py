@@ -33,6 +33,7 @@ from schema.types.alerts import AlertMutation, AlertQuery
 from schema.types.company import CompanyMutation, CompanyQuery
 from schema.types.corrections import CorrectionMutation, CorrectionQuery
 from schema.types.jobs import JobMutation, JobQuery
+from schema.types.ledger import LedgerQuery
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
 from schema.types.org import OrgMutation, OrgQuery
@@ -47,6 +48,7 @@ MUTATIONS: tuple[type, ...] = (
     CompanyMutation, CorrectionMutation,
 )
 QUERIES += (AccountQuery,)
+QUERIES += (LedgerQuery,)
 MUTATIONS += (AccountMutation,)
 
 Query = merge_types("Query", QUERIES)

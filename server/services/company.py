@@ -13,6 +13,8 @@ from server.services import audit
 from server.services.base import Viewer, atomic, require_login, utcnow
 
 FOUR_EYES_PAYOUT = "FOUR_EYES_PAYOUT"
+SETTLE_REMINDER_DAYS = "SETTLE_REMINDER_DAYS"
+COMPANY_NAME = "COMPANY_NAME"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,14 @@ DEFINITIONS: dict[str, Definition] = {
     FOUR_EYES_PAYOUT: Definition(
         FOUR_EYES_PAYOUT, False, bool,
         _m("开启后，放款或支付报销的人不能是审批过该申请的人"),
+    ),
+    SETTLE_REMINDER_DAYS: Definition(
+        SETTLE_REMINDER_DAYS, 3, int,
+        _m("在预计报销日期前多少天提醒借款人（0 为不提醒）"),
+    ),
+    COMPANY_NAME: Definition(
+        COMPANY_NAME, "", str,
+        _m("公司名称，印在离职清款证明上"),
     ),
 }
 

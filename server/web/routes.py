@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import account, admin, alerts, home, loans, offboarding, reimbursements
+from server.web import account, admin, alerts, home, ledger, loans, offboarding, reimbursements
 from server.web.core import view
 
 
@@ -67,6 +67,11 @@ def web_routes() -> list[Any]:
         Route("/alerts/{alert_id}/resolve", view(alerts.resolve), methods=["POST"]),
         Route("/notifications", view(alerts.notifications_page), methods=["GET"]),
         Route("/notifications/{notification_id}/read", view(alerts.mark_read), methods=["POST"]),
+        # 借款台账 / 报销台账 (VIEW_LEDGER)
+        Route("/ledger", view(ledger.loans_page), methods=["GET"]),
+        Route("/ledger/export.{kind:str}", view(ledger.loans_export), methods=["GET"]),
+        Route("/ledger/reimbursements", view(ledger.reimbursements_page), methods=["GET"]),
+        Route("/ledger/reimbursements/export.{kind:str}", view(ledger.reimbursements_export), methods=["GET"]),
         # organization (ADMIN, HR)
         Route("/admin", view(admin.admin_index), methods=["GET"]),
         Route("/admin/positions", view(admin.positions_page), methods=["GET"]),

@@ -1,0 +1,28 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise import fields
+from tortoise.fields.base import OnDelete
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0007_i18n')]
+
+    initial = False
+
+    operations = [
+        ops.AddField(
+            model_name='Notification',
+            name='link',
+            field=fields.CharField(max_length=300, null=True),
+        ),
+        ops.CreateModel(
+            name='SettleReminder',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('loan', fields.ForeignKeyField('models.Loan', source_field='loan_id', db_constraint=True, to_field='id', related_name='settle_reminders', on_delete=OnDelete.CASCADE)),
+                ('due_on', fields.DateField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'settle_reminder', 'app': 'models', 'unique_together': (('loan', 'due_on'),), 'pk_attr': 'id', 'table_description': "One reminder per loan and expected settle date: the daily job's re-runs write nothing (0008)."},
+            bases=['Model'],
+        ),
+    ]
