@@ -33,6 +33,7 @@ from schema.types.alerts import AlertMutation, AlertQuery
 from schema.types.company import CompanyMutation, CompanyQuery
 from schema.types.corrections import CorrectionMutation, CorrectionQuery
 from schema.types.jobs import JobMutation, JobQuery
+from schema.types.audit_log import AuditLogQuery
 from schema.types.ledger import LedgerQuery
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
@@ -49,6 +50,7 @@ MUTATIONS: tuple[type, ...] = (
 )
 QUERIES += (AccountQuery,)
 QUERIES += (LedgerQuery,)
+QUERIES += (AuditLogQuery,)
 MUTATIONS += (AccountMutation,)
 
 Query = merge_types("Query", QUERIES)

@@ -2,6 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
 from tortoise.fields.base import OnDelete
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0007_i18n')]
@@ -24,5 +25,17 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'settle_reminder', 'app': 'models', 'unique_together': (('loan', 'due_on'),), 'pk_attr': 'id', 'table_description': "One reminder per loan and expected settle date: the daily job's re-runs write nothing (0008)."},
             bases=['Model'],
+        ),
+        ops.AddIndex(
+            model_name='AuditEntry',
+            index=Index(fields=['object_type', 'object_id', 'id']),
+        ),
+        ops.AddIndex(
+            model_name='AuditEntry',
+            index=Index(fields=['actor', 'id']),
+        ),
+        ops.AddIndex(
+            model_name='AuditEntry',
+            index=Index(fields=['at']),
         ),
     ]

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import account, admin, alerts, home, ledger, loans, offboarding, reimbursements
+from server.web import account, admin, alerts, audit_log, home, ledger, loans, offboarding, reimbursements
 from server.web.core import view
 
 
@@ -72,6 +72,10 @@ def web_routes() -> list[Any]:
         Route("/ledger/export.{kind:str}", view(ledger.loans_export), methods=["GET"]),
         Route("/ledger/reimbursements", view(ledger.reimbursements_page), methods=["GET"]),
         Route("/ledger/reimbursements/export.{kind:str}", view(ledger.reimbursements_export), methods=["GET"]),
+        # 审计日志 (VIEW_AUDIT_LOG)
+        Route("/audit", view(audit_log.audit_page), methods=["GET"]),
+        Route("/audit/export.csv", view(audit_log.export), methods=["GET"]),
+        Route("/audit/verify", view(audit_log.verify), methods=["POST"]),
         # organization (ADMIN, HR)
         Route("/admin", view(admin.admin_index), methods=["GET"]),
         Route("/admin/positions", view(admin.positions_page), methods=["GET"]),
