@@ -30,10 +30,11 @@ from schema.rules import NoNulInStrings
 from schema.scalars import DecimalScalar
 from schema.types.accounts import AccountMutation, AccountQuery
 from schema.types.alerts import AlertMutation, AlertQuery
+from schema.types.audit_log import AuditLogQuery
+from schema.types.certificates import CertificateQuery
 from schema.types.company import CompanyMutation, CompanyQuery
 from schema.types.corrections import CorrectionMutation, CorrectionQuery
 from schema.types.jobs import JobMutation, JobQuery
-from schema.types.audit_log import AuditLogQuery
 from schema.types.ledger import LedgerQuery
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
@@ -51,6 +52,7 @@ MUTATIONS: tuple[type, ...] = (
 QUERIES += (AccountQuery,)
 QUERIES += (LedgerQuery,)
 QUERIES += (AuditLogQuery,)
+QUERIES += (CertificateQuery,)
 MUTATIONS += (AccountMutation,)
 
 Query = merge_types("Query", QUERIES)

@@ -38,4 +38,15 @@ class Migration(migrations.Migration):
             model_name='AuditEntry',
             index=Index(fields=['at']),
         ),
+        ops.CreateModel(
+            name='CertificateCode',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('offboarding', fields.OneToOneField('models.Offboarding', source_field='offboarding_id', db_constraint=True, to_field='id', related_name='certificate_code', on_delete=OnDelete.CASCADE)),
+                ('code', fields.CharField(unique=True, max_length=32)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'certificate_code', 'app': 'models', 'pk_attr': 'id', 'table_description': "The 离职清款证明's verification code: random and unguessable, unlike the sequential number (0008)."},
+            bases=['Model'],
+        ),
     ]

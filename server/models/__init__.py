@@ -7,7 +7,7 @@ from server.models.company import CompanySetting
 from server.models.files import Attachment
 from server.models.jobs import Job, OutboxJob
 from server.models.loans import ApprovalStep, LedgerEntry, Loan, WriteOffProposal
-from server.models.offboarding import Offboarding
+from server.models.offboarding import CertificateCode, Offboarding
 from server.models.org import BusinessRecord, Department, Employee, Position, Region
 from server.models.reimbursements import ExpenseLine, Reimbursement, ReimbursementOffset
 from server.models.sequences import Sequence
@@ -19,4 +19,4 @@ __all__ = [
     "Offboarding", "OutboxJob", "Position", "Region", "Reimbursement", "ReimbursementOffset", "Sequence", "Session", "User",
     "WriteOffProposal",
 ]
-__all__ += ["SettleReminder"]
+__all__ += ["CertificateCode", "SettleReminder"]

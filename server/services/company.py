@@ -42,6 +42,15 @@ DEFINITIONS: dict[str, Definition] = {
 }
 
 
+def _dump(value: Any) -> Any:
+    """Tortoise's JSON column reads a str as JSON text: a text setting (COMPANY_NAME) is stored wrapped."""
+    return {"$text": value} if isinstance(value, str) else value
+
+
+def _load(raw: Any) -> Any:
+    return raw["$text"] if isinstance(raw, dict) and set(raw) == {"$text"} else raw
+
+
 def _definition(key: str) -> Definition:
     definition = DEFINITIONS.get((key or "").strip())
     if definition is None:
@@ -53,12 +62,12 @@ async def get_setting(key: str) -> Any:
     """The stored value, or the default. No viewer: services read settings to apply them."""
     definition = _definition(key)
     row = await CompanySetting.filter(key=definition.key).first()
-    return definition.default if row is None or row.value is None else row.value
+    return definition.default if row is None or row.value is None else _load(row.value)
 
 
 async def list_settings(viewer: Viewer) -> list[tuple[Definition, Any]]:
     require_login(viewer)
-    stored = {r.key: r.value for r in await CompanySetting.filter(key__in=list(DEFINITIONS))}
+    stored = {r.key: _load(r.value) for r in await CompanySetting.filter(key__in=list(DEFINITIONS))}
     out = []
     for key, definition in DEFINITIONS.items():
         value = stored.get(key)
@@ -76,12 +85,13 @@ async def set_setting(viewer: Viewer, key: str, value: Any) -> Any:
                                field="value")
     async with atomic():
         row = await CompanySetting.filter(key=definition.key).first()
-        before = definition.default if row is None or row.value is None else row.value
+        before = definition.default if row is None or row.value is None else _load(row.value)
+        stored = _dump(value)
         if row is None:
-            row = await CompanySetting.create(key=definition.key, value=value, updated_at=utcnow(),
+            row = await CompanySetting.create(key=definition.key, value=stored, updated_at=utcnow(),
                                               updated_by_id=viewer.user_id)
         elif before != value:
-            row.value, row.updated_at, row.updated_by_id = value, utcnow(), viewer.user_id  # type: ignore[attr-defined]
+            row.value, row.updated_at, row.updated_by_id = stored, utcnow(), viewer.user_id  # type: ignore[attr-defined]
             await row.save()
         if before != value:
             await audit.record(viewer, "setting.update", "setting", definition.key,

@@ -62,6 +62,8 @@ def web_routes() -> list[Any]:
         Route("/offboarding/{offboarding_id}/complete", view(offboarding.complete), methods=["POST"]),
         Route("/offboarding/{offboarding_id}/cancel", view(offboarding.cancel), methods=["POST"]),
         Route("/offboarding/{offboarding_id}/certificate", view(offboarding.certificate), methods=["GET"]),
+        # public: a certificate's verification code (no login)
+        Route("/verify/{code:str}", view(offboarding.verify_certificate, login=False), methods=["GET"]),
         # alerts and notifications
         Route("/alerts", view(alerts.alerts_page), methods=["GET"]),
         Route("/alerts/{alert_id}/resolve", view(alerts.resolve), methods=["POST"]),
