@@ -96,3 +96,28 @@ def test_audit_log_page(server, chromium, width):  # noqa: F811
     shot("audit-log-verified")
     assert not problems, problems
     context.close()
+
+
+@pytest.mark.parametrize("width", list(VIEWPORTS))
+def test_disbursing_asks_first_naming_the_person_and_amount(server, chromium, width):  # noqa: F811
+    from playwright.sync_api import expect
+
+    context, page, problems, shot = _open(chromium, width)
+    _login(page, server, FINANCE)
+    page.goto(server + "/finance")
+    row = page.locator("tr[id^=d-]").first
+    expect(row).to_be_visible()
+    name = row.locator("td").nth(1).inner_text().split()[0]
+    amount = row.locator("td").nth(2).inner_text().strip()
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    row.get_by_role("button", name="放款").click()
+    page.wait_for_timeout(300)
+    assert asked and name in asked[0] and amount in asked[0], asked
+    expect(row).to_be_visible()  # dismissed: nothing happened
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    row.get_by_role("button", name="放款").click()
+    expect(page.get_by_role("status")).to_contain_text("已放款")
+    shot("finance-after-confirmed-disbursement")
+    assert not problems, problems
+    context.close()
