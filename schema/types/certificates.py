@@ -1,4 +1,4 @@
-"""Public verification of a 离职清款证明 by its random code (no login)."""
+"""Public verification of a clearance certificate (离职清款证明) by its random code, without a login."""
 
 from __future__ import annotations
 

@@ -62,7 +62,7 @@ async def test_a_page_costs_the_same_for_few_and_many_entries(browser, db):
     few = await statements()
     for n in range(30):
         await loans.apply_for_loan(await viewer("sales"), loans.LoanApplication(f"{n + 1}.00", "TRAVEL", "出差"))
-    assert await AuditEntry.all().count() > 50
+    assert await AuditEntry.all().count() > 45  # a page of ~48 rows against a handful
     assert await statements() == few
 
 
