@@ -52,6 +52,16 @@ def _form(page: Page) -> dict[str, str]:
             "to": _date(params.get("to"))}
 
 
+AFTER_SHOWN = 240
+
+
+def _shown(entry: dict[str, Any]) -> dict[str, Any]:
+    """The change as readable JSON (Chinese as it is), cut short on the page; the CSV has it whole."""
+    after = entry.get("after")
+    text = "" if after is None else json.dumps(after, ensure_ascii=False, sort_keys=True)
+    return {**entry, "afterText": text if len(text) <= AFTER_SHOWN else text[:AFTER_SHOWN] + "…"}
+
+
 async def audit_page(page: Page) -> Response:
     _require(page)
     form = _form(page)
@@ -65,7 +75,7 @@ async def audit_page(page: Page) -> Response:
     connection = data["auditLog"]
     query = urlencode([(k, v) for k, v in form.items() if v])
     return await page.render("audit/index.html", {
-        "form": form, "entries": [e["node"] for e in connection["edges"]], "types": data["auditObjectTypes"],
+        "form": form, "entries": [_shown(e["node"]) for e in connection["edges"]], "types": data["auditObjectTypes"],
         "last": data["lastAuditVerification"], "running": data["runningAuditVerification"], "errors": errors,
         "query": query, "after": after, "requested": page.request.query_params.get("requested"),
         "next": connection["pageInfo"]["endCursor"] if connection["pageInfo"]["hasNextPage"] else None,

@@ -36,7 +36,7 @@ def test_ledger_search_and_export(server, chromium, width):  # noqa: F811
     shot("ledger-search")
 
     page.get_by_role("link", name="清除").click()
-    page.get_by_label("逾期", exact=True).select_option("D1_30")
+    page.locator("select[name=overdue]").select_option("D1_30")
     page.get_by_role("button", name="搜索").click()
     expect(page).to_have_url(re.compile("overdue=D1_30"))
     days = [int(d) for d in page.locator("#ledger-table tbody tr td:nth-child(9)").all_inner_texts() if d.strip()]
@@ -73,7 +73,7 @@ def test_audit_log_page(server, chromium, width):  # noqa: F811
     expect(rows.first).to_be_visible()
     shot("audit-log")
 
-    page.get_by_label("对象类型").select_option("loan")
+    page.locator("select[name=type]").select_option("loan")
     page.get_by_role("button", name="搜索").click()
     expect(page).to_have_url(re.compile("type=loan"))
     objects = page.locator("#audit-table tbody tr td:nth-child(5) a:first-child").all_inner_texts()
@@ -100,6 +100,7 @@ def test_audit_log_page(server, chromium, width):  # noqa: F811
 
 @pytest.mark.parametrize("width", list(VIEWPORTS))
 def test_disbursing_asks_first_naming_the_person_and_amount(server, chromium, width):  # noqa: F811
+    """The desktop run dismisses the dialog; the phone run (the last) accepts it."""
     from playwright.sync_api import expect
 
     context, page, problems, shot = _open(chromium, width)
@@ -115,6 +116,10 @@ def test_disbursing_asks_first_naming_the_person_and_amount(server, chromium, wi
     page.wait_for_timeout(300)
     assert asked and name in asked[0] and amount in asked[0], asked
     expect(row).to_be_visible()  # dismissed: nothing happened
+    if width != "phone":  # the demo has one loan waiting: the last run (the phone's) pays it out
+        assert not problems, problems
+        context.close()
+        return
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     row.get_by_role("button", name="放款").click()
     expect(page.get_by_role("status")).to_contain_text("已放款")
