@@ -126,3 +126,49 @@ def test_disbursing_asks_first_naming_the_person_and_amount(server, chromium, wi
     shot("finance-after-confirmed-disbursement")
     assert not problems, problems
     context.close()
+
+
+@pytest.mark.parametrize("width", list(VIEWPORTS))
+def test_certificate_verification_page(server, chromium, width):  # noqa: F811
+    """HR opens a completed clearance's certificate; its QR link opens, without a login, the page that
+    confirms it with the name masked; the sequential number verifies nothing."""
+    from playwright.sync_api import expect
+
+    from tests.e2e.test_browser_offboarding import HR
+
+    context, page, problems, shot = _open(chromium, width)
+    _login(page, server, HR)
+    page.goto(server + "/offboarding?status=COMPLETED")
+    link = page.locator("a[href^='/offboarding/']").filter(has_text=re.compile(".+")).first
+    target = None
+    for href in page.eval_on_selector_all("a[href^='/offboarding/']", "links => links.map(a => a.getAttribute('href'))"):
+        if re.fullmatch(r"/offboarding/\d+", href or ""):
+            response = page.request.get(server + href + "/certificate")
+            if response.status == 200:
+                target = href
+                break
+    assert target, "the demo company has a cleared offboarding"
+    del link
+    page.goto(server + target + "/certificate")
+    expect(page.locator("svg.qr")).to_be_visible()
+    verify = page.locator(".verify .link").inner_text().strip()
+    assert re.fullmatch(r"http://localhost:\d+/verify/[A-Za-z0-9_-]{22,}", verify), verify
+    number = re.search(r"LZQK-\d{4}-\d{6}", page.locator(".number").inner_text()).group(0)
+    name = page.locator("dl.facts dd").first.inner_text().strip()
+    shot("certificate-with-qr")
+
+    public = chromium.new_context(viewport=VIEWPORTS[width], is_mobile=width == "phone", locale="zh-CN")
+    visitor = public.new_page()
+    visitor.goto(verify)
+    expect(visitor.get_by_role("status")).to_contain_text("证明有效")
+    expect(visitor.locator("#masked-name")).to_have_text(name[0] + "*" * (len(name) - 1))
+    assert name not in visitor.locator("main").inner_text()
+    assert number in visitor.locator("main").inner_text()
+    assert visitor.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[width]["width"]
+    visitor.screenshot(path=str(ARTIFACTS / f"{width}-certificate-verified.png"), full_page=True)
+    missing = visitor.goto(server + "/verify/" + number)
+    assert missing is not None and missing.status == 404
+    expect(visitor.get_by_role("alert")).to_contain_text("未找到该证明")
+    public.close()
+    assert not problems, problems
+    context.close()
