@@ -31,6 +31,8 @@ from schema.scalars import DecimalScalar
 from schema.types.accounts import AccountMutation, AccountQuery
 from schema.types.alerts import AlertMutation, AlertQuery
 from schema.types.analytics import AnalyticsMutation, AnalyticsQuery
+from schema.types.audit_log import AuditLogQuery
+from schema.types.certificates import CertificateQuery
 from schema.types.company import CompanyMutation, CompanyQuery
 from schema.types.corrections import CorrectionMutation, CorrectionQuery
 from schema.types.evidence import EvidenceMutation, EvidenceQuery
@@ -39,6 +41,7 @@ from schema.types.imports import ImportMutation, ImportQuery
 from schema.types.deductions import DeductionMutation, DeductionQuery
 from schema.types.jobs import JobMutation, JobQuery
 from schema.types.journal import JournalQuery
+from schema.types.ledger import LedgerQuery
 from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
 from schema.types.org import OrgMutation, OrgQuery
@@ -55,6 +58,9 @@ MUTATIONS: tuple[type, ...] = (
     CompanyMutation, CorrectionMutation,
 )
 QUERIES += (AccountQuery,)
+QUERIES += (LedgerQuery,)
+QUERIES += (AuditLogQuery,)
+QUERIES += (CertificateQuery,)
 MUTATIONS += (AccountMutation,)
 QUERIES += (EvidenceQuery,)
 MUTATIONS += (EvidenceMutation,)

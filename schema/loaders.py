@@ -40,6 +40,7 @@ BATCHES = {
     "position_histories": readers.position_histories,
     "employee_roles": readers.employee_roles,
     "settings": readers.settings,
+    "user_labels": readers.user_labels,
 }
 
 

@@ -138,6 +138,10 @@ class Notification:
     def read_at(self) -> datetime.datetime | None:
         return self.model.read_at
 
+    @strawberry.field(description="The page of the object the notification is about (a path such as /loans/12).")
+    def link(self) -> str | None:
+        return self.model.link
+
 
 @strawberry.type
 class NotificationEdge:

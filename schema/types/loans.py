@@ -131,6 +131,12 @@ class Settlement:
     def recorded_at(self) -> datetime.datetime:
         return self.model.recorded_at
 
+    @strawberry.field(description="Who recorded it (the employee's name, else the username).")
+    async def recorded_by(self, info: Info) -> str | None:
+        if self.model.recorded_by_id is None:
+            return None
+        return await load(info, "user_labels", self.model.recorded_by_id)
+
     @strawberry.field(description="The reversal that undid this settlement, if any (it then no longer counts).")
     async def reversed_by(self, info: Info) -> SettlementReversal | None:
         entries = await load(info, "loan_ledgers", self.model.loan_id)
@@ -268,6 +274,12 @@ class LedgerEntry:
     @strawberry.field(description="For a REVERSAL: the entry it undoes.")
     def reverses_id(self) -> strawberry.ID | None:
         return strawberry.ID(str(self.model.reverses_id)) if self.model.reverses_id else None
+
+    @strawberry.field(description="Who recorded it (the employee's name, else the username); null for the system.")
+    async def recorded_by(self, info: Info) -> str | None:
+        if self.model.recorded_by_id is None:
+            return None
+        return await load(info, "user_labels", self.model.recorded_by_id)
 
 
 @strawberry.type

@@ -16,6 +16,7 @@ from schema.types.enums import OffboardingStatus
 from schema.types.org import Employee
 from server.domain.vocab import Role
 from server.models import Offboarding as OffboardingModel
+from server.services import certificates as certificate_service
 from server.services import offboarding as offboarding_service
 
 if TYPE_CHECKING:
@@ -181,6 +182,9 @@ class ClearanceCertificate:
     cleared_on: datetime.date
     completed_at: datetime.datetime | None
     issued_on: datetime.date
+    verification_code: str | None = strawberry.field(
+        default=None, description="Random code of /verify/<code>, printed with its QR code (the number alone reveals nothing).")
+    company_name: str = strawberry.field(default="", description="The COMPANY_NAME setting, printed on the certificate.")
 
     @classmethod
     def of(cls, cert: offboarding_service.Certificate) -> ClearanceCertificate:
@@ -223,7 +227,10 @@ class OffboardingQuery:
 
     @strawberry.field(description="The 离职清款证明 of an offboarding; CONFLICT until finance has confirmed it.")
     async def clearance_certificate(self, info: Info, offboarding_id: strawberry.ID) -> ClearanceCertificate:
-        return ClearanceCertificate.of(await offboarding_service.clearance_certificate(viewer(info), offboarding_id))
+        cert = ClearanceCertificate.of(await offboarding_service.clearance_certificate(viewer(info), offboarding_id))
+        cert.verification_code = await certificate_service.code_for(viewer(info), int(cert.offboarding_id))
+        cert.company_name = await certificate_service.company_name()
+        return cert
 
     @strawberry.field(description="Offboardings the viewer may see, newest first (HR's list).")
     async def offboardings(

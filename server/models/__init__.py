@@ -1,6 +1,6 @@
 """Tortoise models and nothing else. Money columns are integer fen (BigInt)."""
 
-from server.models.alerts import Alert, AlertRecipient, Notification
+from server.models.alerts import Alert, AlertRecipient, Notification, SettleReminder
 from server.models.audit import AuditAnchor, AuditEntry
 from server.models.auth import ApiToken, LoginCounter, Session, User
 from server.models.company import CompanySetting
@@ -10,7 +10,7 @@ from server.models.files import Attachment
 from server.models.imports import IdempotencyKey, ImportedLoan, ImportReport, PasswordToken
 from server.models.jobs import Job, OutboxJob
 from server.models.loans import ApprovalStep, LedgerEntry, Loan, WriteOffProposal
-from server.models.offboarding import Offboarding
+from server.models.offboarding import CertificateCode, Offboarding
 from server.models.org import BusinessRecord, Department, Employee, Position, Region
 from server.models.payees import DeductionConsent, PayeeAccount
 from server.models.reimbursements import ExpenseLine, Reimbursement, ReimbursementOffset
@@ -30,3 +30,4 @@ __all__ += ["IdempotencyKey", "ImportReport", "ImportedLoan", "PasswordToken"]
 __all__ += ["RiskReport"]
 __all__ += ["DeductionConsent", "PayeeAccount", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent"]
 
+__all__ += ["CertificateCode", "SettleReminder"]

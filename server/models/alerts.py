@@ -58,6 +58,8 @@ class Notification(Model):
     alert = fields.ForeignKeyField("models.Alert", related_name="notifications", null=True, on_delete=fields.CASCADE)
     created_at = fields.DatetimeField()
     read_at = fields.DatetimeField(null=True, db_index=True)
+    # The object the notification is about: a page path such as /loans/12 (0008).
+    link = fields.CharField(max_length=300, null=True)
 
     class Meta:
         table = "notification"
@@ -66,3 +68,16 @@ class Notification(Model):
             Index(fields=('user_id', 'created_at', 'id')),
             Index(fields=('alert_id',)),
         )
+
+
+class SettleReminder(Model):
+    """One reminder per loan and expected settle date: the daily job's re-runs write nothing (0008)."""
+
+    id = fields.IntField(primary_key=True)
+    loan = fields.ForeignKeyField("models.Loan", related_name="settle_reminders", on_delete=fields.CASCADE)
+    due_on = fields.DateField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "settle_reminder"
+        unique_together = (("loan", "due_on"),)

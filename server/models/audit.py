@@ -1,4 +1,5 @@
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 
@@ -26,6 +27,12 @@ class AuditEntry(Model):
 
     class Meta:
         table = "audit_entry"
+        # The audit log page's filters, newest first by id (0008).
+        indexes = (
+            Index(fields=('object_type', 'object_id', 'id')),
+            Index(fields=('actor', 'id')),
+            Index(fields=('at',)),
+        )
 
 
 class AuditAnchor(Model):

@@ -31,3 +31,15 @@ class Offboarding(Model):
             Index(fields=('cleared_by_id',)),
             Index(fields=('cleared_by_user_id',)),
         )
+
+
+class CertificateCode(Model):
+    """The 离职清款证明's verification code: random and unguessable, unlike the sequential number (0008)."""
+
+    id = fields.IntField(primary_key=True)
+    offboarding = fields.OneToOneField("models.Offboarding", related_name="certificate_code", on_delete=fields.CASCADE)
+    code = fields.CharField(max_length=32, unique=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "certificate_code"

@@ -14,6 +14,8 @@ from server.services import audit
 from server.services.base import Viewer, atomic, require_login, utcnow
 
 FOUR_EYES_PAYOUT = "FOUR_EYES_PAYOUT"
+SETTLE_REMINDER_DAYS = "SETTLE_REMINDER_DAYS"
+COMPANY_NAME = "COMPANY_NAME"
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,24 @@ DEFINITIONS: dict[str, Definition] = {
         FOUR_EYES_PAYOUT, False, bool,
         _m("开启后，放款或支付报销的人不能是审批过该申请的人"),
     ),
+    SETTLE_REMINDER_DAYS: Definition(
+        SETTLE_REMINDER_DAYS, 3, int,
+        _m("在预计报销日期前多少天提醒借款人（0 为不提醒）"),
+    ),
+    COMPANY_NAME: Definition(
+        COMPANY_NAME, "", str,
+        _m("公司名称，印在离职清款证明上"),
+    ),
 }
+
+
+def _dump(value: Any) -> Any:
+    """Tortoise's JSON column reads a str as JSON text: a text setting (COMPANY_NAME) is stored wrapped."""
+    return {"$text": value} if isinstance(value, str) else value
+
+
+def _load(raw: Any) -> Any:
+    return raw["$text"] if isinstance(raw, dict) and set(raw) == {"$text"} else raw
 
 
 def _definition(key: str) -> Definition:
@@ -44,12 +63,12 @@ async def get_setting(key: str) -> Any:
     """The stored value, or the default. No viewer: services read settings to apply them."""
     definition = _definition(key)
     row = await CompanySetting.filter(key=definition.key).first()
-    return definition.default if row is None or row.value is None else row.value
+    return definition.default if row is None or row.value is None else _load(row.value)
 
 
 async def list_settings(viewer: Viewer) -> list[tuple[Definition, Any]]:
     require_login(viewer)
-    stored = {r.key: r.value for r in await CompanySetting.filter(key__in=list(DEFINITIONS))}
+    stored = {r.key: _load(r.value) for r in await CompanySetting.filter(key__in=list(DEFINITIONS))}
     out = []
     for key, definition in DEFINITIONS.items():
         value = stored.get(key)
@@ -65,17 +84,13 @@ async def set_setting(viewer: Viewer, key: str, value: Any) -> Any:
     if not isinstance(value, definition.kind):
         raise ValidationFailed(_m("%(key)s 需要 %(type)s 类型的值", key=definition.key, type=definition.kind.__name__),
                                field="value")
-    # Tortoise's JSONField stores a str as already-encoded JSON ("1221.01" would come back a float): encode it.
-    stored = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else value
     async with atomic():
         row = await CompanySetting.filter(key=definition.key).first()
-        before = definition.default if row is None or row.value is None else row.value
+        before = definition.default if row is None or row.value is None else _load(row.value)
+        stored = _dump(value)
         if row is None:
-            # (created empty, then set: the constructor would decode the encoded string once more)
-            row = await CompanySetting.create(key=definition.key, value=None if isinstance(value, str) else value,
-                                              updated_at=utcnow(), updated_by_id=viewer.user_id)
-            if isinstance(value, str):
-                await CompanySetting.filter(id=row.id).update(value=stored)
+            row = await CompanySetting.create(key=definition.key, value=stored, updated_at=utcnow(),
+                                              updated_by_id=viewer.user_id)
         elif before != value:
             row.value, row.updated_at, row.updated_by_id = stored, utcnow(), viewer.user_id  # type: ignore[attr-defined]
             await row.save()

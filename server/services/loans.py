@@ -28,7 +28,7 @@ from server.domain.vocab import (
     SettlementMethod,
 )
 from server.models import ApprovalStep, Attachment, Employee, LedgerEntry, Loan, Position
-from server.services import audit
+from server.services import audit, workflow
 from server.services.approvals import (
     actor,
     actor_may_decide,
@@ -385,6 +385,7 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
         if auto_approved:  # nobody left to ask
             await audit.record(viewer, "loan.approve", "loan", loan.id, {"status": LoanStatus.PENDING_APPROVAL},
                                {"status": LoanStatus.APPROVED, "note": AUTO_APPROVED})
+        await workflow.loan_applied(viewer, loan)
     return loan
 
 
@@ -411,6 +412,7 @@ async def decide_loan(viewer: Viewer, loan_id: Any, decision: str, comment: str 
         await audit.record(viewer, f"loan.{decision.lower()}", "loan", loan.id, before, {
             "status": loan.status, "step": row.order, "role": row.role, "comment": row.comment,
         })
+        await workflow.loan_decided(viewer, loan)
     return loan
 
 
@@ -465,6 +467,7 @@ async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
         await loan.save(update_fields=["status", "disbursed_at"])
         await audit.record(viewer, "loan.disburse", "loan", loan.id, {"status": LoanStatus.APPROVED},
                            {"status": LoanStatus.DISBURSED, "amount": loan_amount(loan)})
+        await workflow.loan_disbursed(viewer, loan)
     return loan
 
 
@@ -509,6 +512,7 @@ async def append_reduction(
         "status": loan.status, "outstanding": outstanding - amount, "amount": amount, "note": note,
         "reimbursementId": reimbursement_id, "ledgerEntryId": entry.id, **(audit_extra or {}),
     })
+    await workflow.loan_reduced(viewer, loan, entry)
     return entry
 
 

@@ -64,7 +64,7 @@ from server.models import (
     ReimbursementOffset,
     User,
 )
-from server.services import alerts, audit, sessions
+from server.services import alerts, audit, sessions, workflow
 from server.services.base import (
     Page,
     Viewer,
@@ -270,6 +270,7 @@ async def start_offboarding(
             "employeeStatus": {"before": EmployeeStatus.ACTIVE, "after": EmployeeStatus.OFFBOARDING}, "cancelledLoans": cancelled,
             "outstanding": c.outstanding, "openLoans": [x.loan.number for x in c.loans],
         })
+        await workflow.offboarding_started(viewer, offboarding, c.outstanding, [x.loan.number for x in c.loans])
         if c.outstanding > 0:
             position = await Position.filter(id=employee.position_id).first()  # type: ignore[attr-defined]
             recipients = await alerts.role_recipients(role_names.FINANCE, role_names.HR)
@@ -330,6 +331,7 @@ async def complete_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboardi
             **_snapshot(offboarding), "completedAt": now,
             "employeeStatus": {"before": EmployeeStatus.OFFBOARDING, "after": EmployeeStatus.LEFT},
         })
+        await workflow.offboarding_completed(viewer, offboarding)
         if user is not None:
             was_active = user.is_active
             await User.filter(id=user.id).update(is_active=False)

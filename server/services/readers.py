@@ -169,3 +169,11 @@ async def settings(keys: Sequence[str]) -> list[Any]:
     from server.services.company import get_setting
 
     return [await get_setting(k) for k in keys]
+
+
+async def user_labels(user_ids: Sequence[int]) -> list[str | None]:
+    """Who an account is, as a page names them: its employee's name, else the username (one statement)."""
+    from server.models import User
+
+    rows = {r["id"]: r for r in await User.filter(id__in=list(set(user_ids))).values("id", "username", "employee__name")}
+    return [(rows[i]["employee__name"] or rows[i]["username"]) if i in rows else None for i in user_ids]

@@ -33,7 +33,7 @@ from server.models import (
     Reimbursement,
     ReimbursementOffset,
 )
-from server.services import audit, duplicates, invoice_qr
+from server.services import audit, duplicates, invoice_qr, workflow
 from server.services.approvals import (
     actor,
     actor_may_decide,
@@ -323,6 +323,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
         await save_new_chain(steps, reimbursement=row)
         if approvals.chain_outcome(steps) == ReimbursementStatus.APPROVED:  # every step skipped: nobody left to ask
             await _approve(viewer, row, note="审批链无可用审批人，自动通过")
+        await workflow.reimbursement_moved(viewer, row)
     return row
 
 
@@ -392,6 +393,7 @@ async def decide_reimbursement(
         else:
             await audit.record(viewer, "reimbursement.approve_step", "reimbursement", row.id,
                                {"status": row.status}, {"status": row.status, **decided})
+        await workflow.reimbursement_moved(viewer, row)
     return row
 
 
@@ -412,6 +414,7 @@ async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
         await row.save(update_fields=["status", "paid_at"])
         await audit.record(viewer, "reimbursement.pay", "reimbursement", row.id, {"status": ReimbursementStatus.APPROVED},
                            {"status": ReimbursementStatus.PAID, "paid": paid})
+        await workflow.reimbursement_paid(viewer, row, paid)
     return row
 
 

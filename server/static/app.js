@@ -26,6 +26,26 @@
     });
   }
 
+  // Confirmation before money moves or something cannot be undone: the form's data-confirm names the
+  // amount and the person; "{amount}" is replaced by what was typed in the form's amount field.
+  function question(form) {
+    var amount = form.querySelector("[name=amount]");
+    return form.dataset.confirm.replace("{amount}", amount ? amount.value : "");
+  }
+
+  document.addEventListener("htmx:confirm", function (event) {
+    var form = event.detail.elt.closest ? event.detail.elt.closest("form[data-confirm]") : null;
+    if (!form) { return; }
+    event.preventDefault();
+    if (window.confirm(question(form))) { event.detail.issueRequest(true); }
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.matches && form.matches("form[data-confirm]:not([hx-post])") && !window.confirm(question(form))) {
+      event.preventDefault();
+    }
+  });
+
   function start() {
     document.querySelectorAll("form[data-max-files]").forEach(guardFileCounts);
     document.querySelectorAll("[data-print]").forEach(function (button) {

@@ -323,8 +323,13 @@ async def settings_page(page: Page) -> Response:
 
 async def settings_save(page: Page) -> Response:
     key = page.value("key")
-    # A text setting (the journal's account codes) sends its text; a switch sends true or false.
-    value = page.value("value") if page.value("kind") == "text" else page.value("value") == "1"
+    current = {row["key"]: row["value"] for row in check_read(await page.gql(SETTINGS))["companySettings"]}
+    raw = page.value("value")
+    value: Any = raw == "1"
+    if key in current and not isinstance(current[key], bool):
+        # A number setting (SETTLE_REMINDER_DAYS …) or a text one (COMPANY_NAME, account codes): typed as its
+        # current value.
+        value = int(raw) if isinstance(current[key], int) and raw.lstrip("-").isdigit() else raw
     result = await page.gql(SET_SETTING, {"key": key, "value": value})
     if not page.may(duties.EDIT_SETTING):
         refuse_if_forbidden(result)

@@ -106,7 +106,7 @@ query($unreadOnly: Boolean, $first: Int, $after: String) {
     totalCount
     pageInfo { hasNextPage endCursor }
     edges { node {
-      id title body createdAt readAt
+      id title body createdAt readAt link
       alert { id kind severity resolvedAt employee { id name } loan { id number } }
     } }
   }
@@ -116,7 +116,7 @@ query($unreadOnly: Boolean, $first: Int, $after: String) {
 MARK_READ = """
 mutation($id: ID!) {
   markNotificationRead(notificationId: $id) {
-    id title body createdAt readAt
+    id title body createdAt readAt link
     alert { id kind severity resolvedAt employee { id name } loan { id number } }
   }
 }

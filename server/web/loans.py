@@ -134,7 +134,7 @@ query($id: ID!) {
     daysOverdue createdAt disbursedAt settledAt
     employee { id name employeeNo position { name } department { name } viewerCan { requestEvidence } }
     approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
-    ledger { id kind delta note recordedAt reversesId }
+    ledger { id kind delta note recordedAt reversesId recordedBy }
     viewerCan { cancel }
     settlements { id method amount viewerCanReverse reversedBy { id } }
     pendingWriteOff { id kind amount reason proposedBy proposedAt viewerCanDecide reverses { id method amount } }

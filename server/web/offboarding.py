@@ -13,6 +13,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
+from markupsafe import Markup
 from starlette.responses import HTMLResponse, Response
 
 from server.domain.pages import PageKey
@@ -27,6 +28,7 @@ from server.domain.vocab import (
     OffboardingStatus,
     SettlementMethod,
 )
+from server.services import certificates
 from server.settings import get_settings
 from server.web import forms
 from server.web.core import GqlResult, Page, PageError, check_read, refuse_if_forbidden, render_template
@@ -355,7 +357,7 @@ query($id: ID!) {
     number offboardingId status employeeNo employeeName department position hireDate lastWorkingDay reason
     loans { number amount disbursedOn settledOn statusLabel offset cashReturn salaryDeduction writeOff notes }
     totalBorrowed totalOffset totalCashReturn totalSalaryDeduction totalWriteOff outstanding
-    clearedByName clearedByNo clearedAt clearedOn completedAt issuedOn
+    clearedByName clearedByNo clearedAt clearedOn completedAt issuedOn verificationCode companyName
   }
 }
 """
@@ -392,7 +394,27 @@ async def certificate(page: Page, offboarding_id: str) -> Response:
     if not result.ok and result.codes & {"CONFLICT", "CLEARANCE_BLOCKED"}:
         raise PageError(409, result.errors[0].message)
     cert = _typed(check_read(result)["clearanceCertificate"])
+    link = f"{str(page.request.base_url).rstrip('/')}/verify/{cert.verification_code}"
     html = render_template("zh_CN", "offboarding/certificate.html", {"cert": cert, "toolbar": {
         "back": f"/offboarding/{offboarding_id}",
-    }})
+    }, "verify_link": link, "verify_qr": Markup(certificates.qr_svg(link))})
     return HTMLResponse(html)
+
+
+# ---------------------------------------------------------------- public verification (/verify/<code>)
+
+VERIFY = """
+query($code: String!) {
+  certificateVerification(code: $code) {
+    number status employeeNameMasked department clearedOn completedOn companyName
+  }
+}
+"""
+
+
+async def verify_certificate(page: Page, code: str) -> Response:
+    """No login: whoever holds the code sees the certificate confirmed, the name partly masked."""
+    data = check_read(await page.gql(VERIFY, {"code": code[:64]}))
+    found = data["certificateVerification"]
+    return await page.render("verify.html", {"v": found}, status=200 if found else 404,
+                             headers={"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"})

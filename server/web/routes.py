@@ -11,12 +11,14 @@ from server.web import (
     admin,
     alerts,
     analytics,
+    audit_log,
     deductions,
     delivery,
     evidence,
     home,
     imports,
     journal,
+    ledger,
     loans,
     offboarding,
     payees,
@@ -89,6 +91,8 @@ def web_routes() -> list[Any]:
         Route("/offboarding/{offboarding_id}/complete", view(offboarding.complete), methods=["POST"]),
         Route("/offboarding/{offboarding_id}/cancel", view(offboarding.cancel), methods=["POST"]),
         Route("/offboarding/{offboarding_id}/certificate", view(offboarding.certificate), methods=["GET"]),
+        # public: a certificate's verification code (no login)
+        Route("/verify/{code:str}", view(offboarding.verify_certificate, login=False), methods=["GET"]),
         # alerts and notifications
         Route("/alerts", view(alerts.alerts_page), methods=["GET"]),
         Route("/alerts/{alert_id}/resolve", view(alerts.resolve), methods=["POST"]),
@@ -102,6 +106,15 @@ def web_routes() -> list[Any]:
         Route("/evidence/{package_id:int}", view(evidence.package_page), methods=["GET"]),
         # login=False: the handler accepts a bearer token as well as the session cookie
         Route("/evidence/{package_id:int}/download", view(evidence.download, login=False), methods=["GET"]),
+        # 借款台账 / 报销台账 (VIEW_LEDGER)
+        Route("/ledger", view(ledger.loans_page), methods=["GET"]),
+        Route("/ledger/export.{kind:str}", view(ledger.loans_export), methods=["GET"]),
+        Route("/ledger/reimbursements", view(ledger.reimbursements_page), methods=["GET"]),
+        Route("/ledger/reimbursements/export.{kind:str}", view(ledger.reimbursements_export), methods=["GET"]),
+        # 审计日志 (VIEW_AUDIT_LOG)
+        Route("/audit", view(audit_log.audit_page), methods=["GET"]),
+        Route("/audit/export.csv", view(audit_log.export), methods=["GET"]),
+        Route("/audit/verify", view(audit_log.verify), methods=["POST"]),
         # organization (ADMIN, HR)
         Route("/admin", view(admin.admin_index), methods=["GET"]),
         Route("/admin/positions", view(admin.positions_page), methods=["GET"]),

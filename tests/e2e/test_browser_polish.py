@@ -11,7 +11,7 @@ from tests.e2e.test_browser_offboarding import FINANCE, HR, _login, _logout, _op
 
 pytestmark = pytest.mark.browser
 
-FINANCE_NAV = ["首页", "我的借款", "申请借款", "我的报销", "待我审批", "财务", "离职清款", "预警", "分析"]
+FINANCE_NAV = ["首页", "我的借款", "申请借款", "我的报销", "待我审批", "财务", "台账", "离职清款", "预警", "分析", "导入"]
 
 
 def _nav_links_on_screen(page, width: int) -> list[str]:
