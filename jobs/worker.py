@@ -24,6 +24,7 @@ from arq.constants import default_queue_name
 from arq.worker import Worker, get_kwargs
 
 from jobs.audit import verify_audit_chain
+from jobs.risk import check_large_loan, run_risk_scan, scan_time
 from server.db import init_db
 from server.queue import close_pool, redis_settings_for
 from server.services.jobs import RELAY_BATCH, relay_outbox
@@ -33,11 +34,14 @@ log = logging.getLogger("qingkuan.worker")
 
 # Every job function; other areas append theirs here (alerts, evidence, reports, notifications).
 FUNCTIONS: list[Any] = [verify_audit_chain]
+FUNCTIONS += [run_risk_scan, check_large_loan]
 
 # Times are the company's (TIMEZONE). Cron runs are unique per scheduled time across workers.
 CRON_JOBS: list[Any] = [
     cron(verify_audit_chain, name="nightly_verify_audit_chain", hour={2}, minute={30}, run_at_startup=False),
 ]
+CRON_JOBS += [cron(run_risk_scan, name="daily_risk_scan", hour={scan_time().hour}, minute={scan_time().minute},
+                   run_at_startup=False)]
 
 JOB_TIMEOUT_S = 600
 

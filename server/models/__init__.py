@@ -1,6 +1,6 @@
 """Tortoise models and nothing else. Money columns are integer fen (BigInt)."""
 
-from server.models.alerts import Alert, AlertRecipient, Notification
+from server.models.alerts import Alert, AlertRecipient, AlertReminder, Notification
 from server.models.audit import AuditAnchor, AuditEntry
 from server.models.auth import ApiToken, LoginCounter, Session, User
 from server.models.company import CompanySetting
@@ -19,3 +19,4 @@ __all__ = [
     "Offboarding", "OutboxJob", "Position", "Region", "Reimbursement", "ReimbursementOffset", "Sequence", "Session", "User",
     "WriteOffProposal",
 ]
+__all__ += ["AlertReminder"]
