@@ -36,8 +36,8 @@ from server.services import loans as loan_service
 from server.services.company import FOUR_EYES_PAYOUT
 
 if TYPE_CHECKING:
-    from schema.types.reimbursements import Reimbursement
     from schema.types.alerts import Alert
+    from schema.types.reimbursements import Reimbursement
 
 
 @strawberry.type

@@ -163,6 +163,12 @@ class EmployeeViewerCan:
     def start_offboarding(self, info: Info) -> bool:
         return offboarding_service.start_refusal(viewer(info), self.model) is None
 
+    @strawberry.field(description="recordBusinessRecord for this employee")
+    def record_business(self, info: Info) -> bool:
+        from server.services import business as business_service
+
+        return business_service.record_refusal(viewer(info), self.model) is None
+
 
 @strawberry.type
 class Employee:

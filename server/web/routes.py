@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from server.web import account, admin, alerts, home, loans, offboarding, reimbursements
+from server.web import account, admin, alerts, home, loans, offboarding, reimbursements, risk
 from server.web.core import view
 
 
@@ -79,6 +79,9 @@ def web_routes() -> list[Any]:
         Route("/admin/employees/{employee_id}", view(admin.employee_update), methods=["POST"]),
         Route("/admin/settings", view(admin.settings_page), methods=["GET"]),
         Route("/admin/settings", view(admin.settings_save), methods=["POST"]),
+        Route("/admin/settings/risk", view(risk.save_risk_setting), methods=["POST"]),
+        Route("/employees/{employee_id}/risk", view(risk.employee_risk), methods=["GET"]),
+        Route("/employees/{employee_id}/business", view(risk.record_business), methods=["POST"]),
         Route("/admin/{kind:str}", view(admin.codes_page), methods=["GET"]),
         Route("/admin/{kind:str}", view(admin.codes_save), methods=["POST"]),
     ]
