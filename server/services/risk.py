@@ -87,7 +87,8 @@ class Audience:
 
     @classmethod
     async def load(cls, employee_ids: set[int]) -> Audience:
-        by_role = {role: await alerts.role_recipients(role) for role in (R.FINANCE, R.HR, R.ADMIN)}
+        by_role: dict[str, alerts.Recipients] = {
+            str(role): await alerts.role_recipients(role) for role in (R.FINANCE, R.HR, R.ADMIN)}
         rows = await Employee.filter(id__in=sorted(employee_ids)).values("id", "supervisor_id") if employee_ids else []
         return cls(by_role, {r["id"]: r["supervisor_id"] for r in rows})
 
@@ -205,6 +206,7 @@ async def scan_overdue(as_of: date, rules: risk.RiskRules, report: ScanReport) -
             if alert.severity != finding.severity and finding.severity == Severity.CRITICAL:
                 await _escalate(alert, finding.severity, report)
             for role in finding.recipients:
+                who: int | None
                 if role == risk.EMPLOYEE:
                     who, body = loan.employee_id, risk.employee_reminder()
                 else:

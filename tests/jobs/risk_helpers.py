@@ -7,6 +7,7 @@ import itertools
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from server.domain.money import to_fen
 from server.models import (
     Attachment,
     BusinessRecord,
@@ -17,7 +18,6 @@ from server.models import (
     Loan,
     Reimbursement,
 )
-from server.domain.money import to_fen
 from server.services import org
 from server.services.base import SYSTEM
 from server.settings import get_settings
