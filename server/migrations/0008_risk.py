@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         ),
         ops.AddField(model_name='Alert', name='purpose', field=fields.CharField(null=True, max_length=20)),
         ops.AddField(model_name='Alert', name='paused_until', field=fields.DateField(null=True)),
-        ops.AddField(model_name='Alert', name='auto_resolved', field=fields.BooleanField(default=False)),
+        ops.AddField(model_name='Alert', name='auto_resolved', field=fields.BooleanField(default=False, null=True)),
         ops.AddField(model_name='Alert', name='score', field=fields.IntField(null=True)),
         ops.AddField(model_name='Alert', name='scorecard_version', field=fields.CharField(null=True, max_length=20)),
         ops.AddIndex(model_name='Alert', index=Index(fields=['region_id'])),

@@ -25,7 +25,7 @@ class Alert(Model):
     region = fields.ForeignKeyField("models.Region", related_name="alerts", null=True, on_delete=fields.CASCADE)
     purpose = fields.CharField(max_length=20, null=True)
     paused_until = fields.DateField(null=True)
-    auto_resolved = fields.BooleanField(default=False)
+    auto_resolved = fields.BooleanField(default=False, null=True)  # nullable: bulk loaders that predate it
     score = fields.IntField(null=True)
     scorecard_version = fields.CharField(max_length=20, null=True)
 

@@ -228,6 +228,27 @@ async def resolve_settled(report: ScanReport) -> None:
 # ---------------------------------------------------------------- the scan
 
 
+async def evaluate(as_of: date, rules: risk.RiskRules | None = None) -> dict[str, list[risk.Finding]]:
+    """What every scanning rule finds as of `as_of`, without writing anything (the scan's reads and rules;
+    bench/bench_risk.py compares it with hand-written SQL)."""
+    rules = rules or await queries.rules()
+    apps = await queries.applications(queries.catchup_loans(as_of, rules), rules)
+    stats, company_loans, company_overdue = await queries.position_stats(as_of, rules)
+    counts = await queries.application_counts(as_of, rules)
+    return {
+        AlertKind.LARGE_LOAN_NO_BUSINESS: [f for f in (risk.large_loan_no_business(a, rules) for a in apps) if f],
+        AlertKind.OVERDUE: [f for f in (risk.overdue(ln, as_of, rules) for ln in await queries.overdue_loans(as_of))
+                            if f],
+        AlertKind.POSITION_OVERDUE_RATE: [f for f in (risk.position_overdue_rate(s, company_loans, company_overdue,
+                                                                                as_of, rules) for s in stats) if f],
+        AlertKind.FREQUENT_BORROWING: [f for group in counts.values() for f in risk.frequent_borrowers(group, as_of,
+                                                                                                     rules)],
+        AlertKind.MISSING_VOUCHERS: [f for f in (risk.missing_vouchers(v, as_of, rules)
+                                                 for v in await queries.voucher_stats(as_of, rules)) if f],
+    }
+
+
+
 async def scan(as_of: date, progress: Progress | None = None) -> ScanReport:
     """Every rule as of `as_of`. Idempotent: run it twice, the second run adds nothing."""
     rules = await queries.rules()
