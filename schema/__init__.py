@@ -37,7 +37,7 @@ from schema.types.loans import LoanMutation, LoanQuery
 from schema.types.offboarding import OffboardingMutation, OffboardingQuery
 from schema.types.org import OrgMutation, OrgQuery
 from schema.types.reimbursements import ReimbursementMutation, ReimbursementQuery
-from schema.types.risk import RiskMutation
+from schema.types.risk import RiskMutation, RiskQuery
 from server.settings import get_settings
 
 QUERIES: tuple[type, ...] = (
@@ -49,6 +49,7 @@ MUTATIONS: tuple[type, ...] = (
 )
 QUERIES += (AccountQuery,)
 MUTATIONS += (AccountMutation,)
+QUERIES += (RiskQuery,)
 MUTATIONS += (RiskMutation,)
 
 Query = merge_types("Query", QUERIES)

@@ -87,6 +87,13 @@ class BusinessRecordInput:
 
 
 @strawberry.type
+class RiskQuery:
+    @strawberry.field(description="Whether the viewer may call runRiskScan (FINANCE or ADMIN).")
+    def viewer_can_run_risk_scan(self, info: Info) -> bool:
+        return risk_service.scan_refusal(viewer(info)) is None
+
+
+@strawberry.type
 class RiskMutation:
     @strawberry.mutation(description="FINANCE, HR or ADMIN, never for oneself: a sales contract, order or similar.")
     async def record_business_record(self, info: Info, input: BusinessRecordInput) -> BusinessRecord:

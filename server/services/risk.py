@@ -51,17 +51,24 @@ class ScanReport:
         self.raised[kind] = self.raised.get(kind, 0) + 1
 
     def as_result(self) -> dict[str, Any]:
-        return {"asOf": self.as_of.isoformat(), "raised": dict(sorted(self.raised.items())), "reminders": self.reminders,
+        return {"asOf": self.as_of.isoformat(), "raised": dict(sorted(self.raised.items())),
+                "raisedTotal": sum(self.raised.values()), "reminders": self.reminders,
                 "escalated": self.escalated, "resolved": self.resolved, "reopened": self.reopened}
 
 
 # ---------------------------------------------------------------- requesting a scan
 
 
+def scan_refusal(viewer: Viewer) -> Forbidden | None:
+    """Why the viewer may not run a scan (also the page's flag)."""
+    return duties.role_refusal(viewer.roles, duties.RUN_RISK_SCAN)
+
+
 async def request_scan(viewer: Viewer, as_of: date | None = None) -> Any:
     """`runRiskScan`: FINANCE or ADMIN; returns the QUEUED job at once (the outbox hands it to the queue)."""
     require_login(viewer)
-    duties.require(viewer.roles, duties.RUN_RISK_SCAN)
+    if (refusal := scan_refusal(viewer)) is not None:
+        raise refusal
     day = as_of or today()
     async with atomic():
         job = await job_service.submit(KIND, "run_risk_scan", day.isoformat(), job_id=f"risk-{uuid.uuid4().hex}",

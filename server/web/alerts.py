@@ -38,7 +38,7 @@ def _alerts_query() -> str:
             " alerts(kind: $kind, unresolvedOnly: $unresolvedOnly, first: $first, after: $after, severity: $severity,"
             " departmentId: $departmentId, positionId: $positionId, resolved: $resolved) {"
             " totalCount pageInfo { hasNextPage endCursor } edges { node { " + ALERT_FIELDS + " } } } "
-            " departments { id name } positions { id name } "
+            " departments { id name } positions { id name } viewerCanRunRiskScan "
             + counts + " }")
 
 
@@ -87,8 +87,30 @@ async def _alerts(page: Page, errors: dict[str, str] | None = None, values: dict
         "top": max([c["count"] for c in counts] + [1]), "kinds": KINDS, "errors": errors or {},
         "values": values or {}, "resolved": page.request.query_params.get("resolved"),
         "severities": SEVERITIES, "departments": data["departments"], "positions": data["positions"],
-        "query_string": _query_string(f),
+        "query_string": _query_string(f), "can_scan": data["viewerCanRunRiskScan"],
+        "scan_job": await _scan_job(page),
     }, status=status)
+
+
+SCAN = "mutation { runRiskScan { id state progress } }"
+SCAN_JOB = "query($id: ID!) { job(id: $id) { id state progress error result } }"
+
+
+async def _scan_job(page: Page) -> dict[str, Any] | None:
+    """The scan this page started (?scan=<job id>), for its state and progress."""
+    job_id = page.request.query_params.get("scan")
+    if not job_id or len(job_id) > 64:
+        return None
+    result = await page.gql(SCAN_JOB, {"id": job_id})
+    return result.data.get("job") if result.ok else None
+
+
+async def run_scan(page: Page) -> Response:
+    """FINANCE or ADMIN: scan every rule as of today in the background; the page shows the job."""
+    result = await page.gql(SCAN)
+    refuse_if_forbidden(result)
+    job = check_read(result)["runRiskScan"]
+    return page.redirect(f"/alerts?scan={job['id']}")
 
 
 async def alerts_page(page: Page) -> Response:

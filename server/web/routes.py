@@ -65,6 +65,7 @@ def web_routes() -> list[Any]:
         # alerts and notifications
         Route("/alerts", view(alerts.alerts_page), methods=["GET"]),
         Route("/alerts/{alert_id}/resolve", view(alerts.resolve), methods=["POST"]),
+        Route("/alerts/scan", view(alerts.run_scan), methods=["POST"]),
         Route("/notifications", view(alerts.notifications_page), methods=["GET"]),
         Route("/notifications/{notification_id}/read", view(alerts.mark_read), methods=["POST"]),
         # organization (ADMIN, HR)

@@ -9,6 +9,7 @@ from server.models import Alert, AuditEntry, BusinessRecord, CompanySetting, Dep
 from server.services import risk as risk_service
 from server.services.base import today
 from tests.factories import make_org
+from tests.jobs.conftest import job_settings, run_burst  # noqa: F401 (fixtures)
 from tests.jobs.risk_helpers import loan
 from tests.web.conftest import text_of
 
@@ -108,3 +109,24 @@ async def test_loan_page_shows_its_alert(browser, db):
     await browser.login("finance")
     page = await browser.get(f"/loans/{alert.loan_id}")
     assert page.status_code == 200 and 'id="loan-alerts"' in page.text and "借款逾期" in text_of(page.text)
+
+
+async def test_finance_starts_a_scan_from_the_alerts_page(browser, db, job_settings, run_burst):  # noqa: F811
+    people = await make_org()
+    await loan(people.sales, "1000.00", applied_on=today() - timedelta(days=30), settle_on=today() - timedelta(days=3))
+    await browser.login("finance")
+    page = await browser.get("/alerts")
+    assert 'action="/alerts/scan"' in page.text
+    response = await browser.client.post("/alerts/scan", data={"csrf_token": browser.csrf})
+    assert response.status_code == 303
+    target = response.headers["location"]
+    assert "scan=" in target
+    queued = text_of((await browser.get(target)).text)
+    assert "风险扫描进行中" in queued
+    await run_burst()
+    done = text_of((await browser.get(target)).text)
+    assert "风险扫描完成：新增预警 1 条，发送提醒 1 条。" in done
+    browser.client.cookies.clear()
+    await browser.login("sales")
+    assert 'action="/alerts/scan"' not in (await browser.get("/alerts")).text
+    assert (await browser.client.post("/alerts/scan", data={"csrf_token": browser.csrf})).status_code == 403
