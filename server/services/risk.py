@@ -79,8 +79,11 @@ async def request_scan(viewer: Viewer, as_of: date | None = None) -> Any:
 
 async def enqueue_large_loan_check(loan_id: int) -> None:
     """Inside the transaction that created the application: the real-time LARGE_LOAN_NO_BUSINESS check runs
-    after commit (the outbox), once per loan."""
-    await job_service.submit(REALTIME_KIND, "check_large_loan", loan_id, job_id=f"risk-loan-{loan_id}")
+    after commit (the outbox). The job id is unique per request (not derived from the loan id alone, which a
+    restored or recreated database reuses while the queue still remembers the old id); the alert's key makes
+    the check itself run-once."""
+    await job_service.submit(REALTIME_KIND, "check_large_loan", loan_id,
+                             job_id=f"risk-loan-{loan_id}-{uuid.uuid4().hex[:12]}")
 
 
 # ---------------------------------------------------------------- recipients
