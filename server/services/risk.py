@@ -4,8 +4,8 @@ duplicates an alert or a reminder.
 
     runRiskScan(asOf) ──> Job (QUEUED) ──outbox──> jobs/risk.py run_risk_scan ──> scan(as_of, progress)
 
-Writes go in small transactions (one per finding): a scan killed half-way leaves whole alerts only, and the
-next run carries on where the keys say it stopped.
+Writes go in batches of WRITE_BATCH findings per transaction: a scan killed half-way leaves whole alerts and
+reminders only, and the next run carries on where the keys say it stopped.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ REALTIME_KIND = "RISK_LARGE_LOAN"
 AUTO_RESOLVED_NOTE = _m("借款已结清或核销，预警自动关闭")
 
 Progress = Callable[[float], Awaitable[None]]
+# Findings written per transaction: whole alerts and reminders only (a killed scan loses at most one batch,
+# which the next run writes again), and one audit flush per batch instead of per alert.
+WRITE_BATCH = 100
 
 
 @dataclass
@@ -133,18 +136,19 @@ async def raise_findings(findings: list[risk.Finding], report: ScanReport, *, no
     subjects = {f.employee_id for f in new if f.employee_id is not None}
     audience = await Audience.load(subjects)
     scores = await queries.scores(sorted(subjects), report.as_of)
-    for finding in new:
-        score = scores.get(finding.employee_id) if finding.employee_id is not None else None
+    for chunk in range(0, len(new), WRITE_BATCH):
         async with atomic():
-            raised = await alerts.raise_alert(
-                SYSTEM, kind=finding.kind, severity=finding.severity, message=finding.message,
-                dedupe_key=finding.dedupe_key, recipients=audience.recipients(finding), employee_id=finding.employee_id,
-                loan_id=finding.loan_id, position_id=finding.position_id, region_id=finding.region_id,
-                purpose=finding.purpose, score=score.score if score else None,
-                scorecard_version=score.version if score else None, notify=notify)
-        stored[finding.dedupe_key] = raised.alert
-        if raised.created:
-            report.count(finding.kind)
+            for finding in new[chunk:chunk + WRITE_BATCH]:
+                score = scores.get(finding.employee_id) if finding.employee_id is not None else None
+                raised = await alerts.raise_alert(
+                    SYSTEM, kind=finding.kind, severity=finding.severity, message=finding.message,
+                    dedupe_key=finding.dedupe_key, recipients=audience.recipients(finding),
+                    employee_id=finding.employee_id, loan_id=finding.loan_id, position_id=finding.position_id,
+                    region_id=finding.region_id, purpose=finding.purpose, score=score.score if score else None,
+                    scorecard_version=score.version if score else None, notify=notify)
+                stored[finding.dedupe_key] = raised.alert
+                if raised.created:
+                    report.count(finding.kind)
     return stored
 
 
@@ -206,24 +210,32 @@ async def scan_overdue(as_of: date, rules: risk.RiskRules, report: ScanReport) -
     for chunk in range(0, len(alert_ids), 500):
         for s in await AlertReminder.filter(alert_id__in=alert_ids[chunk:chunk + 500]):
             states[(s.alert_id, s.employee_id)] = s  # type: ignore[attr-defined]
-    for key, (finding, loan) in by_key.items():
-        alert = stored[key]
+    items = list(by_key.items())
+    for chunk in range(0, len(items), WRITE_BATCH):
         async with atomic():
-            if alert.resolved_at is not None:
-                if not alert.auto_resolved and alert.paused_until is not None and as_of < alert.paused_until:
-                    continue  # resolved by hand: reminders paused
-                await _reopen(alert, report)
-            if alert.severity != finding.severity and finding.severity == Severity.CRITICAL:
-                await _escalate(alert, finding.severity, report)
-            for role in finding.recipients:
-                who: int | None
-                if role == risk.EMPLOYEE:
-                    who, body = loan.employee_id, risk.employee_reminder()
-                else:
-                    who, body = audience.supervisors.get(loan.employee_id), risk.supervisor_reminder(loan.employee_name)
-                if who is not None and await _remind(alert, who, states.get((alert.id, who)), as_of, rules, body):
-                    report.reminders += 1
+            for key, (finding, loan) in items[chunk:chunk + WRITE_BATCH]:
+                await _follow_up(stored[key], finding, loan, states, audience, as_of, rules, report)
     await resolve_settled(report)
+
+
+async def _follow_up(alert: Alert, finding: risk.Finding, loan: risk.OverdueLoan,
+                     states: dict[tuple[int, int], AlertReminder], audience: Audience, as_of: date,
+                     rules: risk.RiskRules, report: ScanReport) -> None:
+    """An OVERDUE alert found again: reopen it (unless paused by hand), escalate it, remind whoever is due."""
+    if alert.resolved_at is not None:
+        if not alert.auto_resolved and alert.paused_until is not None and as_of < alert.paused_until:
+            return  # resolved by hand: reminders paused
+        await _reopen(alert, report)
+    if alert.severity != finding.severity and finding.severity == Severity.CRITICAL:
+        await _escalate(alert, finding.severity, report)
+    for role in finding.recipients:
+        who: int | None
+        if role == risk.EMPLOYEE:
+            who, body = loan.employee_id, risk.employee_reminder()
+        else:
+            who, body = audience.supervisors.get(loan.employee_id), risk.supervisor_reminder(loan.employee_name)
+        if who is not None and await _remind(alert, who, states.get((alert.id, who)), as_of, rules, body):
+            report.reminders += 1
 
 
 async def resolve_settled(report: ScanReport) -> None:

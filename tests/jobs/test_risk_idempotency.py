@@ -84,7 +84,7 @@ async def test_worker_killed_mid_scan_and_restarted(db, gql, job_settings, tmp_p
     others = [await colleague(f"S{i}", f"员工{i}", f"sales{i}") for i in range(2, 6)]
     total = 0
     for eid in [people.sales, *others]:
-        total += len(await bulk_loans(eid, 40, applied_on=AS_OF - 60 * DAY, settle_on=AS_OF - 20 * DAY))
+        total += len(await bulk_loans(eid, 60, applied_on=AS_OF - 60 * DAY, settle_on=AS_OF - 20 * DAY))
     env = {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": job_settings.database_url,
            "REDIS_URL": job_settings.redis_url, "JOB_QUEUE": job_settings.job_queue,
            "SECRET_KEY": job_settings.secret_key, "TIMEZONE": "Asia/Shanghai",
