@@ -228,12 +228,14 @@ def rate_above(part: int, whole: int, limit_percent: int) -> bool:
 
 def suggested_limit_fen(limit_fen: int, position_part: int, position_whole: int, company_part: int,
                         company_whole: int) -> int:
-    """A lower per-loan limit in proportion to how much worse the position is than the company (the company's
-    rate over the position's), rounded down to 100.00; half the limit when the company rate is nil."""
+    """A lower per-loan limit: the limit scaled by the company's rate over the position's (half the limit when
+    the company rate is nil), and at most the limit less the position's overdue share (always a real cut, also
+    when the position is the whole company), rounded down to 100.00."""
     if company_part <= 0 or company_whole <= 0:
         scaled = limit_fen // 2
     else:
         scaled = limit_fen * company_part * position_whole // (company_whole * position_part)
+    scaled = min(scaled, limit_fen * (position_whole - position_part) // position_whole if position_whole else 0)
     return max(0, scaled - scaled % 10000)
 
 

@@ -114,6 +114,8 @@ def test_suggested_limit():
     assert risk.suggested_limit_fen(2_000_000, 1, 5, 1, 20) == 500_000
     assert risk.suggested_limit_fen(2_000_000, 1, 5, 0, 20) == 1_000_000
     assert risk.suggested_limit_fen(123_456, 1, 5, 0, 0) == 60_000
+    # The position is the whole company (same rate): still a cut, by its overdue share (20%).
+    assert risk.suggested_limit_fen(1_000_000, 1, 5, 1, 5) == 800_000
 
 
 @pytest.mark.parametrize(("counts", "flagged"), [
