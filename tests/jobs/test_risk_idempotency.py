@@ -145,6 +145,7 @@ RECORD = """mutation($input: BusinessRecordInput!) { recordBusinessRecord(input:
 @pytest.mark.parametrize(("amount", "record_days_before", "alert"), [
     ("4000.00", None, False), ("4000.01", None, True), ("4000.01", 30, False), ("4000.01", 31, True)])
 async def test_large_loan_alert_in_real_time(db, gql, run_burst, amount, record_days_before, alert):
+    await queue.close_pool()  # reopened on this test's private queue (an earlier test may have opened one)
     await make_org()
     finance = await gql.login("finance")
     if record_days_before is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from server import queue
 from server.models import Alert, AuditEntry, BusinessRecord, CompanySetting, Department
 from server.services import risk as risk_service
 from server.services.base import today
@@ -112,6 +113,8 @@ async def test_loan_page_shows_its_alert(browser, db):
 
 
 async def test_finance_starts_a_scan_from_the_alerts_page(browser, db, job_settings, run_burst):  # noqa: F811
+    # An earlier page test may have opened the queue's pool on the session's queue: reopen it on this test's.
+    await queue.close_pool()
     people = await make_org()
     await loan(people.sales, "1000.00", applied_on=today() - timedelta(days=30), settle_on=today() - timedelta(days=3))
     await browser.login("finance")
