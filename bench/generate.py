@@ -309,7 +309,7 @@ def build_loans(company: Company, employees: list[dict[str, Any]], loans_per_emp
                 if expected < today:  # the OVERDUE rule flags every overdue loan
                     aid = ids.next("alert")
                     rows["alert"].append((aid, "OVERDUE", "WARNING", f"借款逾期 {(today - expected).days} 天",
-                                          employee["id"], loan_id, None, f"overdue:{loan_id}",
+                                          employee["id"], loan_id, None, f"OVERDUE:loan:{loan_id}",
                                           _at(expected + timedelta(days=1), rnd), None, None, None))
                     if employee["supervisor_id"]:
                         rows["alert_recipient"].append((ids.next("alert_recipient"), aid, employee["supervisor_id"]))

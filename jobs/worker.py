@@ -30,6 +30,7 @@ from jobs.imports import purge_idempotency_keys, run_import_job
 from jobs.webhooks import MAX_TRIES as WEBHOOK_MAX_TRIES
 from jobs.webhooks import deliver_webhook, scan_webhook_events, webhook_tick
 from jobs.workflow import remind_settle_dates
+from jobs.risk import check_large_loan, run_risk_scan, scan_time
 from server.db import init_db
 from server.queue import close_pool, redis_settings_for
 from server.services.jobs import RELAY_BATCH, relay_outbox
@@ -42,6 +43,7 @@ FUNCTIONS: list[Any] = [verify_audit_chain]
 FUNCTIONS.append(build_evidence_package)
 FUNCTIONS += [run_import_job, purge_idempotency_keys]
 FUNCTIONS.append(remind_settle_dates)
+FUNCTIONS += [run_risk_scan, check_large_loan]
 
 # Times are the company's (TIMEZONE). Cron runs are unique per scheduled time across workers.
 CRON_JOBS: list[Any] = [
@@ -57,6 +59,8 @@ CRON_JOBS += deliveries.CRON_JOBS
 # outbox sweep below (not a cron: a cron run would add jobs to every burst worker's counts).
 FUNCTIONS += [scan_webhook_events, func(deliver_webhook, name="deliver_webhook", max_tries=WEBHOOK_MAX_TRIES)]
 CRON_JOBS.append(cron(remind_settle_dates, name="daily_settle_reminders", hour={9}, minute={0}, run_at_startup=False))
+CRON_JOBS += [cron(run_risk_scan, name="daily_risk_scan", hour={scan_time().hour}, minute={scan_time().minute},
+                   run_at_startup=False)]
 
 JOB_TIMEOUT_S = 600
 

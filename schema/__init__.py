@@ -48,6 +48,7 @@ from schema.types.org import OrgMutation, OrgQuery
 from schema.types.payees import PayeeMutation, PayeeQuery
 from schema.types.reimbursements import ReimbursementMutation, ReimbursementQuery
 from schema.types.webhooks import WebhookMutation, WebhookQuery
+from schema.types.risk import RiskMutation, RiskQuery
 from server.settings import get_settings
 
 QUERIES: tuple[type, ...] = (
@@ -73,6 +74,8 @@ MUTATIONS += (AnalyticsMutation,)
 # Issue 15 part B (erp): outgoing webhooks.
 QUERIES += (WebhookQuery, JournalQuery, PayeeQuery, DeductionQuery)
 MUTATIONS += (WebhookMutation, PayeeMutation, DeductionMutation)
+QUERIES += (RiskQuery,)
+MUTATIONS += (RiskMutation,)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

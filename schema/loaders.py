@@ -14,6 +14,7 @@ from strawberry.types import Info
 from server.services import alerts as alert_service
 from server.services import loans as loan_service
 from server.services import readers
+from server.services import risk as risk_service
 
 BATCHES = {
     "employees": readers.employees,
@@ -70,6 +71,8 @@ async def _employee_loan_counts(ids: Sequence[int]) -> list[Any]:
 
 
 BATCHES["employee_loan_counts"] = _employee_loan_counts
+VIEWER_BATCHES["risk_scores"] = risk_service.employee_scores
+VIEWER_BATCHES["loan_alerts"] = alert_service.alerts_by_loan
 BATCHES["employee_outstanding"] = _employee_outstanding
 
 

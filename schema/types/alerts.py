@@ -10,8 +10,8 @@ from strawberry.types import Info
 
 from schema.loaders import load
 from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, tr_stored, tr_text, viewer
-from schema.types.enums import AlertKind, Severity
-from schema.types.org import Employee, Position
+from schema.types.enums import AlertKind, LoanPurpose, Severity
+from schema.types.org import Employee, Position, Region
 from server.models import Alert as AlertModel
 from server.models import Notification as NotificationModel
 from server.services import alerts as alert_service
@@ -76,6 +76,29 @@ class Alert:
             return None
         row = await load(info, "positions", self.model.position_id)
         return Position(model=row) if row else None
+
+    @strawberry.field(description="MISSING_VOUCHERS: the region whose lines lack vouchers.")
+    async def region(self, info: Info) -> Region | None:
+        if self.model.region_id is None:  # type: ignore[attr-defined]
+            return None
+        row = await load(info, "regions", self.model.region_id)  # type: ignore[attr-defined]
+        return Region(model=row) if row else None
+
+    @strawberry.field(description="MISSING_VOUCHERS: the expense purpose (category) whose lines lack vouchers.")
+    def purpose(self) -> LoanPurpose | None:
+        return LoanPurpose(self.model.purpose) if self.model.purpose else None
+
+    @strawberry.field(description="The subject's risk score when the alert was raised (see scorecardVersion).")
+    def score(self) -> int | None:
+        return self.model.score
+
+    @strawberry.field(description="The version of the scorecard that computed `score`.")
+    def scorecard_version(self) -> str | None:
+        return self.model.scorecard_version
+
+    @strawberry.field(description="OVERDUE resolved by hand: reminders pause until this date.")
+    def paused_until(self) -> datetime.date | None:
+        return self.model.paused_until
 
     @strawberry.field
     async def recipients(self, info: Info) -> list[Employee]:
@@ -161,11 +184,16 @@ class AlertQuery:
     async def alerts(
         self, info: Info, kind: AlertKind | None = None, employee_id: strawberry.ID | None = None,
         unresolved_only: bool | None = True, first: int | None = 50, after: str | None = None,
+        severity: Severity | None = None, department_id: strawberry.ID | None = None,
+        position_id: strawberry.ID | None = None, region_id: strawberry.ID | None = None,
+        resolved: bool | None = None,
     ) -> AlertConnection:
         position = decode_cursor(after)
+        filters = alert_service.AlertFilter(severity=severity.value if severity else None, department_id=department_id,
+                                            position_id=position_id, region_id=region_id, resolved=resolved)
         page = await alert_service.list_alerts(
             viewer(info), kind.value if kind else None, employee_id, unresolved_only is not False,
-            page_size(first), position,
+            page_size(first), position, filters,
         )
         return connection(page, Alert, AlertEdge, AlertConnection)
 
@@ -185,8 +213,9 @@ class AlertQuery:
 @strawberry.type
 class AlertMutation:
     @strawberry.mutation
-    async def resolve_alert(self, info: Info, alert_id: strawberry.ID, note: str | None = None) -> Alert:
-        return Alert(model=await alert_service.resolve_alert(viewer(info), alert_id, note))
+    async def resolve_alert(self, info: Info, alert_id: strawberry.ID, note: str | None = None,
+                            pause_until: datetime.date | None = None) -> Alert:
+        return Alert(model=await alert_service.resolve_alert(viewer(info), alert_id, note, pause_until))
 
     @strawberry.mutation
     async def mark_notification_read(self, info: Info, notification_id: strawberry.ID) -> Notification:

@@ -36,6 +36,7 @@ from server.services import loans as loan_service
 from server.services.company import FOUR_EYES_PAYOUT
 
 if TYPE_CHECKING:
+    from schema.types.alerts import Alert
     from schema.types.reimbursements import Reimbursement
 
 
@@ -357,6 +358,12 @@ class LoanViewerCan:
 @strawberry.type
 class Loan:
     model: strawberry.Private[LoanModel]
+
+    @strawberry.field(description="The risk alerts about this loan the viewer may see, open first (batched per page).")
+    async def alerts(self, info: Info) -> list[Annotated[Alert, strawberry.lazy("schema.types.alerts")]]:
+        from schema.types.alerts import Alert
+
+        return [Alert(model=r) for r in await load(info, "loan_alerts", self.model.id)]
 
     @strawberry.field(description="What the viewer may do on this loan now (computed by the enforcing services).")
     def viewer_can(self) -> LoanViewerCan:

@@ -32,6 +32,7 @@ from server.services.base import require_login
 if TYPE_CHECKING:
     from schema.types.alerts import Alert
     from schema.types.loans import Loan
+    from schema.types.risk import BusinessRecord, RiskScore
 
 
 @strawberry.type
@@ -168,6 +169,11 @@ class EmployeeViewerCan:
         from server.services import evidence as evidence_service
 
         return evidence_service.may_request(viewer(info))
+    @strawberry.field(description="recordBusinessRecord for this employee")
+    def record_business(self, info: Info) -> bool:
+        from server.services import business as business_service
+
+        return business_service.record_refusal(viewer(info), self.model) is None
 
 
 @strawberry.type
@@ -270,6 +276,22 @@ class Employee:
 
         rows = await load(info, "employee_loans", (self.model, tuple(s.value for s in status or [])))
         return [Loan(model=r) for r in rows]
+
+    @strawberry.field(description="The explainable risk score as of today (the employee may see their own).")
+    async def risk(self, info: Info) -> Annotated[RiskScore, strawberry.lazy("schema.types.risk")]:
+        from schema.types.risk import risk_score
+
+        return risk_score(info, await load(info, "risk_scores", self.model))
+
+    @strawberry.field(description="The employee's newest business records (contracts, orders), at most `first` (50).")
+    async def business_records(
+        self, info: Info, first: int | None = 20,
+    ) -> list[Annotated[BusinessRecord, strawberry.lazy("schema.types.risk")]]:
+        from schema.types.risk import BusinessRecord
+        from server.services import business as business_service
+
+        rows = await business_service.employee_records(viewer(info), self.model, min(page_size(first), 50))
+        return [BusinessRecord(model=r) for r in rows]
 
 
 @strawberry.type

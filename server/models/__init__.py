@@ -1,6 +1,7 @@
 """Tortoise models and nothing else. Money columns are integer fen (BigInt)."""
 
 from server.models.alerts import Alert, AlertRecipient, Notification, SettleReminder
+from server.models.alerts import Alert, AlertRecipient, AlertReminder, Notification
 from server.models.audit import AuditAnchor, AuditEntry
 from server.models.auth import ApiToken, LoginCounter, Session, User
 from server.models.company import CompanySetting
@@ -31,3 +32,4 @@ __all__ += ["RiskReport"]
 __all__ += ["DeductionConsent", "PayeeAccount", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent"]
 
 __all__ += ["CertificateCode", "SettleReminder"]
+__all__ += ["AlertReminder"]

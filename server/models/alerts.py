@@ -19,6 +19,15 @@ class Alert(Model):
     resolved_by = fields.ForeignKeyField("models.User", related_name="alerts_resolved", null=True,
                                          on_delete=fields.SET_NULL)
     resolution_note = fields.TextField(null=True)
+    # Issue 11 (risk engine): the region × purpose of a MISSING_VOUCHERS alert; the pause of an OVERDUE
+    # alert's reminders after a resolution by hand; whether the system closed it (a reversal reopens it);
+    # the subject's score when raised, with the scorecard version that computed it.
+    region = fields.ForeignKeyField("models.Region", related_name="alerts", null=True, on_delete=fields.CASCADE)
+    purpose = fields.CharField(max_length=20, null=True)
+    paused_until = fields.DateField(null=True)
+    auto_resolved = fields.BooleanField(default=False, null=True)  # nullable: bulk loaders that predate it
+    score = fields.IntField(null=True)
+    scorecard_version = fields.CharField(max_length=20, null=True)
 
     class Meta:
         table = "alert"
@@ -30,6 +39,8 @@ class Alert(Model):
             Index(fields=('resolved_by_id',)),
             Index(fields=('created_at', 'id')),
             Index(fields=('resolved_at', 'created_at', 'id')),  # unresolved, newest first
+            Index(fields=('region_id',)),
+            Index(fields=('kind', 'resolved_at', 'created_at', 'id')),  # the 风险预警 page by kind
         )
 
 
@@ -81,3 +92,19 @@ class SettleReminder(Model):
     class Meta:
         table = "settle_reminder"
         unique_together = (("loan", "due_on"),)
+class AlertReminder(Model):
+    """The last reminder one recipient got for one alert: the check-and-set that keeps a repeated or
+    concurrent scan from reminding twice within an interval (unique per alert and employee)."""
+
+    id = fields.IntField(primary_key=True)
+    alert = fields.ForeignKeyField("models.Alert", related_name="reminders", on_delete=fields.CASCADE)
+    employee = fields.ForeignKeyField("models.Employee", related_name="alert_reminders", on_delete=fields.CASCADE)
+    last_reminded_on = fields.DateField()
+    count = fields.IntField(default=1)
+
+    class Meta:
+        table = "alert_reminder"
+        indexes = (
+            Index(fields=('employee_id',)),
+        )
+        unique_together = (("alert", "employee"),)

@@ -78,7 +78,13 @@ class BusinessRecord(Model):
     amount_fen = fields.BigIntField(default=0)
     signed_on = fields.DateField()
     created_at = fields.DatetimeField(auto_now_add=True)
+    created_by = fields.ForeignKeyField("models.User", related_name="business_records", null=True,
+                                        on_delete=fields.SET_NULL)
 
     class Meta:
         table = "business_record"
         unique_together = (("employee", "kind", "reference"),)
+        indexes = (
+            Index(fields=('employee_id', 'signed_on', 'id')),  # the risk rule's window; the employee page's list
+            Index(fields=('created_by_id',)),
+        )

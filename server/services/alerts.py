@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -50,8 +51,10 @@ from server.services.base import (
     paginate,
     parse_id,
     require_login,
+    today,
     utcnow,
 )
+from server.services.company import get_setting
 
 log = logging.getLogger("qingkuan.alerts")
 
@@ -178,11 +181,14 @@ def _stored(value: str | Message) -> tuple[str, dict | None]:
 async def raise_alert(
     viewer: Viewer, *, kind: str, severity: str, message: str | Message, dedupe_key: str,
     recipients: Recipients | Iterable[int] = (), employee_id: int | None = None, loan_id: int | None = None,
-    position_id: int | None = None, title: str | Message | None = None,
+    position_id: int | None = None, title: str | Message | None = None, region_id: int | None = None,
+    purpose: str | None = None, score: int | None = None, scorecard_version: str | None = None,
+    notify: bool = True,
 ) -> Raised:
     """Store an alert once per `dedupe_key`, notify its recipients, audit it; channels run after commit.
 
-    Joins the caller's transaction. Raising an existing key returns the stored alert with
+    `notify=False` stores the recipients without notifying them (the OVERDUE rule notifies by its reminder
+    schedule instead). Joins the caller's transaction. Raising an existing key returns the stored alert with
     created=False and changes nothing (not even when the first one was resolved: the key names
     the rule, subject and period, and that period already had its alert).
     """
@@ -210,6 +216,7 @@ async def raise_alert(
                     kind=kind, severity=severity, message=message, message_data=message_data,
                     employee_id=employee_id, loan_id=loan_id,
                     position_id=position_id, dedupe_key=dedupe_key, created_at=now,
+                    region_id=region_id, purpose=purpose, score=score, scorecard_version=scorecard_version,
                 )
         except IntegrityError:
             existing = await Alert.filter(dedupe_key=dedupe_key).first()
@@ -228,7 +235,7 @@ async def raise_alert(
         if employee_ids:
             user_q |= Q(employee_id__in=employee_ids)
         user_ids: list[int] = [
-            r["id"] for r in await User.filter(user_q, is_active=True).order_by("id").values("id")]
+            r["id"] for r in await User.filter(user_q, is_active=True).order_by("id").values("id")] if notify else []
         if title is None:
             subject = None
             if employee_id is not None:
@@ -247,6 +254,8 @@ async def raise_alert(
             "kind": kind, "severity": severity, "message": message, "dedupeKey": dedupe_key,
             "employeeId": employee_id, "loanId": loan_id, "positionId": position_id,
             "recipients": employee_ids, "notifiedUsers": user_ids,
+            **({"regionId": region_id, "purpose": purpose} if region_id is not None or purpose else {}),
+            **({"score": score, "scorecardVersion": scorecard_version} if score is not None else {}),
         })
         delivery = Delivery(
             alert_id=alert.id, kind=kind, severity=severity, title=title, message=message,
@@ -290,12 +299,45 @@ async def get_alert(viewer: Viewer, alert_id: Any) -> Alert | None:
     return alert
 
 
+@dataclass(frozen=True)
+class AlertFilter:
+    """The 风险预警 page's filters beyond the contract's (severity, department, position, region, resolved)."""
+
+    severity: str | None = None
+    department_id: Any = None
+    position_id: Any = None
+    region_id: Any = None
+    resolved: bool | None = None  # True: only resolved; False: only open; None: as unresolved_only says
+
+
+def _filtered(qs: Any, filters: AlertFilter) -> Any:
+    if filters.severity is not None:
+        if filters.severity not in SEVERITIES:
+            raise ValidationFailed(_m("未知的严重程度 %(severity)s", severity=filters.severity), field="severity")
+        qs = qs.filter(severity=filters.severity)
+    if filters.department_id is not None:
+        qs = qs.filter(employee__department_id=parse_id(filters.department_id, "department"))
+    if filters.position_id is not None:
+        pid = parse_id(filters.position_id, "position")
+        # A position's own alerts (POSITION_OVERDUE_RATE) and those about its employees.
+        qs = qs.filter(Q(position_id=pid) | Q(employee__position_id=pid))
+    if filters.region_id is not None:
+        rid = parse_id(filters.region_id, "region")
+        qs = qs.filter(Q(region_id=rid) | Q(employee__region_id=rid))
+    if filters.resolved is True:
+        qs = qs.filter(resolved_at__not_isnull=True)
+    return qs
+
+
 async def list_alerts(
     viewer: Viewer, kind: str | None = None, employee_id: Any = None, unresolved_only: bool = True,
-    first: int = 50, after: list[Any] | None = None,
+    first: int = 50, after: list[Any] | None = None, filters: AlertFilter | None = None,
 ) -> Page:
     require_login(viewer)
-    qs = Alert.filter(visible_alerts_q(viewer))
+    filters = filters or AlertFilter()
+    if filters.resolved is not None:
+        unresolved_only = filters.resolved is False
+    qs = _filtered(Alert.filter(visible_alerts_q(viewer)), filters)
     if kind is not None:
         if kind not in KINDS:
             raise ValidationFailed(_m("未知的预警类型 %(kind)s", kind=kind), field="kind")
@@ -321,6 +363,20 @@ async def unresolved_by_employee(viewer: Viewer, employee_ids: Sequence[int]) ->
     return [groups[i] for i in employee_ids]
 
 
+async def alerts_by_loan(viewer: Viewer, loan_ids: Sequence[int]) -> list[list[Alert]]:
+    """Batch: each loan's alerts the viewer may see (open first, newest first), one statement for a page of
+    loans (the approval inbox and the loan page show them beside the loan)."""
+    require_login(viewer)
+    ids = list(set(loan_ids))
+    groups: dict[int, list[Alert]] = {i: [] for i in ids}
+    if ids:
+        for row in await Alert.filter(visible_alerts_q(viewer), loan_id__in=ids).order_by("-created_at", "-id"):
+            groups[row.loan_id].append(row)  # type: ignore[attr-defined]
+    for rows in groups.values():
+        rows.sort(key=lambda a: a.resolved_at is not None)
+    return [groups[i] for i in loan_ids]
+
+
 async def recipients_of(alert_ids: Sequence[int]) -> list[list[Employee]]:
     """Batch reader: each alert's recipient employees, in the order they were added."""
     links = await AlertRecipient.filter(alert_id__in=list(set(alert_ids))).order_by("id").values(
@@ -336,11 +392,18 @@ async def recipients_of(alert_ids: Sequence[int]) -> list[list[Employee]]:
 
 
 def _alert_snapshot(alert: Alert) -> dict:
-    return {"resolvedAt": alert.resolved_at, "resolvedBy": alert.resolved_by_id,  # type: ignore[attr-defined]
-            "note": alert.resolution_note}
+    snapshot = {"resolvedAt": alert.resolved_at, "resolvedBy": alert.resolved_by_id,  # type: ignore[attr-defined]
+                "note": alert.resolution_note}
+    if alert.paused_until is not None:
+        snapshot["pausedUntil"] = alert.paused_until.isoformat()
+    return snapshot
 
 
-async def resolve_alert(viewer: Viewer, alert_id: Any, note: str | None = None) -> Alert:
+async def resolve_alert(viewer: Viewer, alert_id: Any, note: str | None = None,
+                        pause_until: date | None = None) -> Alert:
+    """Close an alert by hand. An OVERDUE alert needs a note, and its reminders pause until `pause_until`
+    (default: RISK_RESOLVE_PAUSE_DAYS from today); the next scan after that reopens it while the loan is still
+    overdue (server/services/risk.py)."""
     require_login(viewer)
     note = V.clean_text(note, "note", V.REASON)
     if note and len(note) > MAX_NOTE:
@@ -353,10 +416,18 @@ async def resolve_alert(viewer: Viewer, alert_id: Any, note: str | None = None) 
             raise Forbidden(_m("无权查看该预警"))
         if (refusal := resolve_refusal(viewer, alert)) is not None:
             raise refusal
+        paused: date | None = None
+        if alert.kind == AlertKind.OVERDUE:
+            if not note:
+                raise ValidationFailed(_m("处理逾期预警须填写备注"), field="note")
+            paused = pause_until or today() + timedelta(days=int(await get_setting("RISK_RESOLVE_PAUSE_DAYS")))
+            if paused <= today():
+                raise ValidationFailed(_m("暂停提醒的日期须晚于今天"), field="pauseUntil")
         # Re-read under a conditional update: two resolvers racing must not both succeed.
         now = utcnow()
         updated = await Alert.filter(id=alert.id, resolved_at__isnull=True).update(
-            resolved_at=now, resolved_by_id=viewer.user_id, resolution_note=note)
+            resolved_at=now, resolved_by_id=viewer.user_id, resolution_note=note, paused_until=paused,
+            auto_resolved=False)
         if not updated:
             raise InvalidTransition(_m("该预警已处理"))
         before = _alert_snapshot(alert)
@@ -375,7 +446,9 @@ async def resolve_by_key(viewer: Viewer, dedupe_key: str, note: str | Message) -
     # A system's note is stored as its zh-CN message id and translated when shown (tr_text).
     alert.resolved_at, alert.resolution_note = utcnow(), text(note).msgid
     alert.resolved_by_id = viewer.user_id  # type: ignore[attr-defined]
-    await alert.save(update_fields=["resolved_at", "resolved_by_id", "resolution_note"])
+    alert.auto_resolved, alert.paused_until = True, None
+    await alert.save(update_fields=["resolved_at", "resolved_by_id", "resolution_note", "auto_resolved",
+                                    "paused_until"])
     await audit.record(viewer, "alert.resolve", "alert", alert.id, before, _alert_snapshot(alert))
     return alert
 

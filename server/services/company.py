@@ -42,6 +42,39 @@ DEFINITIONS: dict[str, Definition] = {
     ),
 }
 
+# The risk rules (issue 11; server/domain/risk.py RiskRules): effective at the next scan.
+RISK_DESCRIPTIONS: dict[str, Message] = {
+    "RISK_LARGE_LOAN_SALARY_PERCENT": _m("大额借款：借款金额超过月薪的百分比（严格大于）"),
+    "RISK_BUSINESS_WINDOW_DAYS": _m("大额借款：申请日前多少天内的业务记录可作为依据"),
+    "RISK_LARGE_LOAN_CATCHUP_DAYS": _m("大额借款：扫描补查最近多少天的申请"),
+    "RISK_OVERDUE_CRITICAL_DAYS": _m("逾期超过多少天升级为严重并提醒直属上级"),
+    "REMINDER_INTERVAL_DAYS": _m("逾期提醒的最短间隔天数"),
+    "RISK_RESOLVE_PAUSE_DAYS": _m("手工处理逾期预警后暂停提醒的默认天数"),
+    "RISK_POSITION_WINDOW_DAYS": _m("岗位逾期率：回看放款的天数"),
+    "RISK_POSITION_RATE_PERCENT": _m("岗位逾期率：超过该百分比（严格大于）预警"),
+    "RISK_POSITION_MIN_LOANS": _m("岗位逾期率：窗口内至少多少笔借款才评估"),
+    "RISK_FREQUENT_WINDOW_DAYS": _m("频繁借款：统计申请次数的天数"),
+    "RISK_FREQUENT_MIN_APPLICATIONS": _m("频繁借款：至少多少次申请"),
+    "RISK_FREQUENT_MULTIPLE": _m("频繁借款：至少为同岗位其他申请人平均次数的倍数"),
+    "RISK_VOUCHER_WINDOW_DAYS": _m("缺少凭证：统计报销明细的天数"),
+    "RISK_VOUCHER_MIN_PERCENT": _m("缺少凭证：附凭证比例低于该百分比时预警"),
+    "RISK_VOUCHER_MIN_LINES": _m("缺少凭证：至少多少行报销明细才评估"),
+    "RISK_BAND_WARNING": _m("风险评分达到该分数为警告"),
+    "RISK_BAND_CRITICAL": _m("风险评分达到该分数为严重"),
+}
+
+
+def _risk_definitions() -> None:
+    from server.domain.risk import SETTING_KEYS, RiskRules
+
+    defaults = RiskRules()
+    for name, key in SETTING_KEYS.items():
+        DEFINITIONS[key] = Definition(key, getattr(defaults, name), int, RISK_DESCRIPTIONS[key])
+
+
+_risk_definitions()
+RISK_SETTING_KEYS = tuple(RISK_DESCRIPTIONS)
+
 
 def _dump(value: Any) -> Any:
     """Tortoise's JSON column reads a str as JSON text: a text setting (COMPANY_NAME) is stored wrapped."""
@@ -81,9 +114,11 @@ async def set_setting(viewer: Viewer, key: str, value: Any) -> Any:
     require_login(viewer)
     D.require(viewer.roles, D.EDIT_SETTING)
     definition = _definition(key)
-    if not isinstance(value, definition.kind):
+    if not isinstance(value, definition.kind) or (definition.kind is int and isinstance(value, bool)):
         raise ValidationFailed(_m("%(key)s 需要 %(type)s 类型的值", key=definition.key, type=definition.kind.__name__),
                                field="value")
+    if definition.kind is int and not 0 <= value <= 100_000:
+        raise ValidationFailed(_m("%(key)s 须在 0 到 100000 之间", key=definition.key), field="value")
     async with atomic():
         row = await CompanySetting.filter(key=definition.key).first()
         before = definition.default if row is None or row.value is None else _load(row.value)
@@ -125,3 +160,7 @@ DEFINITIONS.update({
     JOURNAL_SALES_DEPARTMENTS: Definition(JOURNAL_SALES_DEPARTMENTS, "SALES", str,
                                           _m("凭证导出：费用记入销售费用的部门编码（逗号分隔），其余部门记入管理费用")),
 })
+async def get_settings_map(keys: tuple[str, ...]) -> dict[str, Any]:
+    """Several settings in one statement: {key: stored value or default}."""
+    stored = {r.key: r.value for r in await CompanySetting.filter(key__in=list(keys))}
+    return {k: (DEFINITIONS[k].default if stored.get(k) is None else stored[k]) for k in keys}

@@ -382,6 +382,8 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
             await audit.record(viewer, "loan.auto_reject", "loan", loan.id, None, after)
             return loan
         await audit.record(viewer, "loan.apply", "loan", loan.id, None, after)
+        from server.services.risk import enqueue_large_loan_check  # issue 11: the real-time check, after commit
+        await enqueue_large_loan_check(loan.id)
         if auto_approved:  # nobody left to ask
             await audit.record(viewer, "loan.approve", "loan", loan.id, {"status": LoanStatus.PENDING_APPROVAL},
                                {"status": LoanStatus.APPROVED, "note": AUTO_APPROVED})

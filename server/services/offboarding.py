@@ -45,7 +45,7 @@ from server.domain.ledger import (
     WRITE_OFF,
 )
 from server.domain.messages import Message, _m
-from server.domain.money import ZERO, from_fen
+from server.domain.money import ZERO, from_fen, to_fen
 from server.domain.vocab import (
     OPEN_OFFBOARDING_STATUSES,
     EmployeeStatus,
@@ -65,6 +65,7 @@ from server.models import (
     User,
 )
 from server.services import alerts, audit, sessions, workflow
+from server.services import risk as risk_service
 from server.services.base import (
     Page,
     Viewer,
@@ -273,17 +274,11 @@ async def start_offboarding(
         await workflow.offboarding_started(viewer, offboarding, c.outstanding, [x.loan.number for x in c.loans])
         if c.outstanding > 0:
             position = await Position.filter(id=employee.position_id).first()  # type: ignore[attr-defined]
-            recipients = await alerts.role_recipients(role_names.FINANCE, role_names.HR)
-            if employee.supervisor_id is not None:  # type: ignore[attr-defined]
-                recipients = recipients + alerts.Recipients((employee.supervisor_id,))  # type: ignore[attr-defined]
-            # The leaver is the subject, not someone asked to collect: an HR or finance clerk who
-            # resigns is not told about their own debt through this alert.
-            recipients = recipients.without_employee(eid)
-            await alerts.raise_alert(
-                viewer, kind=ALERT_KIND, severity="CRITICAL", dedupe_key=alert_key(offboarding.id),
-                message=outstanding_message(employee, position, last_working_day, c),
-                recipients=recipients, employee_id=eid,
-            )
+            # Through the risk engine's rule (FINANCE, HR and the supervisor; the leaver is the subject,
+            # not someone asked to collect: an HR or finance clerk who resigns is not told about their own debt).
+            await risk_service.raise_offboarding_outstanding(
+                viewer, offboarding.id, employee, to_fen(c.outstanding),
+                outstanding_message(employee, position, last_working_day, c))
     return offboarding
 
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from server.domain import duties
 from server.domain.vocab import Role
+from server.services import company as company_settings
 from server.web import forms
 from server.web.core import GqlResult, Page, PageError, check_read, refuse_if_forbidden
 
@@ -313,6 +314,8 @@ async def _settings(page: Page, general: list[str] | None = None, status: int = 
     data = check_read(await page.gql(SETTINGS))
     return await page.render("admin/settings.html", {
         "settings": data["companySettings"], "general": general or [],
+        # the risk rules have their own section (templates/risk/_settings.html)
+        "risk_keys": frozenset(company_settings.RISK_DESCRIPTIONS),
         "saved": page.request.query_params.get("saved"),
     }, status=status)
 

@@ -1,4 +1,4 @@
-"""Alerts (预警: list by kind, resolve with a note) and the viewer's notifications (mark read).
+"""Alerts (风险预警: filter by kind, severity, department, position and state; resolve with a note) and the viewer's notifications (mark read).
 
 The header's bell is the layout's `unreadNotificationCount` (server/web/core.py); marking a
 notification read from here sends the new count back out of band so the bell follows.
@@ -11,7 +11,7 @@ from typing import Any
 from starlette.datastructures import QueryParams
 from starlette.responses import HTMLResponse, Response
 
-from server.domain.vocab import AlertKind
+from server.domain.vocab import AlertKind, Severity
 from server.web.core import Page, PageError, check_read, refuse_if_forbidden, safe_next
 
 # The filter's order on the page: the most pressing first.
@@ -19,10 +19,12 @@ KINDS = [k.value for k in (AlertKind.OFFBOARDING_OUTSTANDING, AlertKind.OVERDUE,
                            AlertKind.FREQUENT_BORROWING, AlertKind.POSITION_OVERDUE_RATE, AlertKind.MISSING_VOUCHERS)]
 PAGE_SIZE = 50
 ALERT_FIELDS = """
-  id kind severity message createdAt resolvedAt resolutionNote
-  employee { id name employeeNo } loan { id number } position { name } recipients { name }
+  id kind severity message createdAt resolvedAt resolutionNote pausedUntil score scorecardVersion
+  employee { id name employeeNo } loan { id number } position { name } region { name } purpose recipients { name }
   viewerCan { resolve }
 """
+SEVERITIES = [s.value for s in (Severity.CRITICAL, Severity.WARNING, Severity.INFO)]
+SHOWS = ("open", "resolved", "all")
 
 # ---------------------------------------------------------------- alerts
 
@@ -31,21 +33,39 @@ def _alerts_query() -> str:
     # One COUNT per kind for the chart, in the same request as the list.
     counts = " ".join(f"{k.lower()}: alerts(kind: {k}, unresolvedOnly: true, first: 0) {{ totalCount }}"
                       for k in KINDS)
-    return ("query($kind: AlertKind, $unresolvedOnly: Boolean, $first: Int, $after: String) {"
-            " alerts(kind: $kind, unresolvedOnly: $unresolvedOnly, first: $first, after: $after) {"
+    return ("query($kind: AlertKind, $unresolvedOnly: Boolean, $first: Int, $after: String, $severity: Severity,"
+            " $departmentId: ID, $positionId: ID, $resolved: Boolean) {"
+            " alerts(kind: $kind, unresolvedOnly: $unresolvedOnly, first: $first, after: $after, severity: $severity,"
+            " departmentId: $departmentId, positionId: $positionId, resolved: $resolved) {"
             " totalCount pageInfo { hasNextPage endCursor } edges { node { " + ALERT_FIELDS + " } } } "
+            " departments { id name } positions { id name } viewerCanRunRiskScan "
             + counts + " }")
 
 
 ALERTS = _alerts_query()
-RESOLVE = "mutation($id: ID!, $note: String) { resolveAlert(alertId: $id, note: $note) { " + ALERT_FIELDS + " } }"
+RESOLVE = ("mutation($id: ID!, $note: String, $pauseUntil: Date) { resolveAlert(alertId: $id, note: $note, "
+           "pauseUntil: $pauseUntil) { " + ALERT_FIELDS + " } }")
 
 
 def _filters(page: Page, params: Any) -> dict[str, Any]:
     kind = params.get("kind") or None
     if kind is not None and kind not in KINDS:
         raise PageError(400, page._("未知的预警类型"))
-    return {"kind": kind, "show": "all" if params.get("show") == "all" else "open", "after": params.get("after") or None}
+    severity = params.get("severity") or None
+    if severity is not None and severity not in SEVERITIES:
+        raise PageError(400, page._("未知的严重程度"))
+    show = params.get("show") if params.get("show") in SHOWS else "open"
+    ids = {name: (params.get(name) or "").strip() or None for name in ("department", "position")}
+    for value in ids.values():
+        if value is not None and not (value.isascii() and value.isdigit()):
+            raise PageError(400, page._("筛选条件无效"))
+    return {"kind": kind, "severity": severity, "show": show, "after": params.get("after") or None, **ids}
+
+
+def _query_string(f: dict[str, Any]) -> str:
+    """The filters as a query string (for the pager's links)."""
+    parts = [f"show={f['show']}"] + [f"{k}={f[k]}" for k in ("kind", "severity", "department", "position") if f.get(k)]
+    return "&".join(parts)
 
 
 async def _alerts(page: Page, errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
@@ -53,6 +73,8 @@ async def _alerts(page: Page, errors: dict[str, str] | None = None, values: dict
     f = _filters(page, page.request.query_params if params is None else params)
     data = check_read(await page.gql(ALERTS, {
         "kind": f["kind"], "unresolvedOnly": f["show"] == "open", "first": PAGE_SIZE, "after": f["after"],
+        "severity": f["severity"], "departmentId": f["department"], "positionId": f["position"],
+        "resolved": {"open": False, "resolved": True}.get(f["show"]),
     }))
     counts = [{"kind": k, "count": data[k.lower()]["totalCount"]} for k in KINDS]
     listed = [e["node"] for e in data["alerts"]["edges"]]
@@ -64,7 +86,31 @@ async def _alerts(page: Page, errors: dict[str, str] | None = None, values: dict
         "page_info": data["alerts"]["pageInfo"], "filters": f, "counts": counts,
         "top": max([c["count"] for c in counts] + [1]), "kinds": KINDS, "errors": errors or {},
         "values": values or {}, "resolved": page.request.query_params.get("resolved"),
+        "severities": SEVERITIES, "departments": data["departments"], "positions": data["positions"],
+        "query_string": _query_string(f), "can_scan": data["viewerCanRunRiskScan"],
+        "scan_job": await _scan_job(page),
     }, status=status)
+
+
+SCAN = "mutation { runRiskScan { id state progress } }"
+SCAN_JOB = "query($id: ID!) { job(id: $id) { id state progress error result } }"
+
+
+async def _scan_job(page: Page) -> dict[str, Any] | None:
+    """The scan this page started (?scan=<job id>), for its state and progress."""
+    job_id = page.request.query_params.get("scan")
+    if not job_id or len(job_id) > 64:
+        return None
+    result = await page.gql(SCAN_JOB, {"id": job_id})
+    return result.data.get("job") if result.ok else None
+
+
+async def run_scan(page: Page) -> Response:
+    """FINANCE or ADMIN: scan every rule as of today in the background; the page shows the job."""
+    result = await page.gql(SCAN)
+    refuse_if_forbidden(result)
+    job = check_read(result)["runRiskScan"]
+    return page.redirect(f"/alerts?scan={job['id']}")
 
 
 async def alerts_page(page: Page) -> Response:
@@ -78,7 +124,8 @@ def _back(page: Page, default: str) -> str:
 
 async def resolve(page: Page, alert_id: str) -> Response:
     note = page.value("note")
-    result = await page.gql(RESOLVE, {"id": alert_id, "note": note or None})
+    pause = page.value("pauseUntil") or None
+    result = await page.gql(RESOLVE, {"id": alert_id, "note": note or None, "pauseUntil": pause})
     if result.ok:
         alert = result.data["resolveAlert"]
         if page.htmx:

@@ -136,6 +136,7 @@ query($id: ID!) {
     approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
     ledger { id kind delta note recordedAt reversesId recordedBy }
     viewerCan { cancel }
+    alerts { id kind severity message createdAt resolvedAt }
     settlements { id method amount viewerCanReverse reversedBy { id } }
     pendingWriteOff { id kind amount reason proposedBy proposedAt viewerCanDecide reverses { id method amount } }
     writeOffProposals { id kind status amount reason proposedBy proposedAt decidedBy decidedAt comment }

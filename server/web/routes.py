@@ -24,6 +24,7 @@ from server.web import (
     payees,
     print_forms,
     reimbursements,
+    risk,
     webhooks,
 )
 from server.web.core import view
@@ -96,6 +97,7 @@ def web_routes() -> list[Any]:
         # alerts and notifications
         Route("/alerts", view(alerts.alerts_page), methods=["GET"]),
         Route("/alerts/{alert_id}/resolve", view(alerts.resolve), methods=["POST"]),
+        Route("/alerts/scan", view(alerts.run_scan), methods=["POST"]),
         Route("/notifications", view(alerts.notifications_page), methods=["GET"]),
         Route("/notifications/{notification_id}/read", view(alerts.mark_read), methods=["POST"]),
         # evidence packages (证据包)
@@ -145,6 +147,9 @@ def web_routes() -> list[Any]:
         Route("/admin/webhooks", view(webhooks.webhook_create), methods=["POST"]),
         Route("/admin/webhooks/deliveries/{delivery_id}/replay", view(webhooks.delivery_replay), methods=["POST"]),
         Route("/admin/webhooks/{endpoint_id}", view(webhooks.webhook_update), methods=["POST"]),
+        Route("/admin/settings/risk", view(risk.save_risk_setting), methods=["POST"]),
+        Route("/employees/{employee_id}/risk", view(risk.employee_risk), methods=["GET"]),
+        Route("/employees/{employee_id}/business", view(risk.record_business), methods=["POST"]),
         Route("/admin/{kind:str}", view(admin.codes_page), methods=["GET"]),
         Route("/admin/{kind:str}", view(admin.codes_save), methods=["POST"]),
         # analytics (分析) and the monthly loan-risk reports

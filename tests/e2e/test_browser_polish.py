@@ -43,7 +43,7 @@ def test_every_nav_link_is_on_screen_and_the_home_card_counts_both(server, chrom
 
     # The last links are reachable with a tap, no sideways scrolling first.
     page.get_by_role("link", name="预警", exact=True).click()
-    expect(page.get_by_role("heading", name="预警", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="风险预警", exact=True)).to_be_visible()
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="离职清款").click()
     expect(page).to_have_url(server + "/offboarding")
     page.goto(server + "/approvals")
