@@ -183,8 +183,12 @@ def test_settle_confirm_complete_and_certify_through_the_pages(server, chromium)
     _login(page, server, HR)
     page.goto(url)
     expect(page.locator("#complete-button")).to_be_enabled()
+    asked: list[str] = []
+    # Completing cannot be undone: the page asks first, naming the leaver (accepted here).
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.locator("#complete-button").click()
     expect(page.locator(".alert.ok")).to_contain_text("离职已办结")
+    assert asked and "确认办结" in asked[0]
     shot("clearance-completed")
     page.locator("#certificate-link").click()
     expect(page.get_by_text("清款确认人：赵敏")).to_be_visible()
