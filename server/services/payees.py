@@ -20,7 +20,7 @@ from server.domain.messages import _m
 from server.domain.money import from_fen
 from server.domain.vocab import LoanStatus, OffsetState, ReimbursementStatus, label
 from server.models import Employee, Loan, PayeeAccount, Reimbursement, ReimbursementOffset
-from server.services import audit
+from server.services import audit, workflow
 from server.services.base import Viewer, atomic, parse_id, require_login, utcnow
 from server.services.org import can_see_employee
 
@@ -83,6 +83,7 @@ async def set_payee(viewer: Viewer, employee_id: Any, *, account_name: Any, acco
             row.updated_by_id, row.updated_at = viewer.user_id, utcnow()  # type: ignore[attr-defined]
             await row.save()
         await audit.record(viewer, "payee.update", "employee", employee.id, before, _snapshot(row))
+        await workflow.payee_changed(viewer, employee.id, rules.mask_account(row.account_no))
     return row
 
 

@@ -77,6 +77,16 @@ async def _notify(viewer: Viewer, user_ids: Iterable[int], title: Message, body:
     return wanted
 
 
+async def payee_changed(viewer: Viewer, employee_id: int, masked_account: str) -> list[int]:
+    """Someone else (HR) changed where the employee's money is paid: the employee is told at once, so a
+    payee account redirected to someone else's is noticed before the next transfer."""
+    if viewer.employee_id == employee_id:
+        return []
+    return await _notify(viewer, await _employee_users([employee_id]), _m("您的收款账户已被修改"),
+                         _m("%(actor)s 将您的收款账户改为 %(account)s。如非您本人要求，请立即联系财务。",
+                            actor=viewer.username, account=masked_account), "/account/payee")
+
+
 async def _employee_users(employee_ids: Iterable[int], active_only: bool = True) -> list[int]:
     ids = list(dict.fromkeys(employee_ids))
     if not ids:

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from server.domain import payees as rules
 from server.domain.errors import Forbidden, ValidationFailed
-from server.models import AuditEntry, Employee, User
+from server.models import AuditEntry, Employee, Notification, User
 from server.services import loans, payees, sessions
 from server.services import reimbursements as rsvc
 from server.services.base import today
@@ -48,6 +48,9 @@ async def test_employee_or_hr_change_it_audited_and_masked(db):
     assert entries[1].before["bank"] == "工商银行"
     assert all("622202100101" not in str(e.after) + str(e.before) for e in entries)
     assert (await payees.get_payee(fin, people.sales)).bank == "建设银行"
+    # HR's change (not the employee's own) is told to the employee, with the new account masked.
+    told = await Notification.filter(title_data__isnull=False, link="/account/payee").values_list("user__employee_id", "body")
+    assert [(e, "**** 1234" in body) for e, body in told] == [(people.sales, True)]
 
 
 async def test_bank_batch_lists_what_waits_with_payees(db):
