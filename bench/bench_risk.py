@@ -22,7 +22,8 @@ import os
 import statistics
 import sys
 import time
-from datetime import date, datetime, time as clock, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 OPEN = "('DISBURSED', 'PARTIALLY_SETTLED')"
 BASELINE = {
-    "LARGE_LOAN_NO_BUSINESS": f"""
+    "LARGE_LOAN_NO_BUSINESS": """
 SELECT 'LARGE_LOAN_NO_BUSINESS:loan:' || l.id FROM loan l JOIN employee e ON e.id = l.employee_id
 WHERE l.applied_on BETWEEN $1::date - 7 AND $1::date AND l.status NOT IN ('REJECTED', 'CANCELLED')
   AND l.amount_fen * 100 > e.monthly_salary_fen * 50
