@@ -22,7 +22,9 @@ async def ensure_admin(settings: Settings) -> str | None:
     if settings.admin_password:
         return None
     # Printed once, on the console of whoever started the service: it is stored only hashed.
-    print(f"\n  Qingkuan admin account created: {settings.admin_username} / {password}\n", flush=True)
+    bar = "=" * 64
+    print(f"\n{bar}\n  Qingkuan admin account created (shown only this once; it is stored hashed):\n"
+          f"    username: {settings.admin_username}\n    password: {password}\n{bar}\n", flush=True)
     return password
 
 
@@ -32,5 +34,9 @@ async def bootstrap(settings: Settings) -> None:
     if empty and settings.demo:
         from server.demo import seed_demo
 
+        # The demo company takes several seconds to build (history, vouchers, audit chain): say so, or the first
+        # start looks hung.
+        print("  Loading the demo company (30 people, a year of history); this takes a few seconds ...", flush=True)
         await seed_demo()
+        print("  Demo company loaded: the login page lists its accounts (password demo1234).", flush=True)
         log.info("demo data loaded")
