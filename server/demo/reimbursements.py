@@ -8,8 +8,6 @@ The seed's story: 10,000.00 claimed against a 5,000.00 loan offsets 5,000.00 and
 
 from __future__ import annotations
 
-import struct
-import zlib
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -20,6 +18,8 @@ from server.services import reimbursements as svc
 from server.services import sessions
 from server.services.base import Viewer, local_date, today
 from server.services.loans import outstanding_by_loan
+
+from .vouchers import invoice_pdf, receipt_png
 
 # (category, share of the claim, description, voucher kind or None for a line without voucher)
 FULL_LINES = [
@@ -50,38 +50,6 @@ class _Upload:
         end = len(self.data) if size < 0 else self._at + size
         chunk, self._at = self.data[self._at:end], min(end, len(self.data))
         return chunk
-
-
-def _pdf(text: str) -> bytes:
-    stream = f"BT /F1 11 Tf 60 760 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 420 595] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    positions = []
-    for number, body in enumerate(objects, start=1):
-        positions.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{p:010d} 00000 n \n".encode() for p in positions)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
-
-
-def _png(text: str) -> bytes:
-    """A 1x1 PNG carrying `text` in a tEXt chunk, so every receipt photo is a different file."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"tEXt", b"Comment\0" + text.encode()) + chunk(b"IDAT", zlib.compress(b"\0\xff\xff\xff"))
-            + chunk(b"IEND", b""))
 
 
 async def _viewer_of_employee(employee_id: int) -> Viewer:
@@ -124,13 +92,14 @@ def _lines(total: Decimal, spec: list, loan: Loan, tag: str) -> list[svc.Expense
         amount = left if i == len(spec) - 1 else (total * share).quantize(CENT)
         left -= amount
         invoice = f"{tag}{i + 1:02d}"
+        incurred_on = min(today(), start + timedelta(days=i))
         vouchers = []
         if voucher == "pdf":
-            vouchers = [_Upload(f"发票-{invoice}.pdf", _pdf(f"Invoice {invoice} {amount}"))]
+            vouchers = [_Upload(f"发票-{invoice}.pdf", invoice_pdf(invoice, amount, description, incurred_on))]
         elif voucher == "png":
-            vouchers = [_Upload(f"小票-{invoice}.png", _png(f"Receipt {invoice} {amount}"))]
+            vouchers = [_Upload(f"小票-{invoice}.png", receipt_png(invoice, amount, description, incurred_on))]
         out.append(svc.ExpenseLineData(
-            category=category, amount=amount, incurred_on=min(today(), start + timedelta(days=i)),
+            category=category, amount=amount, incurred_on=incurred_on,
             invoice_no=invoice if voucher else None, description=description, vouchers=vouchers,
         ))
     return [line for line in out if line.amount > 0]

@@ -75,3 +75,41 @@ async def test_demo_with_the_demo_company(db):
     for loan_id, before in overdue.items():
         assert await balance(loan_id) == before
     assert (await audit.verify_chain()).ok
+
+
+async def test_demo_vouchers_are_readable_receipts_and_invoices(db):
+    """A person opening a demo voucher sees a receipt or an invoice with its number and amount (not a 1x1 pixel)."""
+    import asyncio
+    import io
+    import subprocess
+
+    from PIL import Image
+
+    from server.storage import path_for
+
+    await make_org()
+    await colleague()
+    await disbursed_loan("5000.00", "sales")
+    await disbursed_loan("5000.00", "sales2")
+    await demo.seed()
+
+    files = await Attachment.filter(expense_line_id__not_isnull=True).order_by("id")
+    kinds = {f.content_type for f in files}
+    assert kinds == {"image/png", "application/pdf"}, kinds
+    for f in files:
+        line = await ExpenseLine.get(id=f.expense_line_id)  # type: ignore[attr-defined]
+        data = path_for(f.sha256).read_bytes()
+        if f.content_type == "image/png":
+            image = Image.open(io.BytesIO(data))
+            assert image.width >= 400 and image.height >= 500, image.size
+            # Not blank: the printed text and the barcode make a good share of the paper dark.
+            dark = image.convert("L").histogram()[:100]
+            dark = sum(dark)
+            assert dark > 2_000, dark
+        else:
+            done = await asyncio.to_thread(subprocess.run, ["pdftotext", "-", "-"], input=data, capture_output=True,
+                                           check=True)
+            text = done.stdout.decode()
+            assert line.invoice_no in text and f"{Decimal(line.amount_fen) / 100:,.2f}" in text, text
+    # Every voucher is its own file (content-addressed storage would merge identical ones).
+    assert len({f.sha256 for f in files}) == len(files)
