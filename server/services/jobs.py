@@ -23,7 +23,7 @@ from server.domain.errors import NotFound
 from server.domain.messages import _m
 from server.domain.vocab import JobState
 from server.models import Job, OutboxJob
-from server.queue import enqueue
+from server.queue import QueueUnavailable, enqueue
 from server.services.base import Viewer, after_commit, atomic, require_login, utcnow
 
 log = logging.getLogger("qingkuan.jobs")
@@ -99,7 +99,10 @@ async def relay_outbox(only: str | None = None, limit: int = RELAY_BATCH) -> int
                                            **(row.kwargs or {})), RELAY_TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - any queue failure leaves the row for the next sweep
             reason = f"{type(exc).__name__}: {exc or f'no answer within {RELAY_TIMEOUT_S:g} s'}"
-            log.warning("job %s stays in the outbox: the queue is unavailable (%s)", row.job_id, reason)
+            # No queue started yet (first-start bootstrap, `seed-demo`): expected, and the runtime relays the
+            # outbox when it starts; only a queue that should be there and fails is worth a warning.
+            log.log(logging.DEBUG if isinstance(exc, QueueUnavailable) else logging.WARNING,
+                    "job %s stays in the outbox: the queue is unavailable (%s)", row.job_id, reason)
             await OutboxJob.filter(id=row.id, sent_at__isnull=True).update(
                 attempts=F("attempts") + 1, last_error=reason[:MAX_ERROR_CHARS])
             break

@@ -98,7 +98,8 @@ async def burst(settings: Settings) -> Worker:
     return worker
 
 
-async def test_job_requested_while_redis_is_down_runs_once_when_it_is_back(gql, private_redis, outage_settings):
+async def test_job_requested_while_redis_is_down_runs_once_when_it_is_back(gql, private_redis, outage_settings,
+                                                                           caplog):
     await make_org()
     admin = await gql.login("admin", PASSWORD)
     await private_redis.start()
@@ -111,6 +112,8 @@ async def test_job_requested_while_redis_is_down_runs_once_when_it_is_back(gql, 
     assert row.sent_at is None and row.attempts == 1 and row.last_error
     assert row.function == "verify_audit_chain" and row.kwargs == {"job_id": job["id"]}
     assert (await Job.get(id=job["id"])).state == "QUEUED"
+    # A configured queue that fails is worth a warning in the operator's log.
+    assert any(r.levelname == "WARNING" and job["id"] in r.getMessage() for r in caplog.records)
     # A sweep while Redis is still down changes nothing but the attempt count.
     await queue.close_pool()
     assert await job_service.relay_outbox() == 0
@@ -186,3 +189,22 @@ async def test_web_runtime_sweeps_the_outbox_on_start(db, settings, tmp_path):
         assert (await OutboxJob.get(job_id="verify:later")).sent_at is not None
     finally:
         override_settings(previous)
+
+
+async def test_no_queue_started_yet_keeps_jobs_in_the_outbox_without_warnings(db, settings, caplog):
+    """The first start loads the demo company before the job runtime starts: its jobs wait in the outbox
+    for the runtime's first sweep, and the console does not fill with a warning per job."""
+    no_redis = dataclasses.replace(settings, redis_url=None)
+    override_settings(no_redis)
+    try:
+        await queue.close_pool()
+        await OutboxJob.create(job_id="outbox-no-queue-1", function="verify_audit_chain", args=[],
+                               kwargs={"job_id": "outbox-no-queue-1"})
+        caplog.set_level("DEBUG", logger="qingkuan.jobs")
+        assert await job_service.relay_outbox() == 0
+        row = await OutboxJob.get(job_id="outbox-no-queue-1")
+        assert row.sent_at is None and row.attempts == 1 and "not running" in row.last_error
+        assert not [r for r in caplog.records if r.levelname == "WARNING"]
+        assert any("outbox-no-queue-1" in r.getMessage() for r in caplog.records if r.levelname == "DEBUG")
+    finally:
+        override_settings(settings)
