@@ -155,6 +155,10 @@ def test_certificate_verification_page(server, chromium, width):  # noqa: F811
     assert re.fullmatch(r"http://localhost:\d+/verify/[A-Za-z0-9_-]{22,}", verify), verify
     number = re.search(r"LZQK-\d{4}-\d{6}", page.locator(".number").inner_text()).group(0)
     name = page.locator("dl.facts dd").first.inner_text().strip()
+    # Every column of the loans table fits the screen (no sideways scrolling inside the certificate).
+    widths = page.eval_on_selector(".scroll", "s => [s.scrollWidth, s.clientWidth]")
+    assert widths[0] <= widths[1], widths
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[width]["width"]
     shot("certificate-with-qr")
 
     public = chromium.new_context(viewport=VIEWPORTS[width], is_mobile=width == "phone", locale="zh-CN")
