@@ -14,8 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from server.settings import ROOT
 from tests.e2e.test_server import clean_env
 

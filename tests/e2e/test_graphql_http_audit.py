@@ -9,7 +9,6 @@ The audit's npm packages are pinned in tests/e2e/graphql_http/package-lock.json 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,16 +17,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.npm import ensure_node_modules
 from tests.e2e.test_server import ADMIN_PASSWORD, ROOT, Server, clean_env, free_port, wait_until_healthy
 
 AUDIT_DIR = Path(__file__).parent / "graphql_http"
 
 
 def _node_modules() -> None:
-    assert shutil.which("node") and shutil.which("npm"), "Node.js and npm are needed for the GraphQL-over-HTTP audit"
-    if not (AUDIT_DIR / "node_modules" / "graphql-http").exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=AUDIT_DIR, check=True, capture_output=True,
-                       timeout=300)
+    ensure_node_modules(AUDIT_DIR, "graphql-http")
 
 
 @pytest.fixture
