@@ -79,6 +79,9 @@ class Settings:
     token_days: int = 30
     # Reverse proxies whose X-Forwarded-For is believed (IP addresses or CIDR networks).
     trusted_proxies: tuple[str, ...] = ()
+    # Webhooks and robots never reach loopback, private or link-local addresses (SSRF) except these
+    # networks (an ERP inside the company's network, say).
+    outbound_allow_private: tuple[str, ...] = ()
     # (key id, secret) for the audit log's HMAC: the last one seals new entries, every one verifies.
     audit_keys: tuple[tuple[str, bytes], ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
@@ -200,19 +203,24 @@ def _secret_key(env: dict[str, str], data_dir: Path) -> str:
     return key
 
 
-def _trusted_proxies(env: dict[str, str]) -> tuple[str, ...]:
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of IP addresses or CIDR networks (TRUSTED_PROXIES, OUTBOUND_ALLOW_PRIVATE)."""
     import ipaddress
 
     out = []
-    for part in (env.get("TRUSTED_PROXIES") or "").split(","):
+    for part in (env.get(name) or "").split(","):
         part = part.strip()
         if not part:
             continue
         try:
             out.append(str(ipaddress.ip_network(part, strict=False)))
         except ValueError:
-            raise SettingsError(f"TRUSTED_PROXIES: {part!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+            raise SettingsError(f"{name}: {part!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
     return tuple(out)
+
+
+def _trusted_proxies(env: dict[str, str]) -> tuple[str, ...]:
+    return _networks(env, "TRUSTED_PROXIES")
 
 
 def _english(message: object) -> str:
@@ -316,6 +324,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         job_queue=_job_queue(env),
         token_days=_int(env, "TOKEN_DAYS", 30),
         trusted_proxies=_trusted_proxies(env),
+        outbound_allow_private=_networks(env, "OUTBOUND_ALLOW_PRIVATE"),
         audit_keys=_audit_keys(env, data_dir),
         db_pool_size=_int(env, "DB_POOL_SIZE", 10),
         gc_freeze=_bool(env, "GC_FREEZE", True),

@@ -26,6 +26,8 @@ SETTINGS = load_settings({
     "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), "TIMEZONE": "Asia/Shanghai",
     # argon2id still, with its cheapest parameters: the suite hashes hundreds of passwords.
     "PASSWORD_HASH_COST": "test",
+    # The job tests' webhook and robot receivers listen on loopback (tests/jobs/receivers.py).
+    "OUTBOUND_ALLOW_PRIVATE": "127.0.0.0/8,::1",
 })
 override_settings(SETTINGS)
 

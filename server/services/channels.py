@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from server import outbound
 from server.domain import delivery as rules
 from server.domain import duties
 from server.domain import validation as V
@@ -57,6 +58,8 @@ def _check_target(kind: str, target: str) -> str:
         return target
     if not target.startswith(("https://", "http://")) or any(c.isspace() for c in target):
         raise ValidationFailed(_m("请输入以 HTTPS 开头的机器人地址"), field="target")
+    if outbound.saved_refusal(target):
+        raise ValidationFailed(_m("该地址指向本机或内部网络，不能作为接收地址"), field="target")
     return target
 
 

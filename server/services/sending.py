@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 from tortoise.expressions import F
 
-from server import i18n
+from server import i18n, outbound
 from server.domain import delivery as rules
 from server.domain.messages import Message, _m
 from server.domain.vocab import ChannelKind, DeliveryKind, DeliveryStatus
@@ -116,9 +116,10 @@ async def post_robot(channel: Channel, title: str, markdown: str) -> None:
         url = channel.target
     body = rules.robot_body(channel.kind, title, markdown, channel.secret, timestamp_ms)
     try:
+        await outbound.check(url)
         async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_S, follow_redirects=False) as client:
             response = await client.post(url, json=body)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, outbound.DestinationRefused) as exc:
         raise SendError(f"{type(exc).__name__}: {exc}") from exc
     try:
         answer = response.json()

@@ -27,6 +27,7 @@ import httpx
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
+from server import outbound
 from server.domain import duties
 from server.domain import webhooks as rules
 from server.domain.errors import NotFound, ValidationFailed
@@ -73,6 +74,8 @@ def _check_url(url: Any) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(text) > 500:
         raise ValidationFailed(_m("接收地址须为以 HTTP 或 HTTPS 开头的完整网址"), field="url")
+    if outbound.saved_refusal(text):
+        raise ValidationFailed(_m("该地址指向本机或内部网络，不能作为接收地址"), field="url")
     return text
 
 
@@ -294,11 +297,12 @@ async def deliver(delivery_id: int, client: httpx.AsyncClient | None = None) -> 
     own = client is None
     http = client or httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S, follow_redirects=False)
     try:
+        await outbound.check(endpoint.url)
         response = await http.post(endpoint.url, content=body, headers=headers)
         code = response.status_code
         if not 200 <= code < 300:
             error = f"HTTP {code}: {response.text[:200]}"
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, outbound.DestinationRefused) as exc:
         error = f"{type(exc).__name__}: {exc}"
     finally:
         if own:

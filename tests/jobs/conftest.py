@@ -26,6 +26,7 @@ async def job_settings(settings: Settings) -> AsyncIterator[Settings]:
     assert settings.redis_url, "tests/conftest.py sets REDIS_URL from TEST_REDIS_URL"
     previous = get_settings()
     private = dataclasses.replace(settings, job_queue=f"qk-test:{uuid.uuid4().hex}")
+    await queue.close_pool()  # a pool opened lazily by an earlier test would still point at its queue
     override_settings(private)
     try:
         yield private
