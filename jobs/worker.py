@@ -27,10 +27,10 @@ from jobs import deliveries
 from jobs.audit import verify_audit_chain
 from jobs.evidence import build_evidence_package
 from jobs.imports import purge_idempotency_keys, run_import_job
+from jobs.risk import check_large_loan, run_risk_scan, scan_time
 from jobs.webhooks import MAX_TRIES as WEBHOOK_MAX_TRIES
 from jobs.webhooks import deliver_webhook, scan_webhook_events, webhook_tick
 from jobs.workflow import remind_settle_dates
-from jobs.risk import check_large_loan, run_risk_scan, scan_time
 from server.db import init_db
 from server.queue import close_pool, redis_settings_for
 from server.services.jobs import RELAY_BATCH, relay_outbox

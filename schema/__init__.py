@@ -35,10 +35,10 @@ from schema.types.audit_log import AuditLogQuery
 from schema.types.certificates import CertificateQuery
 from schema.types.company import CompanyMutation, CompanyQuery
 from schema.types.corrections import CorrectionMutation, CorrectionQuery
-from schema.types.evidence import EvidenceMutation, EvidenceQuery
-from schema.types.delivery import DeliveryMutation, DeliveryQuery
-from schema.types.imports import ImportMutation, ImportQuery
 from schema.types.deductions import DeductionMutation, DeductionQuery
+from schema.types.delivery import DeliveryMutation, DeliveryQuery
+from schema.types.evidence import EvidenceMutation, EvidenceQuery
+from schema.types.imports import ImportMutation, ImportQuery
 from schema.types.jobs import JobMutation, JobQuery
 from schema.types.journal import JournalQuery
 from schema.types.ledger import LedgerQuery
@@ -47,8 +47,8 @@ from schema.types.offboarding import OffboardingMutation, OffboardingQuery
 from schema.types.org import OrgMutation, OrgQuery
 from schema.types.payees import PayeeMutation, PayeeQuery
 from schema.types.reimbursements import ReimbursementMutation, ReimbursementQuery
-from schema.types.webhooks import WebhookMutation, WebhookQuery
 from schema.types.risk import RiskMutation, RiskQuery
+from schema.types.webhooks import WebhookMutation, WebhookQuery
 from server.settings import get_settings
 
 QUERIES: tuple[type, ...] = (

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import logging
 import hashlib
 import io
+import logging
 import os
 import re
 import tempfile

@@ -1,7 +1,7 @@
 """server/pdf.py: Chinese text is embedded and extractable, and the same story gives the same bytes."""
 
-import subprocess
 import shutil
+import subprocess
 
 import pytest
 

@@ -1,12 +1,11 @@
 """Tortoise models and nothing else. Money columns are integer fen (BigInt)."""
 
-from server.models.alerts import Alert, AlertRecipient, Notification, SettleReminder
-from server.models.alerts import Alert, AlertRecipient, AlertReminder, Notification
+from server.models.alerts import Alert, AlertRecipient, AlertReminder, Notification, SettleReminder
 from server.models.audit import AuditAnchor, AuditEntry
 from server.models.auth import ApiToken, LoginCounter, Session, User
 from server.models.company import CompanySetting
-from server.models.evidence import EvidencePackage
 from server.models.delivery import Channel, Delivery, DeliveryMark, DigestItem
+from server.models.evidence import EvidencePackage
 from server.models.files import Attachment
 from server.models.imports import IdempotencyKey, ImportedLoan, ImportReport, PasswordToken
 from server.models.jobs import Job, OutboxJob
