@@ -27,6 +27,7 @@ from server.domain.messages import _m
 from server.domain.money import ZERO, from_fen
 from server.domain.vocab import LoanPurpose, LoanStatus, OffsetState, ReimbursementStatus
 from server.models import Employee, Loan, Reimbursement, ReimbursementOffset
+from server.services import sums
 from server.services.base import Page, Viewer, _after_q, paginate, require_login, today
 from server.services.loans import _overdue, outstanding_by_loan
 from server.settings import get_settings
@@ -176,20 +177,15 @@ async def search_reimbursements(viewer: Viewer, search: LedgerSearch, first: int
 # ---------------------------------------------------------------- totals (SQL aggregates, whole set)
 
 
-async def _sum(qs: Any, column: str) -> Decimal:
-    rows = await qs.annotate(total=Sum(column)).values_list("total", flat=True)
-    return from_fen(int((rows or [0])[0] or 0))
-
-
 async def reimbursement_offset_total(qs: Any) -> Decimal:
     """Offsets applied or reserved on the list's reimbursements (released ones freed the loan again)."""
     offsets = ReimbursementOffset.filter(reimbursement_id__in=Subquery(qs.values("id")),
                                          state__in=[OffsetState.RESERVED, OffsetState.APPLIED])
-    return await _sum(offsets, "amount_fen")
+    return await sums.total(offsets, "amount_fen")
 
 
 async def reimbursement_total(qs: Any) -> Decimal:
-    return await _sum(qs, "total_fen")
+    return await sums.total(qs, "total_fen")
 
 
 # ---------------------------------------------------------------- export (streamed, bounded memory)

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 
 from server.domain import approvals, duties, validation
@@ -28,7 +28,7 @@ from server.domain.vocab import (
     SettlementMethod,
 )
 from server.models import ApprovalStep, Attachment, Employee, LedgerEntry, Loan, Position
-from server.services import audit, workflow
+from server.services import audit, sums, workflow
 from server.services.approvals import (
     actor,
     actor_may_decide,
@@ -86,20 +86,14 @@ async def outstanding_by_loan(loan_ids: Iterable[int]) -> dict[int, Decimal]:
 # only when a page selects it, so a page without figures pays nothing for them.
 
 
-async def _sum(qs: Any, column: str) -> Decimal:
-    # By id through a subquery: a list filtered across a join would otherwise be grouped per row.
-    plain = qs.model.filter(id__in=Subquery(qs.values("id")))
-    rows = await plain.annotate(total=Sum(column)).values_list("total", flat=True)
-    return from_fen(int((rows or [0])[0] or 0))
-
-
 async def sum_amount(loans: Any) -> Decimal:
-    return await _sum(loans, "amount_fen")
+    return await sums.total(loans, "amount_fen")
 
 
 async def sum_outstanding(loans: Any) -> Decimal:
-    """Owed now on the list's loans: their ledger entries summed in one statement."""
-    return await _sum(LedgerEntry.filter(loan_id__in=Subquery(loans.values("id"))), "delta_fen")
+    """Owed now on the list's loans: their ledger entries summed in one statement (the whole ledger when the
+    list is every loan: a viewer who sees them all, with no filter)."""
+    return await sums.total(sums.rows_of(LedgerEntry, "loan_id", loans), "delta_fen")
 
 
 def _overdue(loans: Any, on: date | None) -> Any:

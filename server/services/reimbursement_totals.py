@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from tortoise.expressions import Subquery
-from tortoise.functions import Sum
 
 from server.domain import offsets
 from server.domain.money import from_fen
@@ -21,24 +20,14 @@ from server.domain.vocab import (
     ReimbursementStatus,
 )
 from server.models import ReimbursementOffset
-
-
-async def _sum_fen(qs: Any, column: str) -> int:
-    """SUM(column) over the rows of `qs` in one statement.
-
-    The rows are named by id through a subquery: a list filtered across a join (the viewer's
-    visible employees) would otherwise be grouped by every column and summed per row.
-    """
-    plain = qs.model.filter(id__in=Subquery(qs.values("id")))
-    rows = await plain.annotate(total=Sum(column)).values_list("total", flat=True)
-    return int((rows or [0])[0] or 0)
+from server.services import sums
 
 
 async def _offset_fen(reimbursements: Any) -> int:
     """Offsets still standing (reserved or applied) on the given reimbursements."""
     standing = ReimbursementOffset.filter(
         reimbursement_id__in=Subquery(reimbursements.values("id")), state__not=OffsetState.RELEASED)
-    return await _sum_fen(standing, "amount_fen")
+    return await sums.sum_fen(standing, "amount_fen")
 
 
 def _counted(reimbursements: Any) -> Any:
@@ -47,7 +36,7 @@ def _counted(reimbursements: Any) -> Any:
 
 async def claimed_total(reimbursements: Any) -> Decimal:
     """Sum of the totals of the list's reimbursements, rejected ones left out."""
-    return from_fen(await _sum_fen(_counted(reimbursements), "total_fen"))
+    return from_fen(await sums.sum_fen(_counted(reimbursements), "total_fen"))
 
 
 async def offset_total(reimbursements: Any) -> Decimal:
@@ -58,14 +47,14 @@ async def offset_total(reimbursements: Any) -> Decimal:
 async def payable_total(reimbursements: Any) -> Decimal:
     """What the company pays (or paid) on the list's reimbursements, rejected ones left out."""
     counted = _counted(reimbursements)
-    return offsets.payable_of(from_fen(await _sum_fen(counted, "total_fen")),
+    return offsets.payable_of(from_fen(await sums.sum_fen(counted, "total_fen")),
                               from_fen(await _offset_fen(counted)))
 
 
 async def unpaid_payable(reimbursements: Any) -> Decimal:
     """What the company still has to pay on the list's pending and approved reimbursements."""
     unpaid = reimbursements.filter(status__in=sorted(UNPAID_REIMBURSEMENT_STATUSES))
-    return offsets.payable_of(from_fen(await _sum_fen(unpaid, "total_fen")),
+    return offsets.payable_of(from_fen(await sums.sum_fen(unpaid, "total_fen")),
                               from_fen(await _offset_fen(unpaid)))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,42 +39,62 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+SERVER_ENV = {"ADMIN_PASSWORD": "admin-pass-123", "DEMO_DATA": "1", "SECRET_KEY": "browser-test-secret-0123456789"}
+
+
+def _start(data_dir: Path) -> tuple[subprocess.Popen, int, Any]:
     port = _free_port()
-    data_dir = tmp_path_factory.mktemp("browser-data")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG")}
-    env.update({"DATA_DIR": str(data_dir), "ADMIN_PASSWORD": "admin-pass-123", "DEMO_DATA": "1",
-                "SECRET_KEY": "browser-test-secret-0123456789"})
+    env.update({"DATA_DIR": str(data_dir), **SERVER_ENV})
     if (ROOT / "main.py").exists():
         command = [sys.executable, "main.py", "--port", str(port)]
     else:
         command = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--port", str(port)]
-    log = (data_dir / "server.log").open("wb")
+    log = (data_dir / "server.log").open("ab")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://localhost:{port}"
+    deadline = time.monotonic() + float(os.environ.get("E2E_START_TIMEOUT", "300"))  # a loaded machine seeds slowly
+    while True:
+        if process.poll() is not None:
+            log.close()
+            pytest.fail(f"server exited: {(data_dir / 'server.log').read_text()[-3000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return process, port, log
+        if time.monotonic() > deadline:
+            _stop(process, log)
+            pytest.fail(f"server did not start: {(data_dir / 'server.log').read_text()[-3000:]}")
+        time.sleep(0.5)
+
+
+def _stop(process: subprocess.Popen, log: Any) -> None:
+    process.terminate()
     try:
-        deadline = time.monotonic() + float(os.environ.get("E2E_START_TIMEOUT", "300"))  # a loaded machine seeds slowly
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"server exited: {(data_dir / 'server.log').read_text()[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not start: {(data_dir / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield base
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()
+
+
+def _not_a_file(folder: str, names: list[str]) -> list[str]:
+    """What a copy of a stopped server's DATA_DIR leaves out: sockets, the embedded Redis's own config, the log."""
+    skip = []
+    for name in names:
+        path = Path(folder) / name
+        if name == "server.log" or name.endswith(".settings") or path.is_socket():
+            skip.append(name)
+    return skip
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, demo_data_dir) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("browser-data")
+    shutil.copytree(demo_data_dir, data_dir, dirs_exist_ok=True, ignore=_not_a_file)
+    process, port, log = _start(data_dir)
+    try:
+        yield f"http://localhost:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        _stop(process, log)
 
 
 @pytest.fixture(scope="module")
