@@ -3,11 +3,16 @@
 (a) Python `gql` (HTTPX transport): log in with the contract's `login`, page through loans with cursors, upload
 a voucher per the GraphQL multipart request spec, download it with the bearer token, and retry a mutation with
 an Idempotency-Key header: the same answer, one effect.
+(b) Apollo Client 3 on Node with apollo-upload-client's multipart link (tests/e2e/clients/apollo.mjs, the npm
+packages pinned in its package-lock.json and installed with `npm ci` on first use): the same four things.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,6 +33,7 @@ SUBMIT = gql("""mutation($input: ReimbursementInput!) { submitReimbursement(inpu
   id lines { vouchers { filename sha256 url } } } }""")
 APPLY = gql("""mutation($a: Decimal!) { applyForLoan(input: {amount: $a, purpose: CLIENT_VISIT,
   description: "拜访客户（重试）"}) { id number status } }""")
+CLIENTS_DIR = ROOT / "tests" / "e2e" / "clients"
 MY_LOANS = gql("{ loans(first: 50) { totalCount } }")
 
 
@@ -123,3 +129,36 @@ def test_gql_retry_with_an_idempotency_key_has_one_effect(demo_server: Server):
 
 
 
+
+
+def _node_modules() -> None:
+    assert shutil.which("node") and shutil.which("npm"), "Node.js and npm are needed for the Apollo Client test"
+    if not (CLIENTS_DIR / "node_modules" / "apollo-upload-client").exists():
+        try:
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=CLIENTS_DIR, check=True,
+                           capture_output=True, text=True, timeout=300)
+        except subprocess.CalledProcessError as exc:
+            pytest.fail(f"npm ci failed (is the npm registry reachable?):\n{exc.stderr[-2000:]}")
+        except subprocess.TimeoutExpired:
+            pytest.fail("npm ci took over 5 minutes (is the npm registry reachable?)")
+
+
+def test_apollo_client_on_node(demo_server: Server, tmp_path):
+    _node_modules()
+    data = png_bytes(12)
+    voucher = tmp_path / "voucher.png"
+    voucher.write_bytes(data)
+    run = subprocess.run(["node", "apollo.mjs", demo_server.url, str(voucher)], cwd=CLIENTS_DIR,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr + run.stdout
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    # Cursors: every loan once, over several pages.
+    assert len(seen["loanIds"]) == seen["totalCount"] > 4 and len(set(seen["loanIds"])) == len(seen["loanIds"])
+    # The upload arrived whole and downloads with the bearer token.
+    assert seen["voucher"]["filename"] == "发票.png"
+    assert seen["voucher"]["sha256"] == seen["uploadedSha256"] == hashlib.sha256(data).hexdigest()
+    assert seen["downloadStatus"] == 200 and seen["downloadSha256"] == seen["uploadedSha256"]
+    # The retried mutation: one answer, one loan.
+    first, again = seen["applies"]
+    assert first == again and first["status"] == "PENDING_APPROVAL"
+    assert seen["countAfter"] == seen["countBefore"] + 1
