@@ -7,6 +7,11 @@ at it, and separate `python main.py worker` processes sharing that database and 
 (a) Redis down: pages and GraphQL reads and writes keep working; a risk scan and an evidence package asked
     for meanwhile are accepted and reported QUEUED (they wait in the outbox, in the database); Redis comes
     back empty, a worker starts, and each job runs exactly once; the evidence package verifies with the CLI.
+(b) A worker SIGKILLed mid risk scan and mid evidence build (bench/generate.py's `small` company, 400 people
+    and 5,000 loans, on a private PostgreSQL cluster: a first scan there writes for several seconds), then a
+    new worker: the scan finishes with each alert once and each reminder sent once, the package completes
+    and verifies. arq re-runs a killed worker's job only when its in-progress key expires (job timeout + 10 s,
+    here 610 s); the test deletes that key instead of waiting — what the expiry would do, sooner.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import httpx
 import pytest
 
 from server.demo import DEMO_PASSWORD
+from tests.e2e.test_faults import PrivatePostgres, private_postgres  # noqa: F401 - a fixture
 from tests.e2e.test_server import ADMIN_PASSWORD, ROOT, Server, clean_env, free_port, wait_until_healthy
 
 
@@ -227,6 +233,98 @@ def test_redis_down_requests_keep_working_and_jobs_run_once_when_it_is_back(stac
     assert done["url"], done
     download = httpx.get(f"{server.url}{done['url']}" if done["url"].startswith("/") else done["url"],
                          headers={"Authorization": f"Bearer {finance}"}, timeout=60)
+    assert download.status_code == 200, download.text[:500]
+    zip_path = stack.root / "package.zip"
+    zip_path.write_bytes(download.content)
+    verify = subprocess.run([sys.executable, "main.py", "verify-evidence", str(zip_path)], cwd=ROOT, env=stack.env,
+                            capture_output=True, text=True, timeout=120)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def psql(pg: PrivatePostgres, sql: str) -> str:
+    return subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-d", "qk", "-AtX",
+                           "-c", sql], check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+
+
+DUPLICATE_ALERTS = "SELECT count(*) FROM (SELECT dedupe_key FROM alert GROUP BY 1 HAVING count(*) > 1) d"
+DUPLICATE_NOTICES = """SELECT count(*) FROM (SELECT alert_id, user_id, title FROM notification
+  WHERE alert_id IS NOT NULL GROUP BY 1, 2, 3 HAVING count(*) > 1) d"""
+
+
+@pytest.fixture
+def big_stack(private_postgres: PrivatePostgres) -> Iterator[tuple[Stack, PrivatePostgres]]:  # noqa: F811
+    generate = subprocess.run([sys.executable, "bench/generate.py", "--url", private_postgres.url, "--size", "small"],
+                              cwd=ROOT, env=clean_env(PASSWORD_HASH_COST="test"), capture_output=True, text=True,
+                              timeout=300)
+    assert generate.returncode == 0, generate.stdout[-2000:] + generate.stderr[-4000:]
+    root = Path(f"/tmp/qk-jobkill-{uuid.uuid4().hex[:8]}")
+    root.mkdir()
+    s = Stack(root)
+    s.env.update(DATABASE_URL=private_postgres.url, DEMO_DATA="0", PASSWORD_HASH_COST="test")
+    s.redis.start()
+    try:
+        s.start_server()
+        yield s, private_postgres
+    finally:
+        s.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def kill_mid_job(stack: Stack, server: Server, token: str, job_id: str, done_between: tuple[float, float]) -> None:
+    """SIGKILL the worker while the job is RUNNING with its progress inside `done_between`."""
+    worker = stack.workers[-1]
+    low, high = done_between
+
+    def running() -> bool:
+        job = gql(server, JOB, {"id": job_id}, token=token)["job"]
+        assert job["state"] != "DONE", f"the job finished before it could be killed: {job}"
+        return job["state"] == "RUNNING" and low <= job["progress"] < high
+
+    wait_for(running, 180, f"job {job_id} running", stack.worker_output)
+    worker.kill()
+    worker.wait(timeout=10)
+    job = gql(server, JOB, {"id": job_id}, token=token)["job"]
+    assert job["state"] == "RUNNING" and job["progress"] < 1, job
+    assert subprocess.run(["redis-cli", "-p", str(stack.redis.port), "DEL", f"arq:in-progress:{job_id}"],
+                          capture_output=True, text=True, timeout=10).stdout.strip() == "1", "arq's in-progress key"
+
+
+def test_a_killed_worker_leaves_no_duplicates_and_the_jobs_complete(big_stack: tuple[Stack, PrivatePostgres]):
+    stack, pg = big_stack
+    server = stack.server
+    assert server is not None
+    admin = login(server, "admin")
+    stack.start_worker()
+
+    scan = gql(server, "mutation { runRiskScan { id } }", token=admin)["runRiskScan"]
+    kill_mid_job(stack, server, admin, scan["id"], (0.2, 0.99))
+    partial = int(psql(pg, "SELECT count(*) FROM notification"))
+    stack.start_worker()
+    job = wait_for(lambda: (j := gql(server, JOB, {"id": scan["id"]}, token=admin)["job"])["state"]
+                   in ("DONE", "FAILED") and j, 240, "the scan finished after the restart", stack.worker_output)
+    assert job["state"] == "DONE", job
+    assert int(psql(pg, "SELECT count(*) FROM notification")) >= partial
+    assert psql(pg, DUPLICATE_ALERTS) == "0" and psql(pg, DUPLICATE_NOTICES) == "0"
+    assert stack.worker_output().count(f"→ {scan['id']}:") == 2, "killed once, run again once"
+    # Nothing was left half-done: a scan now finds nothing new to raise or remind.
+    alerts, notices = psql(pg, "SELECT count(*) FROM alert"), psql(pg, "SELECT count(*) FROM notification")
+    again = gql(server, "mutation { runRiskScan { id } }", token=admin)["runRiskScan"]
+    done = wait_for(lambda: (j := gql(server, JOB, {"id": again["id"]}, token=admin)["job"])["state"] == "DONE" and j,
+                    240, "the second scan finished", stack.worker_output)
+    assert done["result"]["raisedTotal"] == 0 and done["result"]["reminders"] == 0, done
+    assert (psql(pg, "SELECT count(*) FROM alert"), psql(pg, "SELECT count(*) FROM notification")) == (alerts, notices)
+
+    # The evidence package of the employee with the longest history, killed in the middle of its documents.
+    employee = psql(pg, "SELECT employee_id FROM loan GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+    package = gql(server, "mutation($e:ID!){ requestEvidencePackage(employeeId:$e){ id job { id } } }",
+                  {"e": employee}, token=admin)["requestEvidencePackage"]
+    kill_mid_job(stack, server, admin, package["job"]["id"], (0.1, 0.9))
+    stack.start_worker()
+    job = wait_for(lambda: (j := gql(server, JOB, {"id": package["job"]["id"]}, token=admin)["job"])["state"]
+                   in ("DONE", "FAILED") and j, 240, "the package finished after the restart", stack.worker_output)
+    assert job["state"] == "DONE", job
+    done = gql(server, PACKAGE, {"id": package["id"]}, token=admin)["evidencePackage"]
+    download = httpx.get(f"{server.url}{done['url']}", headers={"Authorization": f"Bearer {admin}"}, timeout=120)
     assert download.status_code == 200, download.text[:500]
     zip_path = stack.root / "package.zip"
     zip_path.write_bytes(download.content)
