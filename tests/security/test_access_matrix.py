@@ -163,7 +163,7 @@ ROWS: list[Row] = [
       {"from": day(30), "to": day(0), "layout": "KINGDEE"}),
     q("bankBatchFile",                        "U F F F F ok F F F", {"format": "CSV"}),
     q("salaryDeductionCheck",                 "U F F F F ok F F F", obj("loan_open", "loanId", amount="10.00")),
-    q("loanSalaryDeductions",                 "U ok N ok N ok ok ok ok", obj("loan_open", "loanId")),
+    q("loanSalaryDeductions",                 "U ok F ok F ok ok ok ok", obj("loan_open", "loanId")),
     q("viewerCanRunRiskScan",                 "ok ok ok ok ok ok ok ok ok"),
     # ---- mutations
     m("login",                                "ok ok ok ok ok ok ok ok ok",
