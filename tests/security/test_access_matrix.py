@@ -51,7 +51,7 @@ from tests.services.test_reimbursements import png_bytes
 CALLERS = ("anon", "own", "other", "sup", "supx", "fin", "hr", "admin", "aud")
 USERNAMES = {"own": "wangqiang", "other": "fenglei", "sup": "zhangwei", "supx": "zhengqiang", "fin": "sunli",
              "hr": "wufang", "admin": "admin", "aud": "qianshen"}
-DENIED = {"UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "null", "401", "403", "404", "login"}
+DENIED = {"UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "null", "hidden", "401", "403", "404", "login"}
 U, F, N = "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"
 _SHORT = {"U": U, "F": F, "N": N, "V": "VALIDATION", "IT": "INVALID_TRANSITION", "C": "CONFLICT"}
 
@@ -71,10 +71,20 @@ class Row:
     expect: dict[str, str]
     args: Args | dict[str, Any] = field(default_factory=dict)
     fresh: bool = False  # a new token per call: the call may revoke it
+    # A list: (the world's object, the selection): `ok` when the answer holds that object, `hidden` when not.
+    sees: tuple[str, str] | None = None
 
 
-def q(name: str, spec: str, args: Args | dict[str, Any] | None = None) -> Row:
-    return Row("Query", name, _expect(spec), args or {})
+def q(name: str, spec: str, args: Args | dict[str, Any] | None = None, sees: str | None = None) -> Row:
+    """`sees="loan_open"`: a list answered `ok` only when it holds that object (`hidden` otherwise)."""
+    selection = None
+    if sees is not None:
+        selection = LIST_SELECTION.get(name, "{ edges { node { id } } }")
+    return Row("Query", name, _expect(spec), args or {}, sees=(sees, selection) if sees and selection else None)
+
+
+LIST_SELECTION = {name: "{ id }" for name in ("employees", "pendingLoanApprovals", "pendingReimbursementApprovals",
+                                               "pendingWriteOffs", "importReports", "channels", "webhookEndpoints")}
 
 
 def m(name: str, spec: str, args: Args | dict[str, Any] | None = None, *, fresh: bool = False) -> Row:
@@ -116,32 +126,33 @@ ROWS: list[Row] = [
     q("me",                                   "U ok ok ok ok ok ok ok ok"),
     q("employee",                             "U ok F ok F ok ok ok ok", obj("subject")),
     q("employeeByNo",                         "U ok F ok F ok ok ok ok", {"employeeNo": "E006"}),
-    q("employees",                            "U ok ok ok ok ok ok ok ok"),
+    q("employees",                            "U ok hidden ok hidden ok ok ok ok", sees="subject"),
     q("employeeCount",                        "U ok ok ok ok ok ok ok ok"),
     q("departments",                          "U ok ok ok ok ok ok ok ok"),
     q("regions",                              "U ok ok ok ok ok ok ok ok"),
     q("positions",                            "U ok ok ok ok ok ok ok ok"),
     q("loan",                                 "U ok F ok F ok ok ok ok", obj("loan_open")),
-    q("loans",                                "U ok ok ok ok ok ok ok ok"),
-    q("pendingLoanApprovals",                 "U ok ok ok ok ok ok ok ok"),
-    q("loanApprovalInbox",                    "U ok ok ok ok ok ok ok ok"),
+    q("loans",                                "U ok hidden ok hidden ok ok ok ok", sees="loan_open"),
+    q("pendingLoanApprovals",                 "U hidden hidden ok hidden hidden hidden hidden hidden", sees="loan_pending"),
+    q("loanApprovalInbox",                    "U hidden hidden ok hidden hidden hidden hidden hidden", sees="loan_pending"),
     q("openLoansByOverdue",                   "U ok ok ok ok ok ok ok ok"),
     q("loanPreview",                          "U ok ok ok ok ok ok F ok", {"amount": "100.00"}),
     q("reimbursement",                        "U ok F ok F ok ok ok ok", obj("reimbursement")),
-    q("pendingReimbursementApprovals",        "U ok ok ok ok ok ok ok ok"),
-    q("reimbursementApprovalInbox",           "U ok ok ok ok ok ok ok ok"),
-    q("reimbursements",                       "U ok ok ok ok ok ok ok ok"),
+    q("pendingReimbursementApprovals",        "U hidden hidden ok hidden hidden hidden hidden hidden", sees="reimbursement"),
+    q("reimbursementApprovalInbox",           "U hidden hidden ok hidden hidden hidden hidden hidden", sees="reimbursement"),
+    q("reimbursements",                       "U ok hidden ok hidden ok ok ok ok", sees="reimbursement"),
     q("offsetPreview",                        "U ok ok ok ok ok ok F ok", {"total": "10.00"}),
-    q("alerts",                               "U ok ok ok ok ok ok ok ok"),
-    q("notifications",                        "U ok ok ok ok ok ok ok ok"),
+    # The alert's recipients (finance, HR, admin) and the roles that see everything; not the subject himself.
+    q("alerts",                               "U hidden hidden hidden hidden ok ok ok ok", sees="alert"),
+    q("notifications",                        "U ok hidden hidden hidden hidden hidden hidden hidden", sees="notification"),
     q("unreadNotificationCount",              "U ok ok ok ok ok ok ok ok"),
     q("job",                                  "U null null null null ok ok ok ok", obj("job")),
     q("companySettings",                      "U ok ok ok ok ok ok ok ok"),
-    q("pendingWriteOffs",                     "U F F F F ok F ok F"),
+    q("pendingWriteOffs",                     "U F F F F ok F ok F", sees="loan_write_off"),
     q("mySessions",                           "U ok ok ok ok ok ok ok ok"),
     q("myTokens",                             "U ok ok ok ok ok ok ok ok"),
-    q("loanLedger",                           "U F F F F ok F ok ok"),
-    q("reimbursementLedger",                  "U F F F F ok F ok ok"),
+    q("loanLedger",                           "U F F F F ok F ok ok", sees="loan_open"),
+    q("reimbursementLedger",                  "U F F F F ok F ok ok", sees="reimbursement"),
     q("auditLog",                             "U F F F F F F ok ok"),
     q("auditObjectTypes",                     "U F F F F F F ok ok"),
     q("lastAuditVerification",                "U F F F F F F null null"),
@@ -149,15 +160,15 @@ ROWS: list[Row] = [
     q("certificateVerification",              "null null null null null null null null null",
       {"code": "NO-SUCH-CODE"}),
     q("evidencePackage",                      "U F F F F ok ok ok ok", obj("evidence")),
-    q("channels",                             "U F F F F F F ok F"),
+    q("channels",                             "U F F F F F F ok F", sees="channel"),
     q("deliveries",                           "U F F F F F F ok F"),
     # A static vocabulary and a flag that is false for anybody not logged in: nothing to hide from anonymous.
     q("importKinds",                          "ok ok ok ok ok ok ok ok ok"),
-    q("importReports",                        "U ok ok ok ok ok ok ok ok"),
+    q("importReports",                        "U hidden hidden hidden hidden hidden ok ok hidden", sees="import_report"),
     q("importReport",                         "U null null null null null ok ok null", obj("import_report")),
     q("riskBreakdown",                        "U F F ok ok ok ok ok ok", {"dimension": "DEPARTMENT"}),
     q("analytics",                            "U F F ok ok ok ok ok ok"),
-    q("webhookEndpoints",                     "U F F F F F F ok F"),
+    q("webhookEndpoints",                     "U F F F F F F ok F", sees="webhook"),
     q("webhookDeliveries",                    "U F F F F F F ok F"),
     q("journalExport",                        "U F F F F ok F ok ok",
       {"from": day(30), "to": day(0), "layout": "KINGDEE"}),
@@ -229,7 +240,7 @@ ROWS: list[Row] = [
     m("startOffboarding",                     "U ok F F F F C F F", obj("subject", "employeeId",
                                                                           lastWorkingDay=day(-30))),
     q("offboarding",                          "U ok F ok F ok ok ok ok", obj("offboarding")),
-    q("offboardings",                         "U ok ok ok ok ok ok ok ok"),
+    q("offboardings",                         "U ok hidden ok hidden ok ok ok ok", sees="offboarding"),
     q("clearanceCertificate",                 "U C F C F C C C C", obj("offboarding", "offboardingId")),
     m("confirmClearance",                     "U F F F F any F F F", obj("offboarding", "offboardingId")),
     m("completeOffboarding",                  "U F F F F F any F F", obj("offboarding", "offboardingId")),
@@ -418,6 +429,9 @@ class World:
         USERNAMES.setdefault("zhaomin", "zhaomin")
         return "zhaomin"
 
+    async def make_loan_pending(self) -> str:
+        return await self._apply()
+
     async def make_loan_to_decide(self) -> str:
         return await self._apply()
 
@@ -543,14 +557,17 @@ class World:
 
 # ------------------------------------------------------------------------------------------------- running
 
-def _document(kind: str, name: str, variables: dict[str, Any]) -> str:
+def _document(kind: str, name: str, variables: dict[str, Any], selection: str | None = None) -> str:
     from schema import schema
 
     root = schema._schema.query_type if kind == "Query" else schema._schema.mutation_type
     fld = root.fields[name]
     declared = ", ".join(f"${a}: {fld.args[a].type}" for a in variables)
     passed = ", ".join(f"{a}: ${a}" for a in variables)
-    selection = " { __typename }" if isinstance(get_named_type(fld.type), GraphQLObjectType) else ""
+    if selection is not None:
+        selection = " " + selection
+    else:
+        selection = " { __typename }" if isinstance(get_named_type(fld.type), GraphQLObjectType) else ""
     op = "query" if kind == "Query" else "mutation"
     return f"{op}{'(' + declared + ')' if declared else ''} {{ {name}{'(' + passed + ')' if passed else ''}{selection} }}"
 
@@ -563,9 +580,10 @@ def _outcome(body: dict[str, Any], name: str) -> str:
 
 async def _call(world: World, row: Row, caller: str) -> str:
     variables = await row.args(world, caller) if callable(row.args) else dict(row.args)
+    wanted = str(await world.get(row.sees[0])) if row.sees else None  # built before the list is asked for
     files = {k: v for k, v in variables.items() if isinstance(v, tuple)}
     plain = {k: (None if k in files else v) for k, v in variables.items()}
-    query = _document(row.kind, row.name, variables)
+    query = _document(row.kind, row.name, variables, row.sees[1] if row.sees else None)
     headers = {}
     if caller != "anon":
         token = (await sessions.issue_token(await User.get(username=USERNAMES[caller]))) if row.fresh \
@@ -579,7 +597,18 @@ async def _call(world: World, row: Row, caller: str) -> str:
     else:
         response = await world.client.post("/graphql", json={"query": query, "variables": plain}, headers=headers)
     assert response.status_code in (200, 400), (row.name, caller, response.status_code, response.text[:300])
-    return _outcome(response.json(), row.name)
+    got = _outcome(response.json(), row.name)
+    if got == "ok" and wanted is not None:
+        got = "ok" if wanted in _ids(response.json()["data"]) else "hidden"
+    return got
+
+
+def _ids(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return {str(v) for k, v in value.items() if k == "id"} | {i for v in value.values() for i in _ids(v)}
+    if isinstance(value, list):
+        return {i for v in value for i in _ids(v)}
+    return set()
 
 
 def _matches(expected: str, got: str) -> bool:
