@@ -198,6 +198,13 @@ def test_redis_down_requests_keep_working_and_jobs_run_once_when_it_is_back(stac
     assert page.status_code == 200, (page.status_code, page.text[-3000:])
     assert "Redis 停机时申请" in page.text or applied["id"] in page.text, page.text[-3000:]
     assert browser.request("GET", f"/loans/{applied['id']}").status_code == 200
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf, "the page carries its CSRF token"
+    submitted = browser.request("POST", "/loans/new", data={
+        "amount": "150.00", "purpose": "CLIENT_VISIT", "description": "页面申请（Redis 停机）",
+        "csrf_token": html.unescape(csrf.group(1))})
+    assert submitted.status_code == 303, submitted.text[-2000:]
+    assert "页面申请（Redis 停机）" in browser.request("GET", submitted.headers["location"]).text
     # Jobs asked for meanwhile are accepted and say they wait.
     scan = gql(server, "mutation { runRiskScan { id state } }", token=finance)["runRiskScan"]
     package = gql(server, "mutation($e:ID!){ requestEvidencePackage(employeeId:$e){ id job { id state } } }",
