@@ -570,7 +570,7 @@ class World:
     async def make_offboarding(self) -> str:
         data = await self.ok("{offboardings(first:5){edges{node{id status employee{employeeNo}}}}}", None, "hr")
         found = [e["node"]["id"] for e in data["offboardings"]["edges"] if e["node"]["employee"]["employeeNo"] == "E006"]
-        assert found, "the startOffboarding row left no offboarding of 王强"
+        assert found, "no offboarding of 王强: the startOffboarding row makes it (run the whole module, in order)"
         return found[0]
 
 
