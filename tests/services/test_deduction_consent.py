@@ -65,3 +65,22 @@ async def test_a_deduction_without_consent_is_flagged_until_confirmed_or_noted(d
     states = await deductions.loan_deductions(fin, loan.id)
     assert [s.consent.kind for s in states] == ["EMPLOYEE_CONFIRMATION", "NOTE"]
     assert await AuditEntry.filter(action="loan.deduction_consent").count() == 2
+
+
+async def test_another_employees_loan_is_refused_as_loan_refuses_it(db):
+    """The same answer as `loans.get_loan` (FORBIDDEN), so a page asking for the loan and its deductions in one
+    query gets one status whichever resolver finishes first; a missing loan is NOT_FOUND for everyone."""
+    from server.domain.errors import NotFound
+    from tests.services.test_reimbursements import colleague
+
+    await make_org()
+    loan = await _disbursed()
+    await colleague()
+    other = await _viewer("sales2")
+    with pytest.raises(Forbidden):
+        await loans.get_loan(other, loan.id)
+    with pytest.raises(Forbidden):
+        await deductions.loan_deductions(other, loan.id)
+    with pytest.raises(NotFound):
+        await deductions.loan_deductions(await _viewer("finance"), 999999)
+    assert len(await deductions.loan_deductions(await _viewer("manager"), loan.id)) == 0
