@@ -31,6 +31,7 @@ from server.models import LedgerEntry as EntryModel
 from server.models import Loan as LoanModel
 from server.models import ReimbursementOffset as OffsetModel
 from server.models import WriteOffProposal as ProposalModel
+from server.services import batch_approvals
 from server.services import corrections as correction_service
 from server.services import loans as loan_service
 from server.services.company import FOUR_EYES_PAYOUT
@@ -308,6 +309,13 @@ class LoanOffset:
         return self.model.state
 
 
+async def loan_batch_warning(info: Info, loan: LoanModel) -> Any:
+    """Why the loan is left out of a batch approval (batch_approvals.loan_warning over the inbox's alerts)."""
+    applicant, own = await asyncio.gather(load(info, "employee_alerts", loan.employee_id),
+                                          load(info, "loan_alerts", loan.id))
+    return batch_approvals.loan_warning(applicant, own)
+
+
 @strawberry.type(description="What the viewer may do on a loan now: each flag is true exactly when the mutation "
                               "would not be refused for permission or state (amounts are the viewer's input).")
 class LoanViewerCan:
@@ -317,6 +325,10 @@ class LoanViewerCan:
     async def decide(self, info: Info) -> bool:
         steps = await load(info, "loan_approvals", self.model.id)
         return loan_service.decide_refusal(viewer(info), self.model, steps) is None
+
+    @strawberry.field(description="decideLoans with APPROVE: decideLoan allowed and no warning (batchWarning null).")
+    async def batch_approve(self, info: Info) -> bool:
+        return await self.decide(info) and await loan_batch_warning(info, self.model) is None
 
     @strawberry.field(description="cancelLoan")
     def cancel(self, info: Info) -> bool:
@@ -411,6 +423,11 @@ class Loan:
         if self.model.status != LoanStatus.PENDING_APPROVAL:
             return None
         return tr(info, await load(info, "loan_blocked", self.model.id))
+
+    @strawberry.field(description="Why the loan is not approved in a batch (unresolved alerts on it or its applicant "
+                                  "that the viewer sees); null when it may be.")
+    async def batch_warning(self, info: Info) -> str | None:
+        return tr(info, await loan_batch_warning(info, self.model))
 
     @strawberry.field(description="amount less offsets and settlements, once disbursed; 0 before.")
     def outstanding(self, info: Info) -> Decimal:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from server.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
-from server.domain.messages import _m
+from server.domain.messages import Message, _m
 from server.domain.roles import ALL_ROLES, AUDITOR, EMPLOYEE, SUPERVISOR
 from server.domain.vocab import Decision, LoanStatus
 
@@ -139,4 +139,33 @@ def chain_outcome(steps: list[Step]) -> str | None:
         return LoanStatus.REJECTED
     if current_step(steps) is None:
         return LoanStatus.APPROVED
+    return None
+
+
+# ---------------------------------------------------------------- batch decisions
+
+BATCH_MAX = 100  # items per batch decision: each is its own transaction and audit entry
+
+
+def check_batch(ids: list[str]) -> list[str]:
+    """The ids of a batch decision, duplicates dropped in order; refused when empty or over BATCH_MAX."""
+    unique = list(dict.fromkeys(str(i) for i in ids))
+    if not unique:
+        raise ValidationFailed(_m("请至少选择一项"), field="ids")
+    if len(unique) > BATCH_MAX:
+        raise ValidationFailed(_m("一次最多批量处理 %(max)s 项", max=BATCH_MAX), field="ids")
+    return unique
+
+
+def batch_warning(alerts: int = 0, duplicates: int = 0, missing_vouchers: int = 0) -> Message | None:
+    """Why an item may not be approved in a batch (what the inbox shows as a warning), or None.
+
+    Unresolved risk alerts on the loan or its applicant, an invoice or voucher also used elsewhere,
+    a line without a voucher: a person looks at such an item and decides it alone."""
+    if alerts:
+        return _m("有 %(n)s 条未处理的预警，请逐笔审批", n=alerts)
+    if duplicates:
+        return _m("有 %(n)s 行发票号或凭证重复，请逐笔审批", n=duplicates)
+    if missing_vouchers:
+        return _m("有 %(n)s 行没有凭证，请逐笔审批", n=missing_vouchers)
     return None

@@ -54,6 +54,7 @@ def web_routes() -> list[Any]:
         Route("/loans/{loan_id}/write-off/approve", view(loans.approve_write_off), methods=["POST"]),
         Route("/loans/{loan_id}/write-off/reject", view(loans.reject_write_off), methods=["POST"]),
         Route("/approvals", view(loans.inbox), methods=["GET"]),
+        Route("/approvals/batch", view(loans.decide_batch), methods=["POST"]),  # before /approvals/{loan_id}
         Route("/approvals/{loan_id}", view(loans.decide), methods=["POST"]),
         Route("/finance", view(loans.finance_page), methods=["GET"]),
         Route("/finance/journal", view(journal.journal_page), methods=["GET"]),
@@ -77,6 +78,7 @@ def web_routes() -> list[Any]:
         Route("/reimbursements/{reimbursement_id}", view(reimbursements.detail), methods=["GET"]),
         Route("/reimbursements/{reimbursement_id}/print", view(print_forms.reimbursement_form), methods=["GET"]),
         Route("/approvals/reimbursements", view(reimbursements.inbox), methods=["GET"]),
+        Route("/approvals/reimbursements/batch", view(reimbursements.decide_batch), methods=["POST"]),
         Route("/approvals/reimbursements/{reimbursement_id}", view(reimbursements.decide), methods=["POST"]),
         Route("/finance/reimbursements", view(reimbursements.finance_page), methods=["GET"]),
         Route("/finance/reimbursements/{reimbursement_id}/pay", view(reimbursements.pay), methods=["POST"]),
