@@ -169,3 +169,20 @@ def batch_warning(alerts: int = 0, duplicates: int = 0, missing_vouchers: int = 
     if missing_vouchers:
         return _m("有 %(n)s 行没有凭证，请逐笔审批", n=missing_vouchers)
     return None
+
+
+# ---------------------------------------------------------------- re-routing SUPERVISOR steps
+
+
+def pick_approver(candidates: list[int], usable: set[int], applicant_employee_id: int,
+                  excluded: set[int] | None = None) -> int | None:
+    """Who takes over a waiting SUPERVISOR step: the first of `candidates` (the new supervisor, then the
+    one above, and so on up) who can still decide (`usable`: an active account), is not the applicant
+    (nobody approves their own money) and did not decide another step of the chain (`excluded`).
+    None when nobody is left: the step then stays where it is and its blocked reason says why."""
+    skip = excluded or set()
+    for candidate in candidates:
+        if candidate == applicant_employee_id or candidate in skip or candidate not in usable:
+            continue
+        return candidate
+    return None
