@@ -30,14 +30,23 @@ SUPERVISOR_CHANGED = "supervisor_changed"
 APPROVER_LEFT = "approver_left"
 
 
+async def supervisor_of(employee_id: int) -> int | None:
+    found: Any = await Employee.filter(id=employee_id).first().values_list("supervisor_id", flat=True)
+    return int(found) if found is not None else None
+
+
 async def chain_above(employee_id: int | None) -> list[int]:
     """`employee_id` and everyone above them, nearest first (one statement per level)."""
     out: list[int] = []
     current = employee_id
     while current is not None and current not in out and len(out) < MAX_LEVELS:
         out.append(current)
-        current = await Employee.filter(id=current).first().values_list("supervisor_id", flat=True)
+        current = await supervisor_of(current)
     return out
+
+
+async def _ids(qs: Any) -> set[int]:
+    return {int(i) for i in await qs}
 
 
 async def usable_approvers(employee_ids: Sequence[int]) -> set[int]:
@@ -45,8 +54,8 @@ async def usable_approvers(employee_ids: Sequence[int]) -> set[int]:
     ids = list(set(employee_ids))
     if not ids:
         return set()
-    present = await Employee.filter(id__in=ids).exclude(status=EmployeeStatus.LEFT).values_list("id", flat=True)
-    return set(await User.filter(employee_id__in=list(present), is_active=True).values_list("employee_id", flat=True))
+    present = await _ids(Employee.filter(id__in=ids).exclude(status=EmployeeStatus.LEFT).values_list("id", flat=True))
+    return await _ids(User.filter(employee_id__in=list(present), is_active=True).values_list("employee_id", flat=True))
 
 
 def _waiting_steps() -> Any:
@@ -68,8 +77,8 @@ async def _move(viewer: Viewer, step: ApprovalStep, candidates: list[int], reaso
     key = {"loan_id": owner.id} if isinstance(owner, Loan) else {"reimbursement_id": owner.id}
     siblings = await ApprovalStep.filter(**key).order_by("order")
     deciders = [s.decided_by_id for s in siblings if s.decided_by_id is not None]  # type: ignore[attr-defined]
-    excluded = set(await User.filter(id__in=deciders).exclude(employee_id=None).values_list("employee_id", flat=True)) \
-        if deciders else set()
+    excluded = await _ids(User.filter(id__in=deciders, employee_id__not_isnull=True).values_list(
+        "employee_id", flat=True)) if deciders else set()
     target = approvals.pick_approver(candidates, await usable_approvers(candidates), applicant, excluded)
     old = step.approver_id  # type: ignore[attr-defined]
     if target is None or target == old:
@@ -94,7 +103,7 @@ async def supervisor_changed(viewer: Viewer, employee_id: int, old_supervisor_id
     Returns how many steps moved."""
     start = new_supervisor_id
     if start is None and old_supervisor_id is not None:
-        start = await Employee.filter(id=old_supervisor_id).first().values_list("supervisor_id", flat=True)
+        start = await supervisor_of(old_supervisor_id)
     candidates = await chain_above(start)
     steps = await _waiting_steps().filter(Q(loan__employee_id=employee_id) | Q(reimbursement__employee_id=employee_id))
     moved = 0
@@ -106,8 +115,7 @@ async def supervisor_changed(viewer: Viewer, employee_id: int, old_supervisor_id
 
 async def approver_left(viewer: Viewer, employee_id: int) -> int:
     """A supervisor left: the steps waiting for them go to the one above (and further up if needed)."""
-    above = await Employee.filter(id=employee_id).first().values_list("supervisor_id", flat=True)
-    candidates = await chain_above(above)
+    candidates = await chain_above(await supervisor_of(employee_id))
     moved = 0
     for step in await _waiting_steps().filter(approver_id=employee_id).order_by("id"):
         if await _move(viewer, step, candidates, APPROVER_LEFT) is not None:
