@@ -1,15 +1,22 @@
-"""Approval chains beyond one decision (issue 12): batch decisions in 待我审批."""
+"""Approval chains beyond one decision (issue 12): batch decisions in the inbox, deputies."""
 
 from __future__ import annotations
+
+import datetime
 
 import strawberry
 from strawberry.types import Info
 
+from schema.loaders import load
 from schema.types.common import tr, viewer
 from schema.types.enums import Decision
 from schema.types.loans import Loan
 from schema.types.reimbursements import Reimbursement
+from server.domain import approvals as approval_rules
+from server.models import ApproverDeputy as DeputyModel
 from server.services import batch_approvals
+from server.services import deputies as deputy_service
+from server.services.base import require_login, today
 from server.services.batch_approvals import BatchItem
 
 
@@ -65,3 +72,94 @@ class ApprovalsMutation:
         return [ReimbursementBatchResult(
             reimbursement_id=strawberry.ID(i.id), ok=i.ok, error=_error(info, i),
             reimbursement=Reimbursement(model=i.row) if i.row is not None else None) for i in items]
+
+    @strawberry.mutation(description=(
+        "The viewer (an approver) names a deputy for [startsOn, endsOn] (deputyId, or deputyNo: the employee "
+        "number); replaces a previous one. While it runs the viewer's SUPERVISOR steps go to the deputy."))
+    async def set_deputy(
+        self, info: Info, starts_on: datetime.date, ends_on: datetime.date, deputy_id: strawberry.ID | None = None,
+        deputy_no: str | None = None,
+    ) -> ApproverDeputy:
+        row = await deputy_service.set_deputy(viewer(info), deputy_id, starts_on, ends_on, deputy_no)
+        return ApproverDeputy(model=row)
+
+    @strawberry.mutation(description="End the viewer's deputy now (its steps come back); null when there was none.")
+    async def clear_deputy(self, info: Info) -> ApproverDeputy | None:
+        row = await deputy_service.clear_deputy(viewer(info))
+        return ApproverDeputy(model=row) if row else None
+
+
+# ---------------------------------------------------------------- deputies
+
+
+@strawberry.type(description="A deputy named by an approver for a period: the approver's SUPERVISOR steps go to "
+                              "the deputy while it runs (never the deputy's own applications).")
+class ApproverDeputy:
+    model: strawberry.Private[DeputyModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field
+    async def approver_name(self, info: Info) -> str:
+        return (await load(info, "employees", self.model.approver_id)).name  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def deputy_name(self, info: Info) -> str:
+        return (await load(info, "employees", self.model.deputy_id)).name  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def deputy_employee_no(self, info: Info) -> str:
+        return (await load(info, "employees", self.model.deputy_id)).employee_no  # type: ignore[attr-defined]
+
+    @strawberry.field
+    def starts_on(self) -> datetime.date:
+        return self.model.starts_on
+
+    @strawberry.field
+    def ends_on(self) -> datetime.date:
+        return self.model.ends_on
+
+    @strawberry.field(description="True when the period runs today.")
+    def active(self) -> bool:
+        return self.model.starts_on <= today() <= self.model.ends_on and self.model.cleared_at is None
+
+
+@strawberry.type(description="What the viewer may do about deputies.")
+class DeputyViewerCan:
+    @strawberry.field(description="setDeputy")
+    def set(self, info: Info) -> bool:
+        return deputy_service.set_refusal(viewer(info)) is None
+
+    @strawberry.field(description="clearDeputy (there is a deputy to clear)")
+    async def clear(self, info: Info) -> bool:
+        return await deputy_service.current_deputy(viewer(info)) is not None
+
+
+@strawberry.type(description="The viewer's deputy settings (account page).")
+class DeputySettings:
+    @strawberry.field(description="The viewer's deputy now or to come; null when none.")
+    async def current(self, info: Info) -> ApproverDeputy | None:
+        row = await deputy_service.current_deputy(viewer(info))
+        return ApproverDeputy(model=row) if row else None
+
+    @strawberry.field(description="The approvers the viewer stands in for today.")
+    async def acting_for(self, info: Info) -> list[ApproverDeputy]:
+        return [ApproverDeputy(model=r) for r in await deputy_service.acting_for(viewer(info))]
+
+    @strawberry.field
+    def viewer_can(self) -> DeputyViewerCan:
+        return DeputyViewerCan()
+
+    @strawberry.field(description="The longest period a deputy may be named for, in days.")
+    def max_days(self) -> int:
+        return approval_rules.MAX_DEPUTY_DAYS
+
+
+@strawberry.type
+class ApprovalsQuery:
+    @strawberry.field(description="The viewer's deputy settings.")
+    def deputy_settings(self, info: Info) -> DeputySettings:
+        require_login(viewer(info))
+        return DeputySettings()

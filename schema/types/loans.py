@@ -88,6 +88,13 @@ class ApprovalStep:
             return None
         return now_or_later(info, "employees", self.model.approver_id, lambda r: Employee(model=r) if r else None)
 
+    @strawberry.field(description="A SUPERVISOR step held by a deputy: the name of the approver it is held for.")
+    async def on_behalf_of(self, info: Info) -> str | None:
+        if self.model.delegated_from_id is None:  # type: ignore[attr-defined]
+            return None
+        row = await load(info, "employees", self.model.delegated_from_id)  # type: ignore[attr-defined]
+        return row.name if row else None
+
     @strawberry.field
     def decision(self) -> Decision | None:
         return Decision(self.model.decision) if self.model.decision else None

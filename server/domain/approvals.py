@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from server.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
 from server.domain.messages import Message, _m
@@ -185,4 +185,31 @@ def pick_approver(candidates: list[int], usable: set[int], applicant_employee_id
         if candidate == applicant_employee_id or candidate in skip or candidate not in usable:
             continue
         return candidate
+    return None
+
+
+# ---------------------------------------------------------------- deputies
+
+MAX_DEPUTY_DAYS = 180
+
+
+def deputy_refusal(approver_employee_id: int | None, deputy_employee_id: int, deputy_usable: bool,
+                   starts_on: date, ends_on: date, today: date) -> DomainError | None:
+    """Why an approver may not name this deputy for this period, or None.
+
+    Never oneself; only someone who can still decide (an active account); a period from today or
+    later, at most MAX_DEPUTY_DAYS long. Whether the deputy may take a given step (never their own
+    application, never a second step of one chain) is decided per step by pick_approver."""
+    if approver_employee_id is None:
+        return Forbidden(_m("该账号没有员工档案，不能指定代理人"))
+    if deputy_employee_id == approver_employee_id:
+        return ValidationFailed(_m("不能指定自己为代理人"), field="deputyId")
+    if not deputy_usable:
+        return ValidationFailed(_m("代理人须为在职且账号可用的员工"), field="deputyId")
+    if starts_on < today:
+        return ValidationFailed(_m("代理开始日期不能早于今天"), field="startsOn")
+    if ends_on < starts_on:
+        return ValidationFailed(_m("代理结束日期不能早于开始日期"), field="endsOn")
+    if (ends_on - starts_on).days + 1 > MAX_DEPUTY_DAYS:
+        return ValidationFailed(_m("代理期限最长 %(days)s 天", days=MAX_DEPUTY_DAYS), field="endsOn")
     return None

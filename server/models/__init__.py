@@ -2,6 +2,7 @@
 
 from server.models.alerts import Alert, AlertRecipient, Notification, SettleReminder
 from server.models.alerts import Alert, AlertRecipient, AlertReminder, Notification
+from server.models.approvals import ApproverDeputy, LoanExtension
 from server.models.audit import AuditAnchor, AuditEntry
 from server.models.auth import ApiToken, LoginCounter, Session, User
 from server.models.company import CompanySetting
@@ -33,3 +34,4 @@ __all__ += ["DeductionConsent", "PayeeAccount", "WebhookDelivery", "WebhookEndpo
 
 __all__ += ["CertificateCode", "SettleReminder"]
 __all__ += ["AlertReminder"]
+__all__ += ["ApproverDeputy", "LoanExtension"]

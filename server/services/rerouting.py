@@ -12,6 +12,7 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from tortoise.expressions import Q
@@ -19,15 +20,16 @@ from tortoise.expressions import Q
 from server.domain import approvals
 from server.domain.roles import SUPERVISOR
 from server.domain.vocab import EmployeeStatus, LoanStatus, ReimbursementStatus
-from server.models import ApprovalStep, Employee, Loan, Reimbursement, User
+from server.models import ApprovalStep, ApproverDeputy, Employee, Loan, LoanExtension, Reimbursement, User
 from server.services import audit, workflow
-from server.services.base import Viewer, lock_employee
+from server.services.base import SYSTEM, Viewer, atomic, lock_employee, today
 
 MAX_LEVELS = 20  # an org chart deeper than this is a loop in the data, not a hierarchy
 
 # Why a step moved (stored in the audit entry, in the source language).
 SUPERVISOR_CHANGED = "supervisor_changed"
 APPROVER_LEFT = "approver_left"
+DEPUTY = "deputy"
 
 
 async def supervisor_of(employee_id: int) -> int | None:
@@ -61,39 +63,122 @@ async def usable_approvers(employee_ids: Sequence[int]) -> set[int]:
 def _waiting_steps() -> Any:
     """Undecided SUPERVISOR steps of pending loans and reimbursements."""
     pending = (Q(loan__status=LoanStatus.PENDING_APPROVAL)
-               | Q(reimbursement__status=ReimbursementStatus.PENDING_APPROVAL))
+               | Q(reimbursement__status=ReimbursementStatus.PENDING_APPROVAL)
+               | Q(extension__status=LoanStatus.PENDING_APPROVAL))
     return ApprovalStep.filter(pending, role=SUPERVISOR, decision__isnull=True, skipped=False)
 
 
-async def _move(viewer: Viewer, step: ApprovalStep, candidates: list[int], reason: str) -> int | None:
-    """Move one step to the first fitting candidate; returns the new approver (None: it stays)."""
-    owner: Any = await (Loan.get(id=step.loan_id) if step.loan_id is not None  # type: ignore[attr-defined]
-                        else Reimbursement.get(id=step.reimbursement_id))  # type: ignore[attr-defined]
+async def active_deputy(approver_id: int, on: date) -> int | None:
+    """The approver's deputy on `on` (not cleared), or None."""
+    row = await ApproverDeputy.filter(approver_id=approver_id, starts_on__lte=on, ends_on__gte=on,
+                                      cleared_at__isnull=True).order_by("-id").first()
+    return row.deputy_id if row is not None else None  # type: ignore[attr-defined]
+
+
+async def holder_for(approver_id: int, applicant_id: int, excluded: set[int], on: date) -> tuple[int, int | None]:
+    """Who holds a SUPERVISOR step of `approver_id` on `on`: (holder, delegated_from). The approver's
+    active deputy when the deputy may take it (not the applicant, not a decider of another step, an active
+    account), else the approver themself."""
+    deputy = await active_deputy(approver_id, on)
+    if deputy is not None and approvals.pick_approver([deputy], await usable_approvers([deputy]), applicant_id,
+                                                     excluded) == deputy:
+        return deputy, approver_id
+    return approver_id, None
+
+
+async def _excluded(siblings: Sequence[ApprovalStep]) -> set[int]:
+    """Employees who decided a step of the chain (one person, one step)."""
+    deciders = [s.decided_by_id for s in siblings if s.decided_by_id is not None]  # type: ignore[attr-defined]
+    if not deciders:
+        return set()
+    return await _ids(User.filter(id__in=deciders, employee_id__not_isnull=True).values_list("employee_id", flat=True))
+
+
+def _owner_key(step: ApprovalStep) -> tuple[str, dict[str, int]]:
+    for kind, column in (("loan", "loan_id"), ("reimbursement", "reimbursement_id"), ("loan_extension", "extension_id")):
+        value = getattr(step, column)
+        if value is not None:
+            return kind, {column: value}
+    raise ValueError("an approval step without an owner")
+
+
+async def _owner(step: ApprovalStep) -> Any:
+    kind, key = _owner_key(step)
+    model: Any = {"loan": Loan, "reimbursement": Reimbursement, "loan_extension": LoanExtension}[kind]
+    return await model.get(id=next(iter(key.values())))
+
+
+async def _move(viewer: Viewer, step: ApprovalStep, candidates: list[int], reason: str,
+                on: date | None = None) -> int | None:
+    """Give one waiting step to the first fitting candidate (or that one's deputy); returns the new holder
+    (None: it stays as it is)."""
+    owner = await _owner(step)
     applicant: int = owner.employee_id
     await lock_employee(applicant)  # the same lock a decision takes: no decision slips in meanwhile
     await step.refresh_from_db()
     if step.decision is not None or owner.status != LoanStatus.PENDING_APPROVAL:
         return None
-    key = {"loan_id": owner.id} if isinstance(owner, Loan) else {"reimbursement_id": owner.id}
-    siblings = await ApprovalStep.filter(**key).order_by("order")
-    deciders = [s.decided_by_id for s in siblings if s.decided_by_id is not None]  # type: ignore[attr-defined]
-    excluded = await _ids(User.filter(id__in=deciders, employee_id__not_isnull=True).values_list(
-        "employee_id", flat=True)) if deciders else set()
+    kind, key = _owner_key(step)
+    excluded = await _excluded(await ApprovalStep.filter(**key).order_by("order"))
     target = approvals.pick_approver(candidates, await usable_approvers(candidates), applicant, excluded)
-    old = step.approver_id  # type: ignore[attr-defined]
-    if target is None or target == old:
+    if target is None:
         return None
-    step.approver_id = target  # type: ignore[attr-defined]
-    await step.save(update_fields=["approver_id"])
-    kind = "loan" if isinstance(owner, Loan) else "reimbursement"
-    await audit.record(viewer, f"{kind}.reroute", kind, owner.id, {"step": step.order, "approverId": old},
-                       {"step": step.order, "approverId": target, "reason": reason})
+    holder, delegated_from = await holder_for(target, applicant, excluded, on or today())
+    old, old_from = step.approver_id, step.delegated_from_id  # type: ignore[attr-defined]
+    if (holder, delegated_from) == (old, old_from):
+        return None
+    step.approver_id, step.delegated_from_id = holder, delegated_from  # type: ignore[attr-defined]
+    await step.save(update_fields=["approver_id", "delegated_from_id"])
+    await audit.record(viewer, f"{kind}.reroute", kind, owner.id,
+                       {"step": step.order, "approverId": old, "delegatedFrom": old_from},
+                       {"step": step.order, "approverId": holder, "delegatedFrom": delegated_from, "reason": reason})
     if step.is_current:
         if isinstance(owner, Loan):
             await workflow.loan_decided(viewer, owner)  # a pending loan: its current approver is told
-        else:
+        elif isinstance(owner, Reimbursement):
             await workflow.reimbursement_moved(viewer, owner)
-    return target
+        else:
+            await workflow.extension_waiting(viewer, owner)
+    return holder
+
+
+async def route_new_chain(rows: Sequence[ApprovalStep], applicant_id: int) -> None:
+    """At creation: a SUPERVISOR step whose approver has an active deputy goes to the deputy (never the
+    applicant). Inside the caller's transaction, before the first notification."""
+    for row in rows:
+        approver = row.approver_id  # type: ignore[attr-defined]
+        if row.role != SUPERVISOR or row.skipped or approver is None:
+            continue
+        holder, delegated_from = await holder_for(approver, applicant_id, set(), today())
+        if delegated_from is not None:
+            await ApprovalStep.filter(id=row.id).update(approver_id=holder, delegated_from_id=delegated_from)
+            row.approver_id, row.delegated_from_id = holder, delegated_from  # type: ignore[attr-defined]
+
+
+async def sync_deputy(viewer: Viewer, approver_id: int, on: date | None = None) -> int:
+    """After a deputy is named, cleared or runs out: the approver's waiting steps go to whoever holds them
+    today (the deputy, or back to the approver). Returns how many moved."""
+    steps = await _waiting_steps().filter(
+        Q(approver_id=approver_id, delegated_from_id__isnull=True) | Q(delegated_from_id=approver_id)).order_by("id")
+    moved = 0
+    for step in steps:
+        if await _move(viewer, step, [approver_id], DEPUTY, on) is not None:
+            moved += 1
+    return moved
+
+
+async def sync_all_deputies(on: date | None = None) -> int:
+    """The daily job: deputies starting or ending today take or hand back their steps (idempotent)."""
+    on = on or today()
+    approvers = set(await _ids(ApproverDeputy.filter(starts_on__lte=on, ends_on__gte=on, cleared_at__isnull=True)
+                               .values_list("approver_id", flat=True)))
+    approvers |= await _ids(_waiting_steps().filter(delegated_from_id__not_isnull=True)
+                            .values_list("delegated_from_id", flat=True))
+    moved = 0
+    for approver_id in sorted(approvers):
+        async with atomic():
+            moved += await sync_deputy(SYSTEM, approver_id, on)
+    return moved
 
 
 async def supervisor_changed(viewer: Viewer, employee_id: int, old_supervisor_id: int | None,
@@ -114,10 +199,14 @@ async def supervisor_changed(viewer: Viewer, employee_id: int, old_supervisor_id
 
 
 async def approver_left(viewer: Viewer, employee_id: int) -> int:
-    """A supervisor left: the steps waiting for them go to the one above (and further up if needed)."""
-    candidates = await chain_above(await supervisor_of(employee_id))
+    """A supervisor (or a deputy) left: the steps waiting for them go to the one above; a step they held as
+    a deputy goes back to its approver (or above)."""
+    above = await chain_above(await supervisor_of(employee_id))
     moved = 0
-    for step in await _waiting_steps().filter(approver_id=employee_id).order_by("id"):
+    steps = await _waiting_steps().filter(Q(approver_id=employee_id) | Q(delegated_from_id=employee_id)).order_by("id")
+    for step in steps:
+        owner_of = step.delegated_from_id  # type: ignore[attr-defined]
+        candidates = await chain_above(owner_of) if owner_of not in (None, employee_id) else above
         if await _move(viewer, step, candidates, APPROVER_LEFT) is not None:
             moved += 1
     return moved

@@ -102,7 +102,7 @@ async def test_a_leaving_supervisor_hands_the_steps_up_never_to_the_applicant(db
     await offboarding.complete_offboarding(hr, off.id)
     assert (await supervisor_step(loan.id)).approver_id == people.manager
     entry = await AuditEntry.get(action="loan.reroute")
-    assert entry.before["approverId"] == rsm and entry.after == {"step": 1, "approverId": people.manager,
+    assert entry.before["approverId"] == rsm and entry.after == {"step": 1, "approverId": people.manager, "delegatedFrom": None,
                                                                    "reason": "approver_left"}
     assert [r.id for r in await loans.pending_loan_approvals(await viewer_of("manager"))] == [loan.id]
 
