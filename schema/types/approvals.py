@@ -9,13 +9,15 @@ from strawberry.types import Info
 
 from schema.loaders import load
 from schema.types.common import tr, viewer
-from schema.types.enums import Decision
-from schema.types.loans import Loan
+from schema.types.enums import Decision, LoanStatus
+from schema.types.loans import ApprovalStep, Loan
 from schema.types.reimbursements import Reimbursement
 from server.domain import approvals as approval_rules
 from server.models import ApproverDeputy as DeputyModel
+from server.models import LoanExtension as ExtensionModel
 from server.services import batch_approvals
 from server.services import deputies as deputy_service
+from server.services import extensions as extension_service
 from server.services.base import require_login, today
 from server.services.batch_approvals import BatchItem
 
@@ -82,6 +84,22 @@ class ApprovalsMutation:
     ) -> ApproverDeputy:
         row = await deputy_service.set_deputy(viewer(info), deputy_id, starts_on, ends_on, deputy_no)
         return ApproverDeputy(model=row)
+
+    @strawberry.mutation(description=(
+        "The borrower asks to move a disbursed loan's expected settle date to newDate (later than now, within "
+        "the maximum settle days from the application), with a reason; the loan's approval chain decides."))
+    async def request_loan_extension(
+        self, info: Info, loan_id: strawberry.ID, new_date: datetime.date, reason: str,
+    ) -> LoanExtension:
+        return LoanExtension(model=await extension_service.request_loan_extension(viewer(info), loan_id, new_date,
+                                                                                  reason))
+
+    @strawberry.mutation(description="Decide the current step of an extension (REJECT needs a comment).")
+    async def decide_loan_extension(
+        self, info: Info, extension_id: strawberry.ID, decision: Decision, comment: str | None = None,
+    ) -> LoanExtension:
+        return LoanExtension(model=await extension_service.decide_loan_extension(
+            viewer(info), extension_id, decision.value, comment))
 
     @strawberry.mutation(description="End the viewer's deputy now (its steps come back); null when there was none.")
     async def clear_deputy(self, info: Info) -> ApproverDeputy | None:
@@ -157,9 +175,73 @@ class DeputySettings:
         return approval_rules.MAX_DEPUTY_DAYS
 
 
+# ---------------------------------------------------------------- settle-date extensions
+
+
+@strawberry.type(description="What the viewer may do on an extension now (from the enforcing service).")
+class LoanExtensionViewerCan:
+    model: strawberry.Private[ExtensionModel]
+
+    @strawberry.field(description="decideLoanExtension")
+    async def decide(self, info: Info) -> bool:
+        steps = await load(info, "extension_approvals", self.model.id)
+        loan = await load(info, "loans", self.model.loan_id)  # type: ignore[attr-defined]
+        return extension_service.decide_refusal(viewer(info), self.model, loan, steps) is None
+
+
+@strawberry.type(description="A settle-date extension (延期申请): decided by the loan's approval chain; approved, "
+                              "the loan's expectedSettleDate becomes requestedDate.")
+class LoanExtension:
+    model: strawberry.Private[ExtensionModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.model.id))
+
+    @strawberry.field
+    async def loan(self, info: Info) -> Loan:
+        return Loan(model=await load(info, "loans", self.model.loan_id))  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The expected settle date when it was asked for.")
+    def previous_date(self) -> datetime.date:
+        return self.model.previous_date
+
+    @strawberry.field
+    def requested_date(self) -> datetime.date:
+        return self.model.requested_date
+
+    @strawberry.field
+    def reason(self) -> str:
+        return self.model.reason
+
+    @strawberry.field(description="PENDING_APPROVAL, APPROVED or REJECTED.")
+    def status(self) -> LoanStatus:
+        return LoanStatus(self.model.status)
+
+    @strawberry.field
+    def created_at(self) -> datetime.datetime:
+        return self.model.created_at
+
+    @strawberry.field
+    def decided_at(self) -> datetime.datetime | None:
+        return self.model.decided_at
+
+    @strawberry.field
+    async def approvals(self, info: Info) -> list[ApprovalStep]:
+        return [ApprovalStep(model=r) for r in await load(info, "extension_approvals", self.model.id)]
+
+    @strawberry.field
+    def viewer_can(self) -> LoanExtensionViewerCan:
+        return LoanExtensionViewerCan(model=self.model)
+
+
 @strawberry.type
 class ApprovalsQuery:
     @strawberry.field(description="The viewer's deputy settings.")
     def deputy_settings(self, info: Info) -> DeputySettings:
         require_login(viewer(info))
         return DeputySettings()
+
+    @strawberry.field(description="Settle-date extensions waiting for the viewer's decision, oldest first.")
+    async def pending_loan_extension_approvals(self, info: Info) -> list[LoanExtension]:
+        return [LoanExtension(model=r) for r in await extension_service.pending_extension_approvals(viewer(info))]

@@ -33,11 +33,13 @@ from server.models import ReimbursementOffset as OffsetModel
 from server.models import WriteOffProposal as ProposalModel
 from server.services import batch_approvals
 from server.services import corrections as correction_service
+from server.services import extensions as extension_service
 from server.services import loans as loan_service
 from server.services.company import FOUR_EYES_PAYOUT
 
 if TYPE_CHECKING:
     from schema.types.alerts import Alert
+    from schema.types.approvals import LoanExtension
     from schema.types.reimbursements import Reimbursement
 
 
@@ -337,6 +339,12 @@ class LoanViewerCan:
     async def batch_approve(self, info: Info) -> bool:
         return await self.decide(info) and await loan_batch_warning(info, self.model) is None
 
+    @strawberry.field(description="requestLoanExtension (the borrower, a disbursed loan, no extension waiting)")
+    async def request_extension(self, info: Info) -> bool:
+        rows = await load(info, "loan_extensions", self.model.id)
+        pending = any(r.status == extension_service.PENDING for r in rows)
+        return extension_service.request_refusal(viewer(info), self.model, pending) is None
+
     @strawberry.field(description="cancelLoan")
     def cancel(self, info: Info) -> bool:
         return loan_service.cancel_refusal(viewer(info), self.model) is None
@@ -459,6 +467,12 @@ class Loan:
     @strawberry.field
     def approvals(self, info: Info) -> list[ApprovalStep]:
         return now_or_later(info, "loan_approvals", self.model.id, lambda rows: [ApprovalStep(model=r) for r in rows])
+
+    @strawberry.field(description="Settle-date extensions asked for (延期申请), oldest first.")
+    async def extensions(self, info: Info) -> list[Annotated[LoanExtension, strawberry.lazy("schema.types.approvals")]]:
+        from schema.types.approvals import LoanExtension
+
+        return [LoanExtension(model=r) for r in await load(info, "loan_extensions", self.model.id)]
 
     @strawberry.field
     async def offsets(self, info: Info) -> list[LoanOffset]:
