@@ -28,6 +28,15 @@ PENDING = """{ pendingLoanExtensionApprovals { id requestedDate previousDate rea
 FIELDS = {"newDate", "reason", "comment", "decision"}
 
 
+def _back_to_loan(page: Page, loan_id: str) -> Response:
+    """To the loan page, reloaded (its dates changed): a redirect to the same path and a new anchor alone
+    would only scroll, so HTMX is asked to refresh too."""
+    url = f"/loans/{loan_id}#loan-extensions"
+    if page.htmx:
+        return Response(status_code=200, headers={"HX-Redirect": url, "HX-Refresh": "true"})
+    return page.redirect(url)
+
+
 async def _fragment(page: Page, loan_id: str, errors: dict[str, str] | None = None,
                     values: dict[str, str] | None = None, status: int = 200) -> Response:
     loan = check_read(await page.gql(LIST, {"id": loan_id}))["loan"]
@@ -48,8 +57,8 @@ async def _refused(page: Page, loan_id: str, result, key: str, values: dict[str,
     general = result.general_errors(FIELDS)
     if general:
         errors[f"{key}.general"] = general[0]
-    if page.htmx:
-        return await _fragment(page, loan_id, errors, {f"{key}.{k}": v for k, v in values.items()}, status=422)
+    if page.htmx:  # HTMX swaps only 2xx answers: the refusal comes back in the section itself
+        return await _fragment(page, loan_id, errors, {f"{key}.{k}": v for k, v in values.items()})
     return await loan_page(page, loan_id, error=next(iter(errors.values()), None), status=422)
 
 
@@ -60,11 +69,11 @@ async def request_extension(page: Page, loan_id: str) -> Response:
     if errors:
         if page.htmx:
             return await _fragment(page, loan_id, {f"request.{k}": v for k, v in errors.items()},
-                                   {f"request.{k}": v for k, v in values.items()}, status=422)
+                                   {f"request.{k}": v for k, v in values.items()})
         return await loan_page(page, loan_id, error=next(iter(errors.values())), status=422)
     result = await page.gql(REQUEST, {"id": loan_id, "d": new_date, "r": values["reason"]})
     if result.ok:
-        return page.redirect(f"/loans/{loan_id}#loan-extensions")
+        return _back_to_loan(page, loan_id)
     return await _refused(page, loan_id, result, "request", values)
 
 
@@ -74,7 +83,7 @@ async def decide_extension(page: Page, loan_id: str, extension_id: str) -> Respo
         raise PageError(400)
     result = await page.gql(DECIDE, {"id": extension_id, "d": decision, "c": comment or None})
     if result.ok:
-        return page.redirect(f"/loans/{loan_id}#loan-extensions")
+        return _back_to_loan(page, loan_id)
     return await _refused(page, loan_id, result, extension_id, {"comment": comment})
 
 
