@@ -19,6 +19,7 @@ from server.models import ApprovalStep, Employee, Loan, LoanExtension, Position
 from server.services import audit, workflow
 from server.services.approvals import actor, decide_chain, save_new_chain, to_step, waiting_for
 from server.services.base import Viewer, atomic, get_locked, require_login, utcnow
+from server.services.loans import can_see_loan
 
 PENDING = LoanStatus.PENDING_APPROVAL
 EXTENDABLE = (LoanStatus.DISBURSED, LoanStatus.PARTIALLY_SETTLED)
@@ -110,6 +111,8 @@ async def decide_loan_extension(viewer: Viewer, extension_id: Any, decision: str
         loan = await Loan.get(id=extension.loan_id)  # type: ignore[attr-defined]
         rows = await ApprovalStep.filter(extension_id=extension.id).order_by("order")
         if (refusal := decide_refusal(viewer, extension, loan, rows)) is not None:
+            if isinstance(refusal, InvalidTransition) and not await can_see_loan(viewer, loan):
+                raise Forbidden(_m("无权审批该借款"))  # a stranger learns nothing of the extension's state
             raise refusal
         row, outcome = await decide_chain(viewer, rows, extension.employee_id, decision, comment)  # type: ignore[attr-defined]
         decided = {"extensionId": extension.id, "step": row.order, "role": row.role, "comment": row.comment}

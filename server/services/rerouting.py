@@ -190,7 +190,8 @@ async def supervisor_changed(viewer: Viewer, employee_id: int, old_supervisor_id
     if start is None and old_supervisor_id is not None:
         start = await supervisor_of(old_supervisor_id)
     candidates = await chain_above(start)
-    steps = await _waiting_steps().filter(Q(loan__employee_id=employee_id) | Q(reimbursement__employee_id=employee_id))
+    steps = await _waiting_steps().filter(Q(loan__employee_id=employee_id) | Q(reimbursement__employee_id=employee_id)
+                                          | Q(extension__employee_id=employee_id))
     moved = 0
     for step in steps:
         if await _move(viewer, step, candidates, SUPERVISOR_CHANGED) is not None:

@@ -124,3 +124,18 @@ async def test_the_step_never_moves_to_the_applicant(db):
     assert (await ApprovalStep.get(id=step.id)).approver_id == rsm
     with pytest.raises(Forbidden):
         await loans.decide_loan(await viewer_of("manager"), loan.id, "APPROVE")
+
+
+async def test_a_waiting_extension_follows_the_new_supervisor(db):
+    from server.services import extensions
+    from tests.services.test_reimbursements import disbursed_loan
+
+    people = await make_org()
+    m2 = await person("M2", "manager2", None, ["EMPLOYEE", "SUPERVISOR"], position="MGR")
+    loan = await disbursed_loan("700.00")
+    ext = await extensions.request_loan_extension(await viewer_of("sales"), loan.id, today() + timedelta(days=60), "项目延期")
+    await org.update_employee(await viewer_of("hr"), people.sales, org.EmployeeChange(supervisor_no="M2"))
+    assert (await ApprovalStep.get(extension_id=ext.id, role="SUPERVISOR")).approver_id == m2
+    assert await AuditEntry.filter(action="loan_extension.reroute", object_id=str(ext.id)).exists()
+    decided = await extensions.decide_loan_extension(await viewer_of("manager2"), ext.id, "APPROVE")
+    assert decided.status == "PENDING_APPROVAL"  # FINANCE next
