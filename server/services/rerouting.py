@@ -144,7 +144,8 @@ async def _move(viewer: Viewer, step: ApprovalStep, candidates: list[int], reaso
 
 async def route_new_chain(rows: Sequence[ApprovalStep], applicant_id: int) -> None:
     """At creation: a SUPERVISOR step whose approver has an active deputy goes to the deputy (never the
-    applicant). Inside the caller's transaction, before the first notification."""
+    applicant), audited as the system's routing. Inside the caller's transaction, before the first
+    notification (which then goes to the deputy)."""
     for row in rows:
         approver = row.approver_id  # type: ignore[attr-defined]
         if row.role != SUPERVISOR or row.skipped or approver is None:
@@ -153,6 +154,10 @@ async def route_new_chain(rows: Sequence[ApprovalStep], applicant_id: int) -> No
         if delegated_from is not None:
             await ApprovalStep.filter(id=row.id).update(approver_id=holder, delegated_from_id=delegated_from)
             row.approver_id, row.delegated_from_id = holder, delegated_from  # type: ignore[attr-defined]
+            kind, key = _owner_key(row)
+            await audit.record(SYSTEM, f"{kind}.reroute", kind, next(iter(key.values())),
+                               {"step": row.order, "approverId": approver, "delegatedFrom": None},
+                               {"step": row.order, "approverId": holder, "delegatedFrom": approver, "reason": DEPUTY})
 
 
 async def sync_deputy(viewer: Viewer, approver_id: int, on: date | None = None) -> int:

@@ -21,8 +21,8 @@ APPLY = """mutation($a: Decimal!) { applyForLoan(input: {amount: $a, purpose: CL
   id number status } }"""
 
 
-def _api_loans(server: str, amounts: list[str]) -> list[dict]:
-    with httpx.Client(base_url=server, timeout=30) as client:
+def _api_loans(base: str, amounts: list[str]) -> list[dict]:
+    with httpx.Client(base_url=base, timeout=30) as client:
         login = client.post("/graphql", json={"query": "mutation($u:String!,$p:String!){login(username:$u,password:$p){token}}",
                                               "variables": {"u": APPLICANT, "p": PASSWORD}}).json()
         token = login["data"]["login"]["token"]
@@ -79,8 +79,8 @@ def test_batch_approve_in_the_browser(server, chromium, width):  # noqa: F811
     context.close()
 
 
-def _api(server: str, username: str, query: str, variables: dict | None = None) -> dict:
-    with httpx.Client(base_url=server, timeout=30) as client:
+def _api(base: str, username: str, query: str, variables: dict | None = None) -> dict:
+    with httpx.Client(base_url=base, timeout=30) as client:
         login = client.post("/graphql", json={"query": "mutation($u:String!,$p:String!){login(username:$u,password:$p){token}}",
                                               "variables": {"u": username, "p": PASSWORD}}).json()
         body = client.post("/graphql", json={"query": query, "variables": variables or {}},

@@ -48,6 +48,8 @@ async def test_a_deputy_takes_waiting_and_new_steps_and_hands_them_back(gql, db)
     await colleague()
     new = await apply("sales2")
     assert (await step_of(new.id)).approver_id == deputy
+    routed = await AuditEntry.get(action="loan.reroute", object_id=str(new.id))
+    assert routed.after == {"step": 1, "approverId": deputy, "delegatedFrom": people.manager, "reason": "deputy"}
     # The deputy decides on the approver's behalf; the timeline says so.
     decided = (await gql.ok(DECIDE, {"id": str(waiting.id)}, await token("manager2")))["decideLoan"]
     assert decided["approvals"][0] == {"role": "SUPERVISOR", "onBehalfOf": "李经理", "approver": {"name": "员工M2"},

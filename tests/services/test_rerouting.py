@@ -110,7 +110,7 @@ async def test_a_leaving_supervisor_hands_the_steps_up_never_to_the_applicant(db
 async def test_the_step_never_moves_to_the_applicant(db):
     """The one above a leaving approver is the applicant: skipped; with nobody above, the step stays where it
     is (blocked, its reason shown), never handed to the applicant."""
-    people = await make_org()
+    await make_org()
     rsm = await person("R1", "zhangwei", "M1", ["EMPLOYEE", "SUPERVISOR"])
     loan = await apply("manager")  # MGR chain: FINANCE only; make it a SUPERVISOR step waiting for R1
     step = await ApprovalStep.get(loan_id=loan.id)

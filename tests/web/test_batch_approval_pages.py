@@ -20,9 +20,8 @@ def checkbox_ids(page: str, form: str) -> set[str]:
 
 async def test_batch_approve_loans_page(browser, db):
     await finance_step_org()
-    people = await colleague()
+    await colleague()
     mine, a, b, flagged = await apply("finance"), await apply("sales"), await apply("sales2"), await apply("manager")
-    del people
     await alerts.raise_alert(SYSTEM, kind="LARGE_LOAN_NO_BUSINESS", severity="WARNING", message="大额借款",
                              dedupe_key="t", recipients=[], employee_id=flagged.employee_id, loan_id=flagged.id)
     await browser.login("finance")
