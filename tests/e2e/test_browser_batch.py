@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "demo1234"
 APPLICANT, SUPERVISOR = "fenglei", "zhengqiang"  # 冯磊 (engineer), 郑强 (his CTO)
+WAIT = 20_000  # ms: a loaded machine answers HTMX slower than expect's 5 s default
 APPLY = """mutation($a: Decimal!) { applyForLoan(input: {amount: $a, purpose: CLIENT_VISIT, description: "批量审批测试"}) {
   id number status } }"""
 
@@ -112,25 +113,25 @@ def test_deputy_and_extension_in_the_browser(server, chromium, width):  # noqa: 
         page.fill("#f-username", username)
         page.fill("#f-password", PASSWORD)
         page.get_by_role("button", name="登录").click()
-        expect(page.get_by_role("heading", name=re.compile("您好"))).to_be_visible()
+        expect(page.get_by_role("heading", name=re.compile("您好"))).to_be_visible(timeout=WAIT)
 
     # The borrower asks for an extension on the loan page.
     login(APPLICANT)
     page.goto(f"{server}/loans/{loan['id']}")
-    expect(page.locator("#loan-extensions")).to_be_visible()
+    expect(page.locator("#loan-extensions")).to_be_visible(timeout=WAIT)
     if width == "desktop":  # the phone run (same server) sees the extension asked here, waiting
         form = page.locator("#extension-form")
         page.fill("#x-date", "2099-01-01")  # past the one-year horizon: refused beside the field
         page.fill("#x-reason", "客户回款推迟")
         form.get_by_role("button", name="申请延期").click()
-        expect(page.locator("#loan-extensions")).to_contain_text("不能晚于")
+        expect(page.locator("#loan-extensions")).to_contain_text("不能晚于", timeout=WAIT)
         import datetime
 
         later = datetime.date.fromisoformat(loan["expectedSettleDate"]) + datetime.timedelta(days=10)
         page.fill("#x-date", later.isoformat())
         page.fill("#x-reason", "客户回款推迟")
         page.locator("#extension-form").get_by_role("button", name="申请延期").click()
-        expect(page.locator("#loan-extensions")).to_contain_text("等待直属上级审批")
+        expect(page.locator("#loan-extensions")).to_contain_text("等待直属上级审批", timeout=WAIT)
     shot("extension")
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[width]["width"]
 
@@ -146,13 +147,13 @@ def test_deputy_and_extension_in_the_browser(server, chromium, width):  # noqa: 
         page.fill('input[name="startsOn"]', local_today.isoformat())
         page.fill('input[name="endsOn"]', (local_today + datetime.timedelta(days=7)).isoformat())
         page.get_by_role("button", name="指定代理人").click()
-        expect(page.locator("#deputy-current")).to_contain_text("生效中")
+        expect(page.locator("#deputy-current")).to_contain_text("生效中", timeout=WAIT)
     else:
-        expect(page.locator("#deputy-current")).to_be_visible()
+        expect(page.locator("#deputy-current")).to_be_visible(timeout=WAIT)
     shot("deputy")
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[width]["width"]
     page.goto(server + "/approvals")
-    expect(page.locator("#extension-approvals")).to_be_visible()  # the borrower's extension is still his
+    expect(page.locator("#extension-approvals")).to_be_visible(timeout=WAIT)  # the borrower's extension is still his
     shot("inbox-extensions")
     assert not problems, problems
     context.close()
