@@ -30,7 +30,7 @@ from jobs.imports import purge_idempotency_keys, run_import_job
 from jobs.risk import check_large_loan, run_risk_scan, scan_time
 from jobs.webhooks import MAX_TRIES as WEBHOOK_MAX_TRIES
 from jobs.webhooks import deliver_webhook, scan_webhook_events, webhook_tick
-from jobs.workflow import remind_settle_dates
+from jobs.workflow import remind_settle_dates, sync_deputies
 from server.db import init_db
 from server.queue import close_pool, redis_settings_for
 from server.services.jobs import RELAY_BATCH, relay_outbox
@@ -59,6 +59,9 @@ CRON_JOBS += deliveries.CRON_JOBS
 # outbox sweep below (not a cron: a cron run would add jobs to every burst worker's counts).
 FUNCTIONS += [scan_webhook_events, func(deliver_webhook, name="deliver_webhook", max_tries=WEBHOOK_MAX_TRIES)]
 CRON_JOBS.append(cron(remind_settle_dates, name="daily_settle_reminders", hour={9}, minute={0}, run_at_startup=False))
+# Issue 12: deputies take their approvers' steps on their first day and hand them back after the last.
+FUNCTIONS.append(sync_deputies)
+CRON_JOBS.append(cron(sync_deputies, name="daily_sync_deputies", hour={0}, minute={5}, run_at_startup=False))
 CRON_JOBS += [cron(run_risk_scan, name="daily_risk_scan", hour={scan_time().hour}, minute={scan_time().minute},
                    run_at_startup=False)]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from server.services import workflow
+from server.services import rerouting, workflow
 
 log = logging.getLogger("qingkuan.jobs.workflow")
 
@@ -17,3 +17,10 @@ async def remind_settle_dates(ctx: dict[str, Any]) -> int:
     written = await workflow.send_settle_reminders()
     log.info("settle reminders written: %d", written)
     return written
+
+
+async def sync_deputies(ctx: dict[str, Any]) -> int:
+    """Daily (issue 12): deputies starting or ending take or hand back their approvers' waiting steps."""
+    moved = await rerouting.sync_all_deputies()
+    log.info("approval steps moved for deputies: %d", moved)
+    return moved

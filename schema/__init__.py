@@ -31,6 +31,7 @@ from schema.scalars import DecimalScalar
 from schema.types.accounts import AccountMutation, AccountQuery
 from schema.types.alerts import AlertMutation, AlertQuery
 from schema.types.analytics import AnalyticsMutation, AnalyticsQuery
+from schema.types.approvals import ApprovalsMutation, ApprovalsQuery
 from schema.types.audit_log import AuditLogQuery
 from schema.types.certificates import CertificateQuery
 from schema.types.company import CompanyMutation, CompanyQuery
@@ -76,6 +77,9 @@ QUERIES += (WebhookQuery, JournalQuery, PayeeQuery, DeductionQuery)
 MUTATIONS += (WebhookMutation, PayeeMutation, DeductionMutation)
 QUERIES += (RiskQuery,)
 MUTATIONS += (RiskMutation,)
+# Issue 12: batch decisions, deputies, settle-date extensions.
+MUTATIONS += (ApprovalsMutation,)
+QUERIES += (ApprovalsQuery,)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

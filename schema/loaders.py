@@ -12,6 +12,7 @@ from typing import Any
 from strawberry.types import Info
 
 from server.services import alerts as alert_service
+from server.services import extensions as extension_service
 from server.services import loans as loan_service
 from server.services import readers
 from server.services import risk as risk_service
@@ -74,6 +75,9 @@ BATCHES["employee_loan_counts"] = _employee_loan_counts
 VIEWER_BATCHES["risk_scores"] = risk_service.employee_scores
 VIEWER_BATCHES["loan_alerts"] = alert_service.alerts_by_loan
 BATCHES["employee_outstanding"] = _employee_outstanding
+# Issue 12: settle-date extensions.
+BATCHES["loan_extensions"] = extension_service.extensions_by_loan
+BATCHES["extension_approvals"] = extension_service.extension_approvals
 
 
 async def load(info: Info, name: str, key: Any) -> Any:

@@ -31,12 +31,15 @@ from server.models import LedgerEntry as EntryModel
 from server.models import Loan as LoanModel
 from server.models import ReimbursementOffset as OffsetModel
 from server.models import WriteOffProposal as ProposalModel
+from server.services import batch_approvals
 from server.services import corrections as correction_service
+from server.services import extensions as extension_service
 from server.services import loans as loan_service
 from server.services.company import FOUR_EYES_PAYOUT
 
 if TYPE_CHECKING:
     from schema.types.alerts import Alert
+    from schema.types.approvals import LoanExtension
     from schema.types.reimbursements import Reimbursement
 
 
@@ -86,6 +89,13 @@ class ApprovalStep:
         if self.model.approver_id is None:
             return None
         return now_or_later(info, "employees", self.model.approver_id, lambda r: Employee(model=r) if r else None)
+
+    @strawberry.field(description="A SUPERVISOR step held by a deputy: the name of the approver it is held for.")
+    async def on_behalf_of(self, info: Info) -> str | None:
+        if self.model.delegated_from_id is None:  # type: ignore[attr-defined]
+            return None
+        row = await load(info, "employees", self.model.delegated_from_id)  # type: ignore[attr-defined]
+        return row.name if row else None
 
     @strawberry.field
     def decision(self) -> Decision | None:
@@ -308,6 +318,13 @@ class LoanOffset:
         return self.model.state
 
 
+async def loan_batch_warning(info: Info, loan: LoanModel) -> Any:
+    """Why the loan is left out of a batch approval (batch_approvals.loan_warning over the inbox's alerts)."""
+    applicant, own = await asyncio.gather(load(info, "employee_alerts", loan.employee_id),
+                                          load(info, "loan_alerts", loan.id))
+    return batch_approvals.loan_warning(applicant, own)
+
+
 @strawberry.type(description="What the viewer may do on a loan now: each flag is true exactly when the mutation "
                               "would not be refused for permission or state (amounts are the viewer's input).")
 class LoanViewerCan:
@@ -317,6 +334,16 @@ class LoanViewerCan:
     async def decide(self, info: Info) -> bool:
         steps = await load(info, "loan_approvals", self.model.id)
         return loan_service.decide_refusal(viewer(info), self.model, steps) is None
+
+    @strawberry.field(description="decideLoans with APPROVE: decideLoan allowed and no warning (batchWarning null).")
+    async def batch_approve(self, info: Info) -> bool:
+        return await self.decide(info) and await loan_batch_warning(info, self.model) is None
+
+    @strawberry.field(description="requestLoanExtension (the borrower, a disbursed loan, no extension waiting)")
+    async def request_extension(self, info: Info) -> bool:
+        rows = await load(info, "loan_extensions", self.model.id)
+        pending = any(r.status == extension_service.PENDING for r in rows)
+        return extension_service.request_refusal(viewer(info), self.model, pending) is None
 
     @strawberry.field(description="cancelLoan")
     def cancel(self, info: Info) -> bool:
@@ -412,6 +439,11 @@ class Loan:
             return None
         return tr(info, await load(info, "loan_blocked", self.model.id))
 
+    @strawberry.field(description="Why the loan is not approved in a batch (unresolved alerts on it or its applicant "
+                                  "that the viewer sees); null when it may be.")
+    async def batch_warning(self, info: Info) -> str | None:
+        return tr(info, await loan_batch_warning(info, self.model))
+
     @strawberry.field(description="amount less offsets and settlements, once disbursed; 0 before.")
     def outstanding(self, info: Info) -> Decimal:
         return now_or_later(info, "outstanding", self.model.id, lambda v: v)
@@ -435,6 +467,12 @@ class Loan:
     @strawberry.field
     def approvals(self, info: Info) -> list[ApprovalStep]:
         return now_or_later(info, "loan_approvals", self.model.id, lambda rows: [ApprovalStep(model=r) for r in rows])
+
+    @strawberry.field(description="Settle-date extensions asked for (延期申请), oldest first.")
+    async def extensions(self, info: Info) -> list[Annotated[LoanExtension, strawberry.lazy("schema.types.approvals")]]:
+        from schema.types.approvals import LoanExtension
+
+        return [LoanExtension(model=r) for r in await load(info, "loan_extensions", self.model.id)]
 
     @strawberry.field
     async def offsets(self, info: Info) -> list[LoanOffset]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -19,7 +21,7 @@ from server.domain.money import ZERO, from_fen
 from server.domain.vocab import OffsetState
 from server.models import ExpenseLine as LineModel
 from server.models import Reimbursement as ReimbursementModel
-from server.services import duplicates
+from server.services import batch_approvals, duplicates
 from server.services import reimbursement_totals as totals
 from server.services import reimbursements as service
 from server.services.company import FOUR_EYES_PAYOUT
@@ -102,6 +104,15 @@ class ExpenseLine:
         return [DuplicateUse(use=u) for u in duplicates.duplicates_visible_to(viewer(info), uses)]
 
 
+async def reimbursement_batch_warning(info: Info, row: ReimbursementModel) -> Any:
+    """Why it is left out of a batch approval (batch_approvals.reimbursement_warning over its lines)."""
+    lines = await load(info, "reimbursement_lines", row.id)
+    loader = info.context.loader("line_duplicates", duplicates.duplicates_by_line)
+    uses = await asyncio.gather(*(loader.load(line.id) for line in lines))
+    vouchers = await asyncio.gather(*(load(info, "line_vouchers", line.id) for line in lines))
+    return batch_approvals.reimbursement_warning(viewer(info), uses, vouchers)
+
+
 @strawberry.type(description="What the viewer may do on a reimbursement now: true exactly when the mutation "
                               "would not be refused for permission or state.")
 class ReimbursementViewerCan:
@@ -111,6 +122,10 @@ class ReimbursementViewerCan:
     async def decide(self, info: Info) -> bool:
         steps = await load(info, "reimbursement_approvals", self.model.id)
         return service.decide_refusal(viewer(info), self.model, steps) is None
+
+    @strawberry.field(description="decideReimbursements with APPROVE: decideReimbursement allowed and no warning.")
+    async def batch_approve(self, info: Info) -> bool:
+        return await self.decide(info) and await reimbursement_batch_warning(info, self.model) is None
 
     @strawberry.field(description="payReimbursement")
     async def pay(self, info: Info) -> bool:
@@ -148,6 +163,11 @@ class Reimbursement:
         if self.model.status != ReimbursementStatus.PENDING_APPROVAL:
             return None
         return tr(info, await load(info, "reimbursement_blocked", self.model.id))
+
+    @strawberry.field(description="Why it is not approved in a batch (a duplicated invoice or voucher, a line "
+                                  "without a voucher); null when it may be.")
+    async def batch_warning(self, info: Info) -> str | None:
+        return tr(info, await reimbursement_batch_warning(info, self.model))
 
     @strawberry.field
     def total(self) -> Decimal:

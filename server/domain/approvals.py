@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from server.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
-from server.domain.messages import _m
+from server.domain.messages import Message, _m
 from server.domain.roles import ALL_ROLES, AUDITOR, EMPLOYEE, SUPERVISOR
 from server.domain.vocab import Decision, LoanStatus
 
@@ -139,4 +139,77 @@ def chain_outcome(steps: list[Step]) -> str | None:
         return LoanStatus.REJECTED
     if current_step(steps) is None:
         return LoanStatus.APPROVED
+    return None
+
+
+# ---------------------------------------------------------------- batch decisions
+
+BATCH_MAX = 100  # items per batch decision: each is its own transaction and audit entry
+
+
+def check_batch(ids: list[str]) -> list[str]:
+    """The ids of a batch decision, duplicates dropped in order; refused when empty or over BATCH_MAX."""
+    unique = list(dict.fromkeys(str(i) for i in ids))
+    if not unique:
+        raise ValidationFailed(_m("请至少选择一项"), field="ids")
+    if len(unique) > BATCH_MAX:
+        raise ValidationFailed(_m("一次最多批量处理 %(max)s 项", max=BATCH_MAX), field="ids")
+    return unique
+
+
+def batch_warning(alerts: int = 0, duplicates: int = 0, missing_vouchers: int = 0) -> Message | None:
+    """Why an item may not be approved in a batch (what the inbox shows as a warning), or None.
+
+    Unresolved risk alerts on the loan or its applicant, an invoice or voucher also used elsewhere,
+    a line without a voucher: a person looks at such an item and decides it alone."""
+    if alerts:
+        return _m("有 %(n)s 条未处理的预警，请逐笔审批", n=alerts)
+    if duplicates:
+        return _m("有 %(n)s 行发票号或凭证重复，请逐笔审批", n=duplicates)
+    if missing_vouchers:
+        return _m("有 %(n)s 行没有凭证，请逐笔审批", n=missing_vouchers)
+    return None
+
+
+# ---------------------------------------------------------------- re-routing SUPERVISOR steps
+
+
+def pick_approver(candidates: list[int], usable: set[int], applicant_employee_id: int,
+                  excluded: set[int] | None = None) -> int | None:
+    """Who takes over a waiting SUPERVISOR step: the first of `candidates` (the new supervisor, then the
+    one above, and so on up) who can still decide (`usable`: an active account), is not the applicant
+    (nobody approves their own money) and did not decide another step of the chain (`excluded`).
+    None when nobody is left: the step then stays where it is and its blocked reason says why."""
+    skip = excluded or set()
+    for candidate in candidates:
+        if candidate == applicant_employee_id or candidate in skip or candidate not in usable:
+            continue
+        return candidate
+    return None
+
+
+# ---------------------------------------------------------------- deputies
+
+MAX_DEPUTY_DAYS = 180
+
+
+def deputy_refusal(approver_employee_id: int | None, deputy_employee_id: int, deputy_usable: bool,
+                   starts_on: date, ends_on: date, today: date) -> DomainError | None:
+    """Why an approver may not name this deputy for this period, or None.
+
+    Never oneself; only someone who can still decide (an active account); a period from today or
+    later, at most MAX_DEPUTY_DAYS long. Whether the deputy may take a given step (never their own
+    application, never a second step of one chain) is decided per step by pick_approver."""
+    if approver_employee_id is None:
+        return Forbidden(_m("该账号没有员工档案，不能指定代理人"))
+    if deputy_employee_id == approver_employee_id:
+        return ValidationFailed(_m("不能指定自己为代理人"), field="deputyId")
+    if not deputy_usable:
+        return ValidationFailed(_m("代理人须为在职且账号可用的员工"), field="deputyId")
+    if starts_on < today:
+        return ValidationFailed(_m("代理开始日期不能早于今天"), field="startsOn")
+    if ends_on < starts_on:
+        return ValidationFailed(_m("代理结束日期不能早于开始日期"), field="endsOn")
+    if (ends_on - starts_on).days + 1 > MAX_DEPUTY_DAYS:
+        return ValidationFailed(_m("代理期限最长 %(days)s 天", days=MAX_DEPUTY_DAYS), field="endsOn")
     return None

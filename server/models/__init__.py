@@ -1,6 +1,7 @@
 """Tortoise models and nothing else. Money columns are integer fen (BigInt)."""
 
 from server.models.alerts import Alert, AlertRecipient, AlertReminder, Notification, SettleReminder
+from server.models.approvals import ApproverDeputy, LoanExtension
 from server.models.audit import AuditAnchor, AuditEntry
 from server.models.auth import ApiToken, LoginCounter, Session, User
 from server.models.company import CompanySetting
@@ -32,3 +33,4 @@ __all__ += ["DeductionConsent", "PayeeAccount", "WebhookDelivery", "WebhookEndpo
 
 __all__ += ["CertificateCode", "SettleReminder"]
 __all__ += ["AlertReminder"]
+__all__ += ["ApproverDeputy", "LoanExtension"]

@@ -113,6 +113,12 @@ class ApprovalStep(Model):
     skipped = fields.BooleanField(default=False)
     # True for the step waiting for a decision: lets the inbox be one indexed query.
     is_current = fields.BooleanField(default=False, db_index=True)
+    # Issue 12: a settle-date extension's chain (LoanExtension) uses the same steps.
+    extension = fields.ForeignKeyField("models.LoanExtension", related_name="approvals", null=True,
+                                       on_delete=fields.CASCADE)
+    # A SUPERVISOR step handed to the approver's deputy: whose step it is (it goes back when the deputy ends).
+    delegated_from = fields.ForeignKeyField("models.Employee", related_name="delegated_steps", null=True,
+                                            on_delete=fields.SET_NULL)
 
     class Meta:
         table = "approval_step"
@@ -126,4 +132,6 @@ class ApprovalStep(Model):
             Index(fields=('decided_by_id', 'loan_id')),
             Index(fields=('decided_by_id', 'reimbursement_id')),
             Index(fields=('is_current', 'role')),
+            Index(fields=('extension_id', 'order')),
+            Index(fields=('delegated_from_id',)),
         )

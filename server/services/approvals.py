@@ -10,8 +10,9 @@ from tortoise.expressions import Q, Subquery
 from server.domain import approvals
 from server.domain.roles import SUPERVISOR
 from server.domain.vocab import LoanStatus
-from server.models import ApprovalStep
-from server.services.base import Page, Viewer, paginate, require_login, utcnow
+from server.models import ApprovalStep, ApproverDeputy
+from server.services import rerouting
+from server.services.base import Page, Viewer, paginate, require_login, today, utcnow
 
 
 def actor(viewer: Viewer) -> approvals.Actor:
@@ -72,6 +73,11 @@ async def save_new_chain(steps: list[approvals.Step], **owner: Any) -> None:
         order=step.order, role=step.role, approver_id=step.approver_employee_id, skipped=step.skipped,
         comment=step.comment, is_current=current is not None and step.order == current.order, **owner,
     ) for step in steps])
+    # A supervisor away with a deputy named: the new SUPERVISOR step goes to the deputy (issue 12).
+    (column, row), = owner.items()
+    if any(s.role == SUPERVISOR and not s.skipped for s in steps) \
+            and await ApproverDeputy.filter(cleared_at__isnull=True, ends_on__gte=today()).exists():
+        await rerouting.route_new_chain(await ApprovalStep.filter(**{f"{column}_id": row.id}).order_by("order"), row.employee_id)
 
 
 async def decide_chain(

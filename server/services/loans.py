@@ -200,9 +200,13 @@ async def can_see_loan(viewer: Viewer, loan: Loan) -> bool:
     employee = await Employee.get(id=loan.employee_id)  # type: ignore[attr-defined]
     if await can_see_employee(viewer, employee):
         return True
-    # A role-holder whose decision the loan is waiting for sees it.
+    # A role-holder (or a deputy) whose decision the loan, or an extension of it, is waiting for sees it.
     step = await ApprovalStep.filter(loan_id=loan.id, is_current=True).first()
-    return step is not None and actor_may_decide(viewer, step, loan.employee_id)  # type: ignore[attr-defined]
+    if step is not None and actor_may_decide(viewer, step, loan.employee_id):  # type: ignore[attr-defined]
+        return True
+    waiting = await ApprovalStep.filter(extension__loan_id=loan.id, extension__status=LoanStatus.PENDING_APPROVAL,
+                                        is_current=True).first()
+    return waiting is not None and actor_may_decide(viewer, waiting, loan.employee_id)  # type: ignore[attr-defined]
 
 
 async def get_loan(viewer: Viewer, loan_id: Any) -> Loan | None:

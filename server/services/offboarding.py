@@ -64,7 +64,7 @@ from server.models import (
     ReimbursementOffset,
     User,
 )
-from server.services import alerts, audit, sessions, workflow
+from server.services import alerts, audit, rerouting, sessions, workflow
 from server.services import risk as risk_service
 from server.services.base import (
     Page,
@@ -334,6 +334,8 @@ async def complete_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboardi
             await audit.record(viewer, "user.deactivate", "user", user.id, {"isActive": was_active},
                                {"isActive": False, "sessionsRevoked": True, "tokensRevoked": True,
                                 "reason": f"offboarding #{offboarding.id} completed"})
+        # A leaving supervisor's waiting steps go to the one above (issue 12).
+        await rerouting.approver_left(viewer, eid)
     return offboarding
 
 

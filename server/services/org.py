@@ -29,7 +29,7 @@ from server.domain.messages import _m
 from server.domain.money import from_fen, parse_money, to_fen
 from server.domain.passwords import check_password
 from server.models import AuditEntry, Department, Employee, LoginCounter, Position, Region, User
-from server.services import alerts, audit, sessions
+from server.services import alerts, audit, rerouting, sessions
 from server.services.base import (
     Page,
     Viewer,
@@ -448,6 +448,9 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
         if after != before:
             await employee.save()
             await audit.record(viewer, "employee.update", "employee", employee.id, before, after)
+            if before["supervisorId"] != after["supervisorId"]:
+                # The employee's waiting SUPERVISOR steps follow the new supervisor (issue 12).
+                await rerouting.supervisor_changed(viewer, employee.id, before["supervisorId"], after["supervisorId"])
             moved = [k for k in ("positionId", "monthlySalary") if before[k] != after[k]]
             if moved:
                 position_names = {p.id: p.name for p in await Position.filter(

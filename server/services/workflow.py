@@ -222,6 +222,33 @@ async def loan_reduced(viewer: Viewer, loan: Loan, entry: LedgerEntry) -> list[i
     return await _notify(viewer, applicant, title, body, loan_link(loan.id))
 
 
+async def extension_waiting(viewer: Viewer, extension: Any) -> list[int]:
+    """A settle-date extension (延期申请) reached a step: whoever may decide it is told."""
+    steps = await ApprovalStep.filter(extension_id=extension.id).order_by("order")
+    current, users = await _step_users(steps, extension.employee_id)
+    if current is None:
+        return []
+    loan = await Loan.get(id=extension.loan_id)
+    employee = await _employee(extension.employee_id)
+    body = _m("%(name)s 申请将借款 %(number)s 的预计报销日期从 %(before)s 延至 %(after)s，等待您审批（%(role)s）。理由：%(reason)s",
+              name=employee.name, number=loan.number, before=extension.previous_date.isoformat(),
+              after=extension.requested_date.isoformat(), role=_m(label("role", current.role)), reason=extension.reason)
+    return await _notify(viewer, users, _m("待您审批：借款 %(number)s 延期", number=loan.number), body, loan_link(loan.id))
+
+
+async def extension_decided(viewer: Viewer, extension: Any) -> list[int]:
+    """After a step of an extension: the next approver, or the borrower (approved: the new date; rejected)."""
+    if extension.status == LoanStatus.PENDING_APPROVAL:
+        return await extension_waiting(viewer, extension)
+    loan = await Loan.get(id=extension.loan_id)
+    applicant = await _employee_users([extension.employee_id])
+    if extension.status == LoanStatus.APPROVED:
+        return await _notify(viewer, applicant, _m("借款 %(number)s 延期已批准", number=loan.number),
+                             _m("预计报销日期已改为 %(day)s。", day=extension.requested_date.isoformat()), loan_link(loan.id))
+    return await _notify(viewer, applicant, _m("借款 %(number)s 延期被驳回", number=loan.number),
+                         _m("预计报销日期仍为 %(day)s。", day=extension.previous_date.isoformat()), loan_link(loan.id))
+
+
 # ---------------------------------------------------------------- reimbursements
 
 

@@ -25,6 +25,7 @@ from server.services.base import today
 from server.storage import MAX_FILES
 from server.web import forms
 from server.web.core import GqlError, GqlResult, Page, PageError, check_read, environment, refuse_if_forbidden
+from server.web.loans import batch_ids
 
 CATEGORIES = [p.value for p in LoanPurpose]
 LINE_FIELDS = ("category", "amount", "incurredOn", "invoiceNo", "description")
@@ -343,9 +344,18 @@ async def detail(page: Page, reimbursement_id: str, error: str | None = None, co
 
 INBOX_PAGE = 50
 # Paged by keyset, oldest first: the approvers' queue costs the same for 5 and 500 waiting claims.
+# The inbox also asks whether each claim may go into 批量同意 (and why not).
+INBOX_FIELDS = DETAIL_FIELDS + " batchWarning viewerCan { batchApprove } "
 INBOX = ("query($after: String) { reimbursementApprovalInbox(first: PAGE_SIZE, after: $after) { "
-         "totalCount pageInfo { hasNextPage endCursor } edges { node { ").replace("PAGE_SIZE", str(INBOX_PAGE)) + DETAIL_FIELDS + " } } } }"
-ONE = "query($id: ID!) { reimbursement(id: $id) { " + DETAIL_FIELDS + " } }"
+         "totalCount pageInfo { hasNextPage endCursor } edges { node { ").replace("PAGE_SIZE", str(INBOX_PAGE)) + INBOX_FIELDS + " } } } }"
+ONE = "query($id: ID!) { reimbursement(id: $id) { " + INBOX_FIELDS + " } }"
+BATCH = """
+mutation($ids: [ID!]!, $comment: String) {
+  decideReimbursements(reimbursementIds: $ids, decision: APPROVE, comment: $comment) {
+    reimbursementId ok error { message } reimbursement { id number status }
+  }
+}
+"""
 DECIDE = """
 mutation($id: ID!, $decision: Decision!, $comment: String) {
   decideReimbursement(reimbursementId: $id, decision: $decision, comment: $comment) {
@@ -356,14 +366,14 @@ mutation($id: ID!, $decision: Decision!, $comment: String) {
 
 
 async def _inbox(page: Page, errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-                 general: list[str] | None = None, status: int = 200) -> Response:
+                 general: list[str] | None = None, status: int = 200, extra: dict[str, Any] | None = None) -> Response:
     data = (await _queue(page))["reimbursementApprovalInbox"]
     info = data["pageInfo"]
     return await _render(page, "reimbursements/inbox.html", {
         "items": [e["node"] for e in data["edges"]], "total": data["totalCount"],
         "next": info["endCursor"] if info["hasNextPage"] else None, "errors": errors or {}, "values": values or {},
         "general": general or [], "decided": None, "embedded": page.htmx,
-        "decided_number": page.request.query_params.get("decided"),
+        "decided_number": page.request.query_params.get("decided"), **(extra or {}),
     }, block="section", status=status)
 
 
@@ -410,6 +420,21 @@ async def decide(page: Page, reimbursement_id: str) -> Response:
     listed = any(e["node"]["id"] == reimbursement_id for e in edges)
     return await _inbox(page, errors={reimbursement_id: message}, values={reimbursement_id: comment},
                         general=[] if listed else [message], status=422)
+
+
+async def decide_batch(page: Page) -> Response:
+    """批量同意 of reimbursements: every checked claim through decideReimbursements, then the queue with the outcome."""
+    ids = batch_ids(page)
+    if not ids:
+        return await _inbox(page, general=[page._("请至少选择一项")], status=422)
+    result = await page.gql(BATCH, {"ids": ids, "comment": page.value("comment") or None})
+    if not result.ok:
+        refuse_if_forbidden(result)
+        return await _inbox(page, general=[result.errors[0].message], status=422)
+    results = result.data["decideReimbursements"]
+    numbers = {e["node"]["id"]: e["node"]["number"] for e in (await _queue(page))["reimbursementApprovalInbox"]["edges"]}
+    refused = [{**r, "label": numbers.get(r["reimbursementId"], "#" + r["reimbursementId"])} for r in results if not r["ok"]]
+    return await _inbox(page, extra={"batch_done": [r for r in results if r["ok"]], "batch_refused": refused})
 
 
 # ---------------------------------------------------------------- finance
