@@ -43,6 +43,7 @@ from server.services.base import (
     Viewer,
     atomic,
     get_locked,
+    local_date,
     lock_employee,
     lookup_id,
     next_sequence,
@@ -451,9 +452,14 @@ async def cancel_open_applications(viewer: Viewer, employee_id: int, note: str) 
     return numbers
 
 
-async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
+async def disburse_loan(viewer: Viewer, loan_id: Any, method: str | None = None, reference: str | None = None,
+                        paid_on: date | None = None) -> Loan:
+    """Pay an approved loan out, recording how (method, the bank's reference) and when (paid_on,
+    default today); see ledger_rules.check_disbursement for the defaults and limits."""
     require_login(viewer)
     duties.require(viewer.roles, duties.DISBURSE)
+    method = str(getattr(method, "value", method)) if method is not None else None
+    reference = validation.clean_text(reference, "reference", validation.REFERENCE)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
         employee = await Employee.get(id=loan.employee_id)  # type: ignore[attr-defined]
@@ -463,12 +469,16 @@ async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
         if refusal is not None:
             raise refusal
         now = utcnow()
+        approved_on = local_date(loan.decided_at or loan.created_at)
+        paid = ledger_rules.check_disbursement(method, reference, paid_on, approved_on=approved_on, today=today())
         await LedgerEntry.create(loan=loan, kind=ledger_rules.DISBURSEMENT, delta_fen=loan.amount_fen,
-                                 recorded_by_id=viewer.user_id, recorded_at=now)
+                                 recorded_by_id=viewer.user_id, recorded_at=now, method=paid.method,
+                                 reference=paid.reference, paid_on=paid.paid_on)
         loan.status, loan.disbursed_at = LoanStatus.DISBURSED, now
         await loan.save(update_fields=["status", "disbursed_at"])
         await audit.record(viewer, "loan.disburse", "loan", loan.id, {"status": LoanStatus.APPROVED},
-                           {"status": LoanStatus.DISBURSED, "amount": loan_amount(loan)})
+                           {"status": LoanStatus.DISBURSED, "amount": loan_amount(loan), "method": paid.method,
+                            "reference": paid.reference, "paidOn": paid.paid_on.isoformat()})
         await workflow.loan_disbursed(viewer, loan)
     return loan
 
