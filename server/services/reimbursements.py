@@ -44,6 +44,7 @@ from server.services.approvals import (
     waiting_page,
 )
 from server.services.base import (
+    SYSTEM,
     Page,
     Viewer,
     atomic,
@@ -380,6 +381,13 @@ async def decide_reimbursement(
         decided = {"step": step.order, "role": step.role, "comment": step.comment}
         if outcome == ReimbursementStatus.APPROVED:
             await _approve(viewer, row, **decided)
+            if await _payable_now(row) == ZERO:
+                # Fully offset: nothing goes out, so no payment waits for a second person (the four-eyes
+                # rule is about money paid out). Approved and paid in one go: both events, both notes.
+                await workflow.reimbursement_moved(viewer, row)
+                await _close_without_payout(row)
+                await workflow.reimbursement_paid(viewer, row, ZERO)
+                return row
         elif outcome == ReimbursementStatus.REJECTED:
             before = {"status": row.status}
             row.status, row.decided_at = ReimbursementStatus.REJECTED, utcnow()
@@ -397,8 +405,22 @@ async def decide_reimbursement(
     return row
 
 
+async def _payable_now(row: Reimbursement) -> Decimal:
+    """What is left to pay out once the offsets are applied (inside the approving transaction)."""
+    applied = await ReimbursementOffset.filter(reimbursement_id=row.id, state=APPLIED)
+    return offset_rules.payable_of(from_fen(row.total_fen), from_fen(sum(o.amount_fen for o in applied)))
+
+
+async def _close_without_payout(row: Reimbursement) -> None:
+    """PAID with no payer: the system's audit entry (a `reimbursement.pay`, hence the paid webhook)."""
+    row.status, row.paid_at = ReimbursementStatus.PAID, utcnow()
+    await row.save(update_fields=["status", "paid_at"])
+    await audit.record(SYSTEM, "reimbursement.pay", "reimbursement", row.id, {"status": ReimbursementStatus.APPROVED},
+                       {"status": ReimbursementStatus.PAID, "paid": ZERO, "payer": None, "fullyOffset": True})
+
+
 async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursement:
-    """FINANCE records that the payable amount was paid out (also when it is 0.00: the claim is closed)."""
+    """FINANCE records that the payable amount was paid out (a fully offset claim is closed at its approval)."""
     require_login(viewer)
     duties.require(viewer.roles, duties.PAY_REIMBURSEMENT)
     async with atomic():
@@ -408,8 +430,7 @@ async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
         refusal = pay_refusal(viewer, row, four_eyes, steps)
         if refusal is not None:
             raise refusal
-        applied = await ReimbursementOffset.filter(reimbursement_id=row.id, state=APPLIED)
-        paid = offset_rules.payable_of(from_fen(row.total_fen), from_fen(sum(o.amount_fen for o in applied)))
+        paid = await _payable_now(row)
         row.status, row.paid_at = ReimbursementStatus.PAID, utcnow()
         await row.save(update_fields=["status", "paid_at"])
         await audit.record(viewer, "reimbursement.pay", "reimbursement", row.id, {"status": ReimbursementStatus.APPROVED},

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from starlette.datastructures import UploadFile
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from server import i18n
 from server.domain import offsets
@@ -427,7 +427,16 @@ query($approved: [ReimbursementStatus!], $paid: [ReimbursementStatus!], $first: 
   }
 }
 """
-PAY = "mutation($id: ID!) { payReimbursement(reimbursementId: $id) { id number status payable paidAt } }"
+PAY = """
+mutation($id: ID!) { payReimbursement(reimbursementId: $id) {
+  id number status total offsetTotal payable decidedAt paidAt
+  employee { name employeeNo department { name } } lines { voucherMissing } } }
+"""
+# The queue's figures after a payment, swapped in beside the paid row (out of band).
+PAY_FIGURES = """
+query($approved: [ReimbursementStatus!]) { toPay: reimbursements(status: $approved, first: 1) {
+  totalCount payableTotal offsetTotal } }
+"""
 
 
 async def _finance(page: Page, errors: dict[str, str] | None = None, status: int = 200,
@@ -456,6 +465,18 @@ async def finance_page(page: Page) -> Response:
     return await _finance(page)
 
 
+async def _paid_in_place(page: Page, paid: dict[str, Any]) -> Response:
+    """The paid row (every column kept, its status instead of the button) and the queue's figures
+    re-read from the server, out of band: nothing on the page is left stale until a reload."""
+    figures = check_read(await page.gql(PAY_FIGURES, {"approved": [ReimbursementStatus.APPROVED.value]}))["toPay"]
+    row = await _render(page, "reimbursements/finance.html", {"item": paid, "done": True, "errors": {}},
+                        block="pay_row")
+    summary = await _render(page, "reimbursements/finance.html", {
+        "oob": True, "to_pay_total": figures["totalCount"], "pay_sum": figures["payableTotal"],
+        "offset_sum": figures["offsetTotal"]}, block="figures")
+    return HTMLResponse(bytes(row.body) + bytes(summary.body))
+
+
 async def pay(page: Page, reimbursement_id: str) -> Response:
     from_detail = page.value("from") == "detail"
     result = await page.gql(PAY, {"id": reimbursement_id})
@@ -464,8 +485,7 @@ async def pay(page: Page, reimbursement_id: str) -> Response:
         if from_detail:
             return page.redirect(f"/reimbursements/{paid['id']}?done=paid")
         if page.htmx:
-            return await _render(page, "reimbursements/finance.html", {"item": paid, "done": True, "errors": {}},
-                                     block="pay_row")
+            return await _paid_in_place(page, paid)
         return page.redirect(f"/finance/reimbursements?paid={paid['number']}")
     if not page.sees(PageKey.FINANCE):
         refuse_if_forbidden(result)

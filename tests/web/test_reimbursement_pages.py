@@ -402,6 +402,11 @@ async def test_finance_pays_with_htmx_and_cannot_pay_their_own(browser, db):
                                     headers={**HX, "X-CSRF-Token": browser.csrf})
     assert row.status_code == 200 and row.text.lstrip().startswith(f'<tr id="pay-{claim.id}">')
     assert "已登记付款 120.00" in text_of(row.text)
+    # The row keeps its columns (applicant, amounts), and the queue's figures come along out of band.
+    assert "张三" in text_of(row.text) and row.text.count('class="num"') >= 3
+    assert 'id="pay-figures" hx-swap-oob="true"' in row.text
+    figures = text_of(row.text[row.text.index('id="pay-figures"'):])
+    assert "待付款 1 笔" in figures and "待付金额 60.00" in figures
     assert (await Reimbursement.get(id=claim.id)).status == "PAID"
     refused = await browser.client.post(f"/finance/reimbursements/{own.id}/pay",
                                         headers={**HX, "X-CSRF-Token": browser.csrf})
