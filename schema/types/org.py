@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from schema.loaders import load, now_or_later
-from schema.types.common import page_size, viewer
+from schema.types.common import page_size, tr, viewer
 from schema.types.enums import EmployeeStatus, LoanStatus, Role
 from server import auth
 from server.domain.errors import Forbidden
@@ -23,6 +23,7 @@ from server.models import Position as PositionModel
 from server.models import Region as RegionModel
 from server.services import accounts as account_service
 from server.services import duties as duty_service
+from server.services import loans as loan_service
 from server.services import navigation
 from server.services import offboarding as offboarding_service
 from server.services import org as org_service
@@ -32,6 +33,7 @@ from server.services.base import require_login
 if TYPE_CHECKING:
     from schema.types.alerts import Alert
     from schema.types.loans import Loan
+    from schema.types.offboarding import Offboarding
     from schema.types.risk import BusinessRecord, RiskScore
 
 
@@ -303,6 +305,23 @@ class Viewer:
         "Keys of the pages the viewer may open (APPROVALS, FINANCE, ALERTS, ORG, SETTINGS, START_OFFBOARDING): "
         "the nav shows these only."))
     duties: list[str] = strawberry.field(description="Actions of the duties matrix the viewer's roles hold.")
+
+    @strawberry.field(description="True when applyForLoan would not be refused for the viewer's standing "
+                                  "(an employee record, ACTIVE: not being offboarded).")
+    async def can_apply(self, info: Info) -> bool:
+        return await loan_service.viewer_apply_refusal(viewer(info)) is None
+
+    @strawberry.field(description="Why applying is refused now (e.g. being offboarded), in the viewer's language.")
+    async def apply_blocked_reason(self, info: Info) -> str | None:
+        refusal = await loan_service.viewer_apply_refusal(viewer(info))
+        return tr(info, refusal.msg) if refusal is not None else None
+
+    @strawberry.field(description="The viewer's own offboarding while it is open (CLEARANCE_PENDING or CLEARED).")
+    async def offboarding(self, info: Info) -> Annotated[Offboarding, strawberry.lazy("schema.types.offboarding")] | None:
+        from schema.types.offboarding import Offboarding as OffboardingType
+
+        row = await offboarding_service.my_open_offboarding(viewer(info))
+        return OffboardingType(model=row) if row is not None else None
 
 
 @strawberry.type

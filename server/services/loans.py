@@ -340,10 +340,8 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
     async with atomic():
         await lock_employee(viewer.employee_id)
         employee = await Employee.get(id=viewer.employee_id)
-        if employee.status == EmployeeStatus.OFFBOARDING:
-            raise Conflict(_m("离职办理中，不能申请借款"))
-        if employee.status != EmployeeStatus.ACTIVE:
-            raise Forbidden(_m("员工已离职"))
+        if (refusal := apply_refusal(employee.status)) is not None:
+            raise refusal
         position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
         settle_date = application.expected_settle_date or on + timedelta(days=position.settle_days)
         quota = await quota_for(employee, position, on)
@@ -562,6 +560,24 @@ def decide_refusal(viewer: Viewer, loan: Loan, steps: Sequence[ApprovalStep]) ->
     if loan.status != LoanStatus.PENDING_APPROVAL:
         return InvalidTransition(_m("借款 %(number)s 状态为 %(status)s，不能审批", number=loan.number, status=loan.status))
     return approvals.decide_refusal([to_step(r) for r in steps], actor(viewer), loan.employee_id)  # type: ignore[attr-defined]
+
+
+def apply_refusal(employee_status: str) -> DomainError | None:
+    """Why an employee in `employee_status` may not apply for a loan now (applyForLoan's check)."""
+    if employee_status == EmployeeStatus.OFFBOARDING:
+        return Conflict(_m("离职办理中，不能申请借款"))
+    if employee_status != EmployeeStatus.ACTIVE:
+        return Forbidden(_m("员工已离职"))
+    return None
+
+
+async def viewer_apply_refusal(viewer: Viewer) -> DomainError | None:
+    """The refusal applyForLoan would raise for the viewer's standing (not for the form's input)."""
+    require_login(viewer)
+    if viewer.employee_id is None:
+        return Forbidden(_m("该账号没有员工档案，不能借款"))
+    employee = await Employee.get_or_none(id=viewer.employee_id)
+    return apply_refusal(employee.status) if employee is not None else Forbidden(_m("员工已离职"))
 
 
 def _cancel_state_refusal(loan: Loan) -> DomainError | None:

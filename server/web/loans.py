@@ -43,7 +43,10 @@ QUOTA = "quota { limit committed available monthlyLimit monthlyUsed }"
 # ---------------------------------------------------------------- applying
 
 PREVIEW_FIELDS = "loanPreview(amount: $amount) { " + QUOTA + " after rejectionReason }"
-APPLY_PAGE = "query($amount: String) { " + PREVIEW_FIELDS + " me { employee { name position { name settleDays } } } }"
+# canApply / applyBlockedReason: applyForLoan's own check of the viewer's standing (being offboarded).
+STANDING = "canApply applyBlockedReason offboarding { id status lastWorkingDay outstanding }"
+APPLY_PAGE = ("query($amount: String) { " + PREVIEW_FIELDS + " me { " + STANDING
+              + " employee { name position { name settleDays } } } }")
 PREVIEW = "query($amount: String) { " + PREVIEW_FIELDS + " }"
 APPLY = """
 mutation($input: LoanApplicationInput!) { applyForLoan(input: $input) { id number status rejectionReason } }
@@ -83,7 +86,7 @@ async def _apply_form(page: Page, data: dict[str, Any], preview: dict[str, Any] 
     return await page.render("loans/apply.html", {
         "employee": data["me"]["employee"], "preview": preview, "amount": values.get("amount", ""),
         "amount_error": amount_error or errors.get("amount"), "values": values, "errors": errors,
-        "general": general, "purposes": PURPOSES,
+        "general": general, "purposes": PURPOSES, "standing": data["me"],
     }, status=status)
 
 
