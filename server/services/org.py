@@ -17,6 +17,7 @@ from server.domain import duties, validation
 from server.domain import roles as role_names
 from server.domain.approvals import validate_chain
 from server.domain.errors import (
+    AccountClosed,
     Conflict,
     DomainError,
     Forbidden,
@@ -609,6 +610,8 @@ async def authenticate(username: str, password: str, address: str = "") -> User:
     ok = auth.verify_password(user.password_hash if user else None, password or "")
     if not ok or user is None or not user.is_active:
         await _throttle_fail(username, address)
+        if ok and user is not None:
+            raise AccountClosed(_m("该账号已关闭（已离职），不能登录。如有疑问请联系人事。"))
         raise Unauthenticated(_m("用户名或密码错误"))
     await LoginCounter.filter(key=_counter_keys(username, address)[0]).delete()
     if auth.needs_rehash(user.password_hash):
