@@ -91,5 +91,6 @@ def test_a_leavers_login_says_the_account_is_closed(server, chromium):  # noqa: 
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_text("该账号已关闭")).to_be_visible()
     shot("forms-login-closed")
-    assert not problems, problems
+    # Both refused logins answer 401, which Chromium logs as a failed resource: expected here.
+    assert not [p for p in problems if "status of 401" not in p], problems
     context.close()
