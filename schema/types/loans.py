@@ -139,6 +139,10 @@ class Settlement:
             return None
         return await load(info, "user_labels", self.model.recorded_by_id)
 
+    @strawberry.field(description="The receipt's photo, the payslip: files recorded with the settlement.")
+    async def attachments(self, info: Info) -> list[Attachment]:
+        return [Attachment(model=a) for a in await load(info, "entry_attachments", self.model.id)]
+
     @strawberry.field(description="The reversal that undid this settlement, if any (it then no longer counts).")
     async def reversed_by(self, info: Info) -> SettlementReversal | None:
         entries = await load(info, "loan_ledgers", self.model.loan_id)
@@ -671,9 +675,13 @@ class LoanMutation:
         return Loan(model=await loan_service.disburse_loan(
             viewer(info), loan_id, method.value if method else None, reference, paid_on))
 
-    @strawberry.mutation
+    @strawberry.mutation(description=(
+        "Record a cash return or a salary deduction (or, as FINANCE, propose a write-off). `attachments`: the "
+        "cash receipt's photo or the payslip (GraphQL multipart uploads, as applyForLoan's), shown on the "
+        "settlement and downloadable by whoever may see the loan; not taken with a write-off."))
     async def settle_loan(
         self, info: Info, loan_id: strawberry.ID, method: SettlementMethod, amount: Decimal,
-        note: str | None = None,
+        note: str | None = None, attachments: list[Upload] | None = None,
     ) -> Loan:
-        return Loan(model=await loan_service.settle_loan(viewer(info), loan_id, method.value, amount, note))
+        return Loan(model=await loan_service.settle_loan(viewer(info), loan_id, method.value, amount, note,
+                                                         attachments))

@@ -526,7 +526,10 @@ async def append_reduction(
     return entry
 
 
-async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, note: str | None = None) -> Loan:
+async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, note: str | None = None,
+                      attachments: list[Any] | None = None) -> Loan:
+    """`attachments`: the receipt's photo, the payslip (uploads, checked by content like the loan's
+    documents), linked to the settlement's ledger entry and downloadable by whoever may see the loan."""
     require_login(viewer)
     method = str(getattr(method, "value", method))
     if method not in SETTLE_ROLES:
@@ -534,6 +537,8 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
     require_role(viewer, *SETTLE_ROLES[method])
     value = parse_money(amount)
     note = validation.clean_text(note, "note", validation.NOTE)
+    if attachments and method == ledger_rules.WRITE_OFF:
+        raise ValidationFailed(_m("核销提议不附文件，请在原因中说明依据"), field="attachments")
     if method == ledger_rules.WRITE_OFF:
         # Two people: FINANCE's call is a proposal, an ADMIN's the approval (services/corrections.py).
         # Lazy: corrections builds on this module (a top-level import would be a circle); it goes
@@ -541,13 +546,19 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
         from server.services import corrections
 
         return await corrections.write_off_via_settle(viewer, loan_id, value, note)
+    # Checked and stored before the transaction, as applyForLoan's documents: no file I/O under the lock.
+    files: list[StoredFile] = await store_uploads(attachments, DOCUMENT_TYPES, "attachments")
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
         refusal = settle_refusal(viewer, loan, method)
         if refusal is not None:
             raise refusal
         # The note is the receipt, payroll or approval reference the settlement was made against.
-        await append_reduction(viewer, loan, method, value, note=note)
+        entry = await append_reduction(viewer, loan, method, value, note=note,
+                                       audit_extra={"attachments": [f.sha256 for f in files]} if files else None)
+        for f in files:
+            await Attachment.create(sha256=f.sha256, filename=f.filename, content_type=f.content_type,
+                                    size=f.size, uploaded_by_id=viewer.user_id, ledger_entry=entry)
     return loan
 
 

@@ -150,7 +150,7 @@ query($id: ID!) {
     disbursement { method reference paidOn }
     viewerCan { cancel }
     alerts { id kind severity message createdAt resolvedAt }
-    settlements { id method amount viewerCanReverse reversedBy { id } }
+    settlements { id method amount viewerCanReverse reversedBy { id } attachments { id filename url } }
     pendingWriteOff { id kind amount reason proposedBy proposedAt viewerCanDecide reverses { id method amount } }
     writeOffProposals { id kind status amount reason proposedBy proposedAt decidedBy decidedAt comment }
     offsets { amount state reimbursement { id number } }
@@ -376,8 +376,8 @@ mutation($id: ID!, $method: DisbursementMethod, $reference: String, $paidOn: Dat
 """
 DISBURSEMENT_METHODS = [m.value for m in DisbursementMethod]
 SETTLE = """
-mutation($id: ID!, $method: SettlementMethod!, $amount: Decimal!, $note: String) {
-  settleLoan(loanId: $id, method: $method, amount: $amount, note: $note) {
+mutation($id: ID!, $method: SettlementMethod!, $amount: Decimal!, $note: String, $files: [Upload!]) {
+  settleLoan(loanId: $id, method: $method, amount: $amount, note: $note, attachments: $files) {
     id number status outstanding pendingWriteOff { id }
   }
 }
@@ -456,14 +456,17 @@ async def settle(page: Page, loan_id: str) -> Response:
         errors["method"] = page._("请选择方式")
     if not errors:
         result = await page.gql(SETTLE, {"id": loan_id, "method": values["method"], "amount": amount,
-                                         "note": values["note"] or None})
+                                         "note": values["note"] or None,
+                                         "files": _uploads(page, "attachments") or None})
         if result.ok:
             loan = result.data["settleLoan"]
             done = "write_off_proposed" if loan["pendingWriteOff"] else values["method"].lower()
             return page.redirect(f"/finance?done={done}&number={loan['number']}")
         refuse_if_forbidden_unless_finance(page, result)
-        errors = result.field_errors({"amount", "note", "method"})
-        general = result.general_errors({"amount", "note", "method"})
+        errors = result.field_errors({"amount", "note", "method", "attachments", "file"})
+        if "file" in errors:  # the storage names the upload "file"
+            errors["attachments"] = errors.pop("file")
+        general = result.general_errors({"amount", "note", "method", "attachments", "file"})
         if general:
             errors["general"] = general[0]
     return await _finance(page, errors={loan_id: errors}, values={loan_id: values}, status=422, block_for=loan_id)

@@ -58,3 +58,25 @@ async def test_english_labels(browser, db):
     await browser.post("/locale", {"locale": "en", "next": "/finance"})
     page = text_of((await browser.get("/finance")).text)
     assert "Bank transfer" in page and "Payment date" in page, loan.number
+
+
+async def test_finance_records_a_cash_return_with_its_receipt_shown_on_the_timeline(browser, second_browser, db):
+    from tests.schema.test_loan_attachments import PNG
+    from tests.web.test_loans import disbursed_loan
+
+    await make_org()
+    loan = await disbursed_loan("800.00")
+    await browser.login("finance")
+    page = await browser.get("/finance")
+    assert f'id="sa-{loan.id}"' in page.text and 'hx-encoding="multipart/form-data"' in page.text
+    done = await browser.post(f"/finance/{loan.id}/settle", {"method": "CASH_RETURN", "amount": "300.00",
+                                                            "note": "收据 0012"},
+                              files=[("attachments", ("收据.png", PNG, "image/png"))])
+    assert done.status_code == 303, done.text
+    await second_browser.login("sales")
+    timeline = (await second_browser.get(f"/loans/{loan.id}")).text
+    link = f'>收据.png</a>'
+    assert link in timeline
+    url = timeline.split(link)[0].rsplit('href="', 1)[1].split('"')[0]
+    download = await second_browser.get(url)
+    assert download.status_code == 200 and download.content == PNG
