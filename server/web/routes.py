@@ -126,6 +126,7 @@ def web_routes() -> list[Any]:
         Route("/admin/employees", view(admin.employees_page), methods=["GET"]),
         Route("/admin/employees", view(admin.employee_create), methods=["POST"]),
         Route("/admin/employees/{employee_id}", view(admin.employee_edit), methods=["GET"]),
+        Route("/admin/employees/{employee_id}/supervisors", view(admin.supervisor_search), methods=["GET"]),
         Route("/admin/employees/{employee_id}", view(admin.employee_update), methods=["POST"]),
         Route("/admin/settings", view(admin.settings_page), methods=["GET"]),
         # imports (导入) and the set-password links of imported accounts

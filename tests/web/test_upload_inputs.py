@@ -1,5 +1,5 @@
 """Voucher and document inputs offer the phone's camera as well as files, and carry the server's size
-limit for /static/upload.js to refuse a larger file before the upload (issue 12)."""
+limit for /static/forms.js to refuse a larger file before the upload (issue 12)."""
 
 from __future__ import annotations
 
@@ -30,10 +30,10 @@ async def test_apply_and_reimbursement_forms_offer_the_camera_and_name_the_limit
             assert f'data-max-bytes="{limit}"' in i
             assert f"超过 {mb} MB 上限" in i and "{name}" in i
         assert f"每个文件不超过 {mb} MB" in page
-        assert '<script src="/static/upload.js" defer></script>' in page
+        assert '<script src="/static/forms.js" defer></script>' in page
 
 
 async def test_the_script_is_served_as_a_static_file(client, db):
-    response = await client.get("/static/upload.js")
+    response = await client.get("/static/forms.js")
     assert response.status_code == 200 and "data-max-bytes" not in response.text.split("\n")[0]
     assert "maxBytes" in response.text and "tooLarge" in response.text

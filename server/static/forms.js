@@ -1,4 +1,4 @@
-/* File inputs (templates/macros.html file_input): a file larger than the server's limit is refused here,
+/* Forms of issue 12. File inputs (templates/macros.html file_input): a file larger than the server's limit is refused here,
    before anything is uploaded, with a message naming the limit. The limit and the message come from the
    input's data attributes, rendered by the server; the server checks the size again on upload. */
 (function () {
@@ -24,5 +24,14 @@
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target && target.matches && target.matches("input[type=file][data-max-bytes]")) { check(target); }
+  });
+
+  // A search box inside a form (the supervisor picker) searches as one types: Enter must not submit
+  // the whole form half-filled.
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key === "Enter" && target && target.matches && target.matches("input[data-search-only]")) {
+      event.preventDefault();
+    }
   });
 })();
