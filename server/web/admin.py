@@ -173,7 +173,7 @@ async def position_save(page: Page) -> Response:
 
 # ---------------------------------------------------------------- employees
 
-EMPLOYEE_PAGE = 50  # rows per page of the employees list (keyset): a phone scrolls one page, not 500 rows
+EMPLOYEE_PAGE = 20  # rows per page of the employees list (keyset): on a phone each row is a card
 EMPLOYEES = """
 query($search: String, $first: Int, $after: String) {
   employeeCount(search: $search)

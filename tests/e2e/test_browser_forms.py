@@ -94,3 +94,38 @@ def test_a_leavers_login_says_the_account_is_closed(server, chromium):  # noqa: 
     # Both refused logins answer 401, which Chromium logs as a failed resource: expected here.
     assert not [p for p in problems if "status of 401" not in p], problems
     context.close()
+
+
+@pytest.mark.parametrize("width", list(VIEWPORTS))
+def test_hr_picks_a_supervisor_by_search_and_the_list_pages(server, chromium, width):  # noqa: F811
+    from playwright.sync_api import expect
+
+    from tests.e2e.test_browser_offboarding import HR
+
+    context, page, problems, shot = _open(chromium, width)
+    _login(page, server, HR)
+    page.goto(server + "/admin/employees")
+    expect(page.locator("#next-employees")).to_be_visible()  # 30 demo employees: paged, not one long list
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[width]["width"]
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(_artifact(width, "forms-employees-paged")))
+
+    page.locator("a[href^='/admin/employees/']", has_text="王强").first.click()
+    expect(page.get_by_role("heading", name="编辑员工")).to_be_visible()
+    chosen = page.locator("#supervisor-matches input[name=supervisorNo]:checked")
+    expect(chosen).to_have_value("E003")  # 张伟, the current supervisor
+    page.fill("#f-supervisor-q", "李娜")
+    page.keyboard.press("Enter")  # searching, not submitting the form
+    match = page.locator("#supervisor-matches label.match", has_text="李娜")
+    expect(match).to_be_visible()
+    expect(chosen).to_have_value("E003")  # still chosen while searching
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[width]["width"]
+    page.locator("#supervisor-picker").scroll_into_view_if_needed()
+    page.screenshot(path=str(_artifact(width, "forms-supervisor-picker")))
+    if width == "phone":  # the last run saves: the desktop run leaves the demo data as it was
+        match.click()
+        page.get_by_role("button", name="保存").click()
+        expect(page.get_by_role("status")).to_contain_text("已保存")
+        expect(page.locator("#supervisor-matches input[name=supervisorNo]:checked")).to_have_value("E002")
+    assert not problems, problems
+    context.close()
