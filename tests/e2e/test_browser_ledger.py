@@ -114,6 +114,8 @@ def test_disbursing_asks_first_naming_the_person_and_amount(server, chromium, wi
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     row.locator("summary").click()  # the disburse form: method, the bank's reference, the payment date
     row.locator("input[name=reference]").fill("ICBC-E2E-1")
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[width]["width"]
+    shot("finance-disburse-form")
     row.get_by_role("button", name="确认放款").click()
     page.wait_for_timeout(300)
     assert asked and name in asked[0] and amount in asked[0], asked
