@@ -55,7 +55,7 @@ def test_voucher_input_offers_the_camera_and_refuses_a_too_large_file(server, ch
     # A phone photo within the limit is kept; one over it is refused at once, the limit named.
     field.set_input_files([{"name": "receipt.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff" + b"0" * 4_000_000}])
     assert page.evaluate("el => el.files.length", field.element_handle()) == 1
-    note = page.locator("small.err[id$=vouchers-size]").first
+    note = page.locator("small.size-err[id$=vouchers-size]").first
     expect(note).to_be_hidden()
     camera.set_input_files([{"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff" + b"0" * limit}])
     expect(note).to_be_visible()
