@@ -75,7 +75,7 @@ async def test_finance_records_a_cash_return_with_its_receipt_shown_on_the_timel
     assert done.status_code == 303, done.text
     await second_browser.login("sales")
     timeline = (await second_browser.get(f"/loans/{loan.id}")).text
-    link = f'>收据.png</a>'
+    link = '>收据.png</a>'
     assert link in timeline
     url = timeline.split(link)[0].rsplit('href="', 1)[1].split('"')[0]
     download = await second_browser.get(url)

@@ -26,7 +26,7 @@ async def test_the_picker_searches_and_the_choice_is_saved_and_audited(browser, 
     assert form.status_code == 200
     assert 'list="supervisors"' not in form.text  # no typed number with every employee in a datalist
     assert re.search(r'name="supervisorNo" value="M1" checked', form.text)  # the current one, chosen
-    assert 'hx-get="/admin/employees/%s/supervisors"' % sales.id in form.text
+    assert f'hx-get="/admin/employees/{sales.id}/supervisors"' in form.text
 
     found = await browser.get(f"/admin/employees/{sales.id}/supervisors",
                               params={"supervisor_q": "财务", "supervisorNo": "M1"}, headers=HX)
