@@ -29,6 +29,7 @@ BATCHES = {
     "loan_ledgers": readers.loan_ledgers,
     "loan_write_off_proposals": readers.loan_write_off_proposals,
     "loan_attachments": readers.loan_attachments,
+    "entry_attachments": readers.entry_attachments,
     "line_vouchers": readers.line_vouchers,
     "reimbursement_lines": readers.reimbursement_lines,
     "loan_offsets": readers.loan_offsets,

@@ -12,6 +12,8 @@ Decision = strawberry.enum(vocab.Decision, name="Decision")
 ReimbursementStatus = strawberry.enum(vocab.ReimbursementStatus, name="ReimbursementStatus")
 OffboardingStatus = strawberry.enum(vocab.OffboardingStatus, name="OffboardingStatus")
 SettlementMethod = strawberry.enum(vocab.SettlementMethod, name="SettlementMethod")
+DisbursementMethod = strawberry.enum(vocab.DisbursementMethod, name="DisbursementMethod",
+                                     description="How a loan's money went out.")
 WriteOffProposalKind = strawberry.enum(
     vocab.WriteOffProposalKind, name="WriteOffProposalKind",
     description="What a write-off proposal would write once an ADMIN approves it.",

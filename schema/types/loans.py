@@ -15,6 +15,7 @@ from schema.loaders import BATCHES, load, now_or_later, prime, selected_names
 from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, tr, tr_stored, tr_text, viewer
 from schema.types.enums import (
     Decision,
+    DisbursementMethod,
     LoanPurpose,
     LoanStatus,
     Role,
@@ -147,6 +148,10 @@ class Settlement:
         if self.model.recorded_by_id is None:
             return None
         return await load(info, "user_labels", self.model.recorded_by_id)
+
+    @strawberry.field(description="The receipt's photo, the payslip: files recorded with the settlement.")
+    async def attachments(self, info: Info) -> list[Attachment]:
+        return [Attachment(model=a) for a in await load(info, "entry_attachments", self.model.id)]
 
     @strawberry.field(description="The reversal that undid this settlement, if any (it then no longer counts).")
     async def reversed_by(self, info: Info) -> SettlementReversal | None:
@@ -287,6 +292,33 @@ class LedgerEntry:
         return strawberry.ID(str(self.model.reverses_id)) if self.model.reverses_id else None
 
     @strawberry.field(description="Who recorded it (the employee's name, else the username); null for the system.")
+    async def recorded_by(self, info: Info) -> str | None:
+        if self.model.recorded_by_id is None:
+            return None
+        return await load(info, "user_labels", self.model.recorded_by_id)
+
+
+@strawberry.type(description="How and when a loan's money went out, and who recorded it.")
+class Disbursement:
+    model: strawberry.Private[EntryModel]
+
+    @strawberry.field(description="Null for loans disbursed before the method was recorded.")
+    def method(self) -> DisbursementMethod | None:
+        return DisbursementMethod(self.model.method) if self.model.method else None
+
+    @strawberry.field(description="The bank transfer's transaction number (or the cash receipt's), if recorded.")
+    def reference(self) -> str | None:
+        return self.model.reference
+
+    @strawberry.field(description="The day the money went out (company time zone).")
+    def paid_on(self) -> datetime.date | None:
+        return self.model.paid_on
+
+    @strawberry.field
+    def recorded_at(self) -> datetime.datetime:
+        return self.model.recorded_at
+
+    @strawberry.field(description="Who recorded it (the employee's name, else the username).")
     async def recorded_by(self, info: Info) -> str | None:
         if self.model.recorded_by_id is None:
             return None
@@ -502,6 +534,12 @@ class Loan:
     async def viewer_can_propose_write_off(self, info: Info) -> bool:
         return await LoanViewerCan(model=self.model).may_propose_write_off(info)
 
+    @strawberry.field(description="How and when the money went out; null before disbursement.")
+    async def disbursement(self, info: Info) -> Disbursement | None:
+        entries = await load(info, "loan_ledgers", self.model.id)
+        found = next((e for e in entries if e.kind == ledger_rules.DISBURSEMENT), None)
+        return Disbursement(model=found) if found else None
+
     @strawberry.field
     async def ledger(self, info: Info) -> list[LedgerEntry]:
         return [LedgerEntry(model=e) for e in await load(info, "loan_ledgers", self.model.id)]
@@ -516,7 +554,7 @@ async def prime_loans(info: Info, rows: list[LoanModel]) -> None:
     answer synchronously (see schema/loaders.py)."""
     names = selected_names(info)
     ids = [r.id for r in rows]
-    wants_ledger = "settlements" in names or "ledger" in names
+    wants_ledger = "settlements" in names or "ledger" in names or "disbursement" in names
     wants_balance = "outstanding" in names or "daysOverdue" in names
     first: dict[str, Any] = {}
     if "employee" in names:
@@ -664,13 +702,24 @@ class LoanMutation:
     async def cancel_loan(self, info: Info, loan_id: strawberry.ID) -> Loan:
         return Loan(model=await loan_service.cancel_loan(viewer(info), loan_id))
 
-    @strawberry.mutation
-    async def disburse_loan(self, info: Info, loan_id: strawberry.ID) -> Loan:
-        return Loan(model=await loan_service.disburse_loan(viewer(info), loan_id))
+    @strawberry.mutation(description=(
+        "Pay an approved loan out. `method` defaults to BANK_TRANSFER (recorded without a reference when "
+        "no method is named); naming BANK_TRANSFER requires `reference`, the bank's transaction number. "
+        "`paidOn` defaults to today and may be neither in the future nor before the approval."))
+    async def disburse_loan(
+        self, info: Info, loan_id: strawberry.ID, method: DisbursementMethod | None = None,
+        reference: str | None = None, paid_on: datetime.date | None = None,
+    ) -> Loan:
+        return Loan(model=await loan_service.disburse_loan(
+            viewer(info), loan_id, method.value if method else None, reference, paid_on))
 
-    @strawberry.mutation
+    @strawberry.mutation(description=(
+        "Record a cash return or a salary deduction (or, as FINANCE, propose a write-off). `attachments`: the "
+        "cash receipt's photo or the payslip (GraphQL multipart uploads, as applyForLoan's), shown on the "
+        "settlement and downloadable by whoever may see the loan; not taken with a write-off."))
     async def settle_loan(
         self, info: Info, loan_id: strawberry.ID, method: SettlementMethod, amount: Decimal,
-        note: str | None = None,
+        note: str | None = None, attachments: list[Upload] | None = None,
     ) -> Loan:
-        return Loan(model=await loan_service.settle_loan(viewer(info), loan_id, method.value, amount, note))
+        return Loan(model=await loan_service.settle_loan(viewer(info), loan_id, method.value, amount, note,
+                                                         attachments))

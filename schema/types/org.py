@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from schema.loaders import load, now_or_later
-from schema.types.common import page_size, viewer
+from schema.types.common import Counted, PageInfo, connection, decode_cursor, page_size, tr, viewer
 from schema.types.enums import EmployeeStatus, LoanStatus, Role
 from server import auth
 from server.domain.errors import Forbidden
@@ -23,6 +23,7 @@ from server.models import Position as PositionModel
 from server.models import Region as RegionModel
 from server.services import accounts as account_service
 from server.services import duties as duty_service
+from server.services import loans as loan_service
 from server.services import navigation
 from server.services import offboarding as offboarding_service
 from server.services import org as org_service
@@ -32,6 +33,7 @@ from server.services.base import require_login
 if TYPE_CHECKING:
     from schema.types.alerts import Alert
     from schema.types.loans import Loan
+    from schema.types.offboarding import Offboarding
     from schema.types.risk import BusinessRecord, RiskScore
 
 
@@ -196,6 +198,14 @@ class Employee:
     def name(self) -> str:
         return self.model.name
 
+    @strawberry.field(description="Contact e-mail: for the employee themself and for HR, admin, finance, auditor.")
+    def email(self, info: Info) -> str | None:
+        return self.model.email if org_service.may_read_contact(viewer(info), self.model) else None
+
+    @strawberry.field(description="Contact phone: for the employee themself and for HR, admin, finance, auditor.")
+    def phone(self, info: Info) -> str | None:
+        return self.model.phone if org_service.may_read_contact(viewer(info), self.model) else None
+
     @strawberry.field
     def department(self, info: Info) -> Department:
         return now_or_later(info, "departments", self.model.department_id, lambda r: Department(model=r))
@@ -304,6 +314,23 @@ class Viewer:
         "the nav shows these only."))
     duties: list[str] = strawberry.field(description="Actions of the duties matrix the viewer's roles hold.")
 
+    @strawberry.field(description="True when applyForLoan would not be refused for the viewer's standing "
+                                  "(an employee record, ACTIVE: not being offboarded).")
+    async def can_apply(self, info: Info) -> bool:
+        return await loan_service.viewer_apply_refusal(viewer(info)) is None
+
+    @strawberry.field(description="Why applying is refused now (e.g. being offboarded), in the viewer's language.")
+    async def apply_blocked_reason(self, info: Info) -> str | None:
+        refusal = await loan_service.viewer_apply_refusal(viewer(info))
+        return tr(info, refusal.msg) if refusal is not None else None
+
+    @strawberry.field(description="The viewer's own offboarding while it is open (CLEARANCE_PENDING or CLEARED).")
+    async def offboarding(self, info: Info) -> Annotated[Offboarding, strawberry.lazy("schema.types.offboarding")] | None:
+        from schema.types.offboarding import Offboarding as OffboardingType
+
+        row = await offboarding_service.my_open_offboarding(viewer(info))
+        return OffboardingType(model=row) if row is not None else None
+
 
 @strawberry.type
 class AuthPayload:
@@ -358,6 +385,20 @@ class EmployeeUpdateInput:
     monthly_salary: Decimal | None = None
     roles: list[Role] | None = strawberry.field(
         default=None, description="The complete new list. Only ADMIN grants or removes FINANCE, HR, AUDITOR, ADMIN.")
+    email: str | None = strawberry.field(default=None, description="Contact e-mail; empty string clears it.")
+    phone: str | None = strawberry.field(default=None, description="Contact phone; empty string clears it.")
+
+
+@strawberry.type
+class EmployeeEdge:
+    node: Employee
+    cursor: str
+
+
+@strawberry.type(description="employees(search) paged by keyset, in employee-number order.")
+class EmployeeConnection(Counted):
+    edges: list[EmployeeEdge]
+    page_info: PageInfo
 
 
 @strawberry.type
@@ -377,8 +418,18 @@ class OrgQuery:
         return Employee(model=row) if row else None
 
     @strawberry.field(description="Employees the viewer may see (all for finance, HR, admin, auditor).")
-    async def employees(self, info: Info, search: str | None = None) -> list[Employee]:
-        return [Employee(model=r) for r in await org_service.list_employees(viewer(info), search)]
+    async def employees(
+        self, info: Info, search: str | None = None,
+        first: Annotated[int | None, strawberry.argument(description="At most this many (a picker's matches).")] = None,
+    ) -> list[Employee]:
+        limit = page_size(first) if first is not None else None
+        return [Employee(model=r) for r in await org_service.list_employees(viewer(info), search, limit)]
+
+    @strawberry.field(description="employees(search) paged by keyset (employee number, then id).")
+    async def employees_page(self, info: Info, search: str | None = None, first: int | None = None,
+                             after: str | None = None) -> EmployeeConnection:
+        page = await org_service.employee_page(viewer(info), search, page_size(first), decode_cursor(after))
+        return connection(page, Employee, EmployeeEdge, EmployeeConnection)
 
     @strawberry.field(description="How many employees `employees(search)` matches, beyond the 500 it lists.")
     async def employee_count(self, info: Info, search: str | None = None) -> int:
@@ -443,6 +494,7 @@ class OrgMutation:
             supervisor_no=input.supervisor_no or None, clear_supervisor=input.supervisor_no == "",
             monthly_salary=input.monthly_salary,
             roles=None if input.roles is None else [r.value for r in input.roles],
+            email=input.email, phone=input.phone,
         )
         return Employee(model=await org_service.update_employee(viewer(info), id, change))
 

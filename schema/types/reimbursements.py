@@ -277,6 +277,8 @@ class ExpenseLineInput:
     invoice_no: str | None = None
     description: str | None = None
     vouchers: list[Upload] | None = None
+    held_vouchers: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Vouchers kept by holdVouchers (the viewer's own, unused): attached to this line.")
 
 
 @strawberry.input
@@ -292,6 +294,7 @@ def _data(input: ReimbursementInput) -> service.ReimbursementData:
         service.ExpenseLineData(
             category=line.category.value, amount=line.amount, incurred_on=line.incurred_on,
             invoice_no=line.invoice_no, description=line.description, vouchers=line.vouchers,
+            held_vouchers=line.held_vouchers,
         )
         for line in input.lines
     ]
@@ -343,6 +346,12 @@ class ReimbursementMutation:
     @strawberry.mutation(description="The viewer claims expenses for themself; open loans are offset first.")
     async def submit_reimbursement(self, info: Info, input: ReimbursementInput) -> Reimbursement:
         return Reimbursement(model=await service.submit_reimbursement(viewer(info), _data(input)))
+
+    @strawberry.mutation(description=(
+        "Keep vouchers of a draft on the server (e.g. after a refused submission), checked like any voucher: "
+        "pass their ids as heldVouchers of a line. Only the uploader may use or download them."))
+    async def hold_vouchers(self, info: Info, files: list[Upload]) -> list[Attachment]:
+        return [Attachment(model=a) for a in await service.hold_vouchers(viewer(info), files)]
 
     @strawberry.mutation
     async def decide_reimbursement(

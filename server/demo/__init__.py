@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 from server.domain.vocab import N_
-from server.models import Sequence
+from server.models import Sequence, User
 
 DEMO_PASSWORD = "demo1234"
 # (username, job shown on the login page in the reader's language, role code) — listed only while the
@@ -44,3 +44,10 @@ async def seed_demo() -> bool:
 
 async def demo_loaded() -> bool:
     return await Sequence.filter(name=MARKER).exists()
+
+
+async def listed_demo_accounts() -> list[tuple[str, str, str]]:
+    """The demo accounts one can still sign in with: a leaver's closed account is not offered."""
+    open_names = set(await User.filter(username__in=[a[0] for a in DEMO_ACCOUNTS], is_active=True)
+                     .values_list("username", flat=True))
+    return [a for a in DEMO_ACCOUNTS if a[0] in open_names]

@@ -31,6 +31,13 @@ class Unauthenticated(DomainError):
     code = "UNAUTHENTICATED"
 
 
+class AccountClosed(Unauthenticated):
+    """The right password for a closed account (a leaver's): said only after the password matched, so
+    that nobody without it learns which accounts exist."""
+
+    code = "ACCOUNT_CLOSED"
+
+
 class Forbidden(DomainError):
     code = "FORBIDDEN"
 

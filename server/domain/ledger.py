@@ -22,6 +22,7 @@ from server.domain.vocab import (  # noqa: F401  (the ledger's vocabulary, impor
     REDUCING_KINDS,
     REVERSIBLE_KINDS,
     SETTLEMENT_KINDS,
+    DisbursementMethod,
     EntryKind,
     LoanStatus,
 )
@@ -108,3 +109,35 @@ def days_overdue(expected_settle_date: date, outstanding: Decimal, today: date) 
     if outstanding <= 0:
         return 0
     return max(0, (today - expected_settle_date).days)
+
+
+# What disburseLoan records when a caller names no method (the contract's disburseLoan(loanId) and
+# older clients): most advances go out by bank transfer; its reference is then simply not recorded.
+DEFAULT_DISBURSEMENT_METHOD = DisbursementMethod.BANK_TRANSFER
+
+
+@dataclass(frozen=True)
+class Disbursement:
+    method: str
+    reference: str | None
+    paid_on: date
+
+
+def check_disbursement(method: str | None, reference: str | None, paid_on: date | None, *,
+                       approved_on: date, today: date) -> Disbursement:
+    """How and when the money went out. A named bank transfer needs its reference (the bank's
+    transaction number); the payment date is neither in the future nor before the approval."""
+    if method is None:
+        chosen = DEFAULT_DISBURSEMENT_METHOD
+    elif method in {m.value for m in DisbursementMethod}:
+        chosen = DisbursementMethod(method)
+    else:
+        raise ValidationFailed(_m("未知的放款方式 %(method)s", method=method), field="method")
+    if method == DisbursementMethod.BANK_TRANSFER and not reference:
+        raise ValidationFailed(_m("银行转账须填写转账流水号"), field="reference")
+    day = paid_on or today
+    if day > today:
+        raise ValidationFailed(_m("付款日期不能晚于今天"), field="paidOn")
+    if day < approved_on:
+        raise ValidationFailed(_m("付款日期不能早于审批通过日 %(date)s", date=approved_on.isoformat()), field="paidOn")
+    return Disbursement(chosen, reference or None, day)

@@ -128,6 +128,13 @@ class SettlementMethod(StrEnum):
     WRITE_OFF = EntryKind.WRITE_OFF.value
 
 
+class DisbursementMethod(StrEnum):
+    """How a loan's money went out (recorded on its DISBURSEMENT ledger entry)."""
+
+    BANK_TRANSFER = "BANK_TRANSFER"
+    CASH = "CASH"
+
+
 SETTLEMENT_KINDS = tuple(EntryKind(m.value) for m in SettlementMethod)
 REDUCING_KINDS = (EntryKind.OFFSET, *SETTLEMENT_KINDS)
 # What a REVERSAL may undo. An offset is undone through its reimbursement, never here.
@@ -192,13 +199,14 @@ ENTRY_LABELS: dict[str, str] = {
     EntryKind.WRITE_OFF: N_("核销"), EntryKind.REVERSAL: N_("冲销"),
     EntryKind.IMPORTED: N_("历史已还（导入）"),
 }
+DISBURSEMENT_LABELS: dict[str, str] = {DisbursementMethod.BANK_TRANSFER: N_("银行转账"), DisbursementMethod.CASH: N_("现金")}
 DECISION_LABELS: dict[str, str] = {Decision.APPROVE: N_("同意"), Decision.REJECT: N_("驳回")}
 SEVERITY_LABELS: dict[str, str] = {Severity.INFO: N_("提示"), Severity.WARNING: N_("警告"),
                                    Severity.CRITICAL: N_("严重")}
 
 LABELS: dict[str, dict[str, str]] = {
     "status": STATUS_LABELS, "purpose": PURPOSE_LABELS, "role": ROLE_LABELS, "entry": ENTRY_LABELS,
-    "decision": DECISION_LABELS, "severity": SEVERITY_LABELS,
+    "decision": DECISION_LABELS, "severity": SEVERITY_LABELS, "disbursement": DISBURSEMENT_LABELS,
 }
 
 

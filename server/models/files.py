@@ -16,6 +16,10 @@ class Attachment(Model):
     expense_line = fields.ForeignKeyField(
         "models.ExpenseLine", related_name="vouchers", null=True, on_delete=fields.CASCADE
     )
+    # A receipt or payslip behind a settlement (settleLoan attachments).
+    ledger_entry = fields.ForeignKeyField(
+        "models.LedgerEntry", related_name="attachments", null=True, on_delete=fields.RESTRICT
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -25,4 +29,5 @@ class Attachment(Model):
             Index(fields=('loan_id',)),
             Index(fields=('expense_line_id',)),
             Index(fields=('uploaded_by_id',)),
+            Index(fields=('ledger_entry_id',)),
         )

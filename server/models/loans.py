@@ -51,6 +51,10 @@ class LedgerEntry(Model):
     recorded_by = fields.ForeignKeyField("models.User", related_name="ledger_entries", null=True,
                                          on_delete=fields.SET_NULL)
     recorded_at = fields.DatetimeField()
+    # A DISBURSEMENT's record of how and when the money went out (vocab.DisbursementMethod; the
+    # bank's transaction number is `reference`); null for other kinds and for rows before 0016.
+    method = fields.CharField(max_length=20, null=True)
+    paid_on = fields.DateField(null=True)
     # At most one reversal per entry: checked under the loan's employee lock (services/corrections.py).
     reverses = fields.ForeignKeyField("models.LedgerEntry", related_name="reversals", null=True,
                                       on_delete=fields.RESTRICT)

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from server.domain import duties
 from server.domain.errors import ValidationFailed
 from server.domain.messages import _m
 from server.models import AuditEntry, Job
-from server.services.base import Page, Viewer, paginate, require_login
-from server.settings import get_settings
+from server.services.base import Page, Viewer, day_start, paginate, require_login
 
 NEWEST_ID_FIRST = ("-id",)
 EXPORT_BATCH = 1000
@@ -46,9 +45,6 @@ def link_for(object_type: str, object_id: str) -> str | None:
     return pattern.format(id=object_id)
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=get_settings().tz)
-
 
 def require_audit_log(viewer: Viewer) -> None:
     require_login(viewer)
@@ -67,9 +63,9 @@ def entry_query(viewer: Viewer, search: AuditSearch) -> Any:
     if search.actor:
         qs = qs.filter(actor=search.actor.strip()[:64])
     if search.date_from:
-        qs = qs.filter(at__gte=_day_start(search.date_from))
+        qs = qs.filter(at__gte=day_start(search.date_from))
     if search.date_to:
-        qs = qs.filter(at__lt=_day_start(search.date_to + timedelta(days=1)))
+        qs = qs.filter(at__lt=day_start(search.date_to + timedelta(days=1)))
     return qs
 
 

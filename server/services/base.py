@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -165,6 +165,13 @@ def today() -> date:
 
 def local_date(moment: datetime) -> date:
     return moment.astimezone(get_settings().tz).date()
+
+
+def day_start(day: date, hour: int = 0) -> datetime:
+    """The instant a company-local day (or its `hour`) starts, in UTC. Filters compare in UTC on both sides:
+    SQLite compares stored datetimes as text, so "2026-12-02 00:00+08:00" would sort after the UTC row
+    "2026-12-01 16:30+00:00" that it precedes (a day's rows vanished from 00:00 to 08:00 company time)."""
+    return datetime.combine(day, time(hour), tzinfo=get_settings().tz).astimezone(UTC)
 
 
 def lookup_id(value: Any) -> int:

@@ -7,7 +7,7 @@ beside it (one per ledger entry) and reads which of a loan's deductions have non
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,9 +22,8 @@ from server.domain.money import from_fen, parse_money
 from server.domain.vocab import EntryKind
 from server.models import DeductionConsent, Employee, LedgerEntry, Loan
 from server.services import audit
-from server.services.base import Viewer, atomic, parse_id, require_login, today, utcnow
+from server.services.base import Viewer, atomic, day_start, parse_id, require_login, today, utcnow
 from server.services.loans import get_loan
-from server.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ async def check_deduction(viewer: Viewer, loan_id: Any, amount: Any) -> Deductio
     value = parse_money(amount)
     employee = await Employee.get(id=loan.employee_id)  # type: ignore[attr-defined]
     salary = from_fen(employee.monthly_salary_fen)
-    start = datetime.combine(today().replace(day=1), time.min, get_settings().tz)
+    start = day_start(today().replace(day=1))
     deducted_fen = await _sum(LedgerEntry.filter(loan__employee_id=employee.id, kind=EntryKind.SALARY_DEDUCTION,
                                                  recorded_at__gte=start))
     # Reversed deductions no longer count: their reversal entries give the amount back.

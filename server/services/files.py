@@ -6,7 +6,7 @@ from typing import Any
 
 from server.domain.errors import NotFound
 from server.domain.messages import _m
-from server.models import Attachment, ExpenseLine, Loan, Reimbursement
+from server.models import Attachment, ExpenseLine, LedgerEntry, Loan, Reimbursement
 from server.services.base import Viewer, parse_id, require_login
 from server.services.loans import can_see_loan
 from server.services.reimbursements import can_see_reimbursement
@@ -33,6 +33,9 @@ async def _may_see_owner(viewer: Viewer, row: Attachment) -> bool:
     if row.loan_id is not None:  # type: ignore[attr-defined]
         loan = await Loan.get(id=row.loan_id)  # type: ignore[attr-defined]
         return await can_see_loan(viewer, loan)
+    if row.ledger_entry_id is not None:  # type: ignore[attr-defined]  # a settlement's receipt: as its loan
+        entry = await LedgerEntry.get(id=row.ledger_entry_id)  # type: ignore[attr-defined]
+        return await can_see_loan(viewer, await Loan.get(id=entry.loan_id))  # type: ignore[attr-defined]
     if row.expense_line_id is not None:  # type: ignore[attr-defined]
         line = await ExpenseLine.get(id=row.expense_line_id)  # type: ignore[attr-defined]
         reimbursement = await Reimbursement.get(id=line.reimbursement_id)  # type: ignore[attr-defined]

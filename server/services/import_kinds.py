@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,8 +31,7 @@ from server.models import (
     Region,
     User,
 )
-from server.services.base import Viewer, utcnow
-from server.settings import get_settings
+from server.services.base import Viewer, day_start, utcnow
 
 # An imported account's password hash: not an argon2 hash, so no password ever verifies against it.
 UNUSABLE_PASSWORD = "!imported"
@@ -305,7 +304,7 @@ def loan_fingerprint(employee_id: int, v: dict[str, Any]) -> str:
 
 
 def _local_moment(day: date, hour: int = 12) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=get_settings().tz)
+    return day_start(day, hour)
 
 
 class LoansHandler(Handler):

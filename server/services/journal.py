@@ -8,7 +8,7 @@ applied offsets summed in SQL). Vouchers are built by server/domain/journal.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ from server.domain.money import from_fen
 from server.domain.vocab import OffsetState
 from server.models import LedgerEntry, Reimbursement, ReimbursementOffset
 from server.services import audit, company
-from server.services.base import Viewer, atomic, require_login
+from server.services.base import Viewer, atomic, day_start, require_login
 from server.settings import get_settings
 
 KINGDEE, U8 = "KINGDEE", "U8"
@@ -69,8 +69,7 @@ async def accounts() -> rules.Accounts:
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """The company-local days [start, end] as UTC instants [from, to)."""
-    tz = get_settings().tz
-    return (datetime.combine(start, time.min, tz), datetime.combine(end + timedelta(days=1), time.min, tz))
+    return day_start(start), day_start(end + timedelta(days=1))
 
 
 def _check_range(start: date, end: date) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,9 +28,8 @@ from server.domain.money import ZERO, from_fen
 from server.domain.vocab import LoanPurpose, LoanStatus, OffsetState, ReimbursementStatus
 from server.models import Employee, Loan, Reimbursement, ReimbursementOffset
 from server.services import sums
-from server.services.base import Page, Viewer, _after_q, paginate, require_login, today
+from server.services.base import Page, Viewer, _after_q, day_start, paginate, require_login, today
 from server.services.loans import _overdue, outstanding_by_loan
-from server.settings import get_settings
 
 MAX_QUERY = 100
 EXPORT_BATCH = 1000
@@ -150,10 +149,6 @@ async def search_loans(viewer: Viewer, search: LedgerSearch, first: int = 50, af
     return await paginate(qs, first, after, _order(LOAN_SORTS, search.sort or "NEWEST"))
 
 
-def _day_start(day: date) -> datetime:
-    """The UTC moment a company-local day begins."""
-    return datetime.combine(day, time.min, tzinfo=get_settings().tz)
-
 
 def reimbursement_query(viewer: Viewer, search: LedgerSearch) -> Any:
     """The filtered reimbursements, unpaged. Submitted-on dates are the company's days of created_at."""
@@ -162,9 +157,9 @@ def reimbursement_query(viewer: Viewer, search: LedgerSearch) -> Any:
     qs = _common(Reimbursement.all(), LedgerSearch(search.text, search.statuses, None, search.department_id,
                                                    search.region_id), "created_at")
     if search.date_from:
-        qs = qs.filter(created_at__gte=_day_start(search.date_from))
+        qs = qs.filter(created_at__gte=day_start(search.date_from))
     if search.date_to:
-        qs = qs.filter(created_at__lt=_day_start(search.date_to + timedelta(days=1)))
+        qs = qs.filter(created_at__lt=day_start(search.date_to + timedelta(days=1)))
     return qs
 
 

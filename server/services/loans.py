@@ -43,6 +43,7 @@ from server.services.base import (
     Viewer,
     atomic,
     get_locked,
+    local_date,
     lock_employee,
     lookup_id,
     next_sequence,
@@ -337,10 +338,8 @@ async def apply_for_loan(viewer: Viewer, application: LoanApplication) -> Loan:
     async with atomic():
         await lock_employee(viewer.employee_id)
         employee = await Employee.get(id=viewer.employee_id)
-        if employee.status == EmployeeStatus.OFFBOARDING:
-            raise Conflict(_m("离职办理中，不能申请借款"))
-        if employee.status != EmployeeStatus.ACTIVE:
-            raise Forbidden(_m("员工已离职"))
+        if (refusal := apply_refusal(employee.status)) is not None:
+            raise refusal
         position = await Position.get(id=employee.position_id)  # type: ignore[attr-defined]
         settle_date = application.expected_settle_date or on + timedelta(days=position.settle_days)
         quota = await quota_for(employee, position, on)
@@ -449,9 +448,14 @@ async def cancel_open_applications(viewer: Viewer, employee_id: int, note: str) 
     return numbers
 
 
-async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
+async def disburse_loan(viewer: Viewer, loan_id: Any, method: str | None = None, reference: str | None = None,
+                        paid_on: date | None = None) -> Loan:
+    """Pay an approved loan out, recording how (method, the bank's reference) and when (paid_on,
+    default today); see ledger_rules.check_disbursement for the defaults and limits."""
     require_login(viewer)
     duties.require(viewer.roles, duties.DISBURSE)
+    method = str(getattr(method, "value", method)) if method is not None else None
+    reference = validation.clean_text(reference, "reference", validation.REFERENCE)
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
         employee = await Employee.get(id=loan.employee_id)  # type: ignore[attr-defined]
@@ -461,12 +465,16 @@ async def disburse_loan(viewer: Viewer, loan_id: Any) -> Loan:
         if refusal is not None:
             raise refusal
         now = utcnow()
+        approved_on = local_date(loan.decided_at or loan.created_at)
+        paid = ledger_rules.check_disbursement(method, reference, paid_on, approved_on=approved_on, today=today())
         await LedgerEntry.create(loan=loan, kind=ledger_rules.DISBURSEMENT, delta_fen=loan.amount_fen,
-                                 recorded_by_id=viewer.user_id, recorded_at=now)
+                                 recorded_by_id=viewer.user_id, recorded_at=now, method=paid.method,
+                                 reference=paid.reference, paid_on=paid.paid_on)
         loan.status, loan.disbursed_at = LoanStatus.DISBURSED, now
         await loan.save(update_fields=["status", "disbursed_at"])
         await audit.record(viewer, "loan.disburse", "loan", loan.id, {"status": LoanStatus.APPROVED},
-                           {"status": LoanStatus.DISBURSED, "amount": loan_amount(loan)})
+                           {"status": LoanStatus.DISBURSED, "amount": loan_amount(loan), "method": paid.method,
+                            "reference": paid.reference, "paidOn": paid.paid_on.isoformat()})
         await workflow.loan_disbursed(viewer, loan)
     return loan
 
@@ -516,7 +524,10 @@ async def append_reduction(
     return entry
 
 
-async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, note: str | None = None) -> Loan:
+async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, note: str | None = None,
+                      attachments: list[Any] | None = None) -> Loan:
+    """`attachments`: the receipt's photo, the payslip (uploads, checked by content like the loan's
+    documents), linked to the settlement's ledger entry and downloadable by whoever may see the loan."""
     require_login(viewer)
     method = str(getattr(method, "value", method))
     if method not in SETTLE_ROLES:
@@ -524,6 +535,8 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
     require_role(viewer, *SETTLE_ROLES[method])
     value = parse_money(amount)
     note = validation.clean_text(note, "note", validation.NOTE)
+    if attachments and method == ledger_rules.WRITE_OFF:
+        raise ValidationFailed(_m("核销提议不附文件，请在原因中说明依据"), field="attachments")
     if method == ledger_rules.WRITE_OFF:
         # Two people: FINANCE's call is a proposal, an ADMIN's the approval (services/corrections.py).
         # Lazy: corrections builds on this module (a top-level import would be a circle); it goes
@@ -531,13 +544,19 @@ async def settle_loan(viewer: Viewer, loan_id: Any, method: str, amount: Any, no
         from server.services import corrections
 
         return await corrections.write_off_via_settle(viewer, loan_id, value, note)
+    # Checked and stored before the transaction, as applyForLoan's documents: no file I/O under the lock.
+    files: list[StoredFile] = await store_uploads(attachments, DOCUMENT_TYPES, "attachments")
     async with atomic():
         loan = await _get_loan_for_update(loan_id)
         refusal = settle_refusal(viewer, loan, method)
         if refusal is not None:
             raise refusal
         # The note is the receipt, payroll or approval reference the settlement was made against.
-        await append_reduction(viewer, loan, method, value, note=note)
+        entry = await append_reduction(viewer, loan, method, value, note=note,
+                                       audit_extra={"attachments": [f.sha256 for f in files]} if files else None)
+        for f in files:
+            await Attachment.create(sha256=f.sha256, filename=f.filename, content_type=f.content_type,
+                                    size=f.size, uploaded_by_id=viewer.user_id, ledger_entry=entry)
     return loan
 
 
@@ -550,6 +569,24 @@ def decide_refusal(viewer: Viewer, loan: Loan, steps: Sequence[ApprovalStep]) ->
     if loan.status != LoanStatus.PENDING_APPROVAL:
         return InvalidTransition(_m("借款 %(number)s 状态为 %(status)s，不能审批", number=loan.number, status=loan.status))
     return approvals.decide_refusal([to_step(r) for r in steps], actor(viewer), loan.employee_id)  # type: ignore[attr-defined]
+
+
+def apply_refusal(employee_status: str) -> DomainError | None:
+    """Why an employee in `employee_status` may not apply for a loan now (applyForLoan's check)."""
+    if employee_status == EmployeeStatus.OFFBOARDING:
+        return Conflict(_m("离职办理中，不能申请借款"))
+    if employee_status != EmployeeStatus.ACTIVE:
+        return Forbidden(_m("员工已离职"))
+    return None
+
+
+async def viewer_apply_refusal(viewer: Viewer) -> DomainError | None:
+    """The refusal applyForLoan would raise for the viewer's standing (not for the form's input)."""
+    require_login(viewer)
+    if viewer.employee_id is None:
+        return Forbidden(_m("该账号没有员工档案，不能借款"))
+    employee = await Employee.get_or_none(id=viewer.employee_id)
+    return apply_refusal(employee.status) if employee is not None else Forbidden(_m("员工已离职"))
 
 
 def _cancel_state_refusal(loan: Loan) -> DomainError | None:

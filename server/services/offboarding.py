@@ -180,6 +180,15 @@ async def can_see_offboarding(viewer: Viewer, offboarding: Offboarding) -> bool:
     return await can_see_employee(viewer, employee)
 
 
+async def my_open_offboarding(viewer: Viewer) -> Offboarding | None:
+    """The viewer's own offboarding while it is open (what their home and apply pages tell them)."""
+    require_login(viewer)
+    if viewer.employee_id is None:
+        return None
+    return await Offboarding.filter(employee_id=viewer.employee_id,
+                                    status__in=sorted(OPEN_OFFBOARDING_STATUSES)).order_by("-id").first()
+
+
 async def get_offboarding(viewer: Viewer, offboarding_id: Any) -> Offboarding | None:
     require_login(viewer)
     row = await Offboarding.filter(id=lookup_id(offboarding_id)).first()

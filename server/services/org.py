@@ -17,6 +17,7 @@ from server.domain import duties, validation
 from server.domain import roles as role_names
 from server.domain.approvals import validate_chain
 from server.domain.errors import (
+    AccountClosed,
     Conflict,
     DomainError,
     Forbidden,
@@ -176,6 +177,12 @@ async def list_employees(viewer: Viewer, search: str | None = None, limit: int |
     return await qs.order_by("employee_no").limit(limit or EMPLOYEE_LIST_LIMIT)
 
 
+async def employee_page(viewer: Viewer, search: str | None = None, first: int = 50,
+                        after: list[Any] | None = None) -> Page:
+    """The employees `list_employees` finds, paged by keyset in employee-number order."""
+    return await paginate(await _employees_qs(viewer, search), first, after, order=("employee_no", "id"))
+
+
 async def count_employees(viewer: Viewer, search: str | None = None) -> int:
     """How many employees `list_employees` would find without its limit (one COUNT)."""
     return int(await (await _employees_qs(viewer, search)).count())
@@ -299,7 +306,7 @@ def employee_snapshot(e: Employee) -> dict:
         "employeeNo": e.employee_no, "name": e.name, "departmentId": e.department_id,  # type: ignore[attr-defined]
         "regionId": e.region_id, "positionId": e.position_id,  # type: ignore[attr-defined]
         "supervisorId": e.supervisor_id, "monthlySalary": str(from_fen(e.monthly_salary_fen)),  # type: ignore[attr-defined]
-        "status": e.status, "hireDate": e.hire_date,
+        "status": e.status, "hireDate": e.hire_date, "email": e.email, "phone": e.phone,
     }
 
 
@@ -390,6 +397,8 @@ class EmployeeChange:
     clear_supervisor: bool = False
     monthly_salary: object | None = None
     roles: list[str] | None = None
+    email: str | None = None  # contact; "" clears it
+    phone: str | None = None
 
 
 async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChange) -> Employee:
@@ -433,6 +442,10 @@ async def update_employee(viewer: Viewer, employee_id: Any, change: EmployeeChan
                 raise ValidationFailed(_m("上级不能是本人或其下属"),
                                        field="supervisorNo")
             employee.supervisor_id = supervisor.id  # type: ignore[attr-defined]
+        if change.email is not None:
+            employee.email = validation.clean_text(change.email, "email", validation.EMAIL)
+        if change.phone is not None:
+            employee.phone = validation.clean_text(change.phone, "phone", validation.PHONE)
         if change.monthly_salary is not None:
             employee.monthly_salary_fen = to_fen(parse_money(change.monthly_salary, "monthlySalary",
                                                              allow_zero=True))
@@ -612,6 +625,8 @@ async def authenticate(username: str, password: str, address: str = "") -> User:
     ok = auth.verify_password(user.password_hash if user else None, password or "")
     if not ok or user is None or not user.is_active:
         await _throttle_fail(username, address)
+        if ok and user is not None:
+            raise AccountClosed(_m("该账号已关闭（已离职），不能登录。如有疑问请联系人事。"))
         raise Unauthenticated(_m("用户名或密码错误"))
     await LoginCounter.filter(key=_counter_keys(username, address)[0]).delete()
     if auth.needs_rehash(user.password_hash):
@@ -635,6 +650,11 @@ async def set_locale(viewer: Viewer, locale: str) -> None:
 
 def salary(employee: Employee) -> Decimal:
     return from_fen(employee.monthly_salary_fen)
+
+
+def may_read_contact(viewer: Viewer, employee: Employee) -> bool:
+    """An employee's e-mail and phone: their own, and the roles that see everyone (and HR who edits)."""
+    return viewer.sees_all or viewer.employee_id == employee.id or duties.may(viewer.roles, duties.EDIT_EMPLOYEE)
 
 
 def edit_employee_refusal(viewer: Viewer, employee: Employee, target_roles: Sequence[str]) -> DomainError | None:

@@ -87,6 +87,10 @@ async def loan_attachments(ids: Sequence[int]) -> list[list[Attachment]]:
     return await _grouped(Attachment, "loan_id", ids, ("id",))
 
 
+async def entry_attachments(ids: Sequence[int]) -> list[list[Attachment]]:
+    return await _grouped(Attachment, "ledger_entry_id", ids, ("id",))
+
+
 async def line_vouchers(ids: Sequence[int]) -> list[list[Attachment]]:
     return await _grouped(Attachment, "expense_line_id", ids, ("id",))
 

@@ -19,7 +19,7 @@ from tortoise.functions import Sum
 from server.domain import approvals, duties, validation
 from server.domain import ledger as ledger_rules
 from server.domain import offsets as offset_rules
-from server.domain.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
+from server.domain.errors import Conflict, DomainError, Forbidden, InvalidTransition, ValidationFailed
 from server.domain.messages import _m
 from server.domain.money import MAX_AMOUNT, ZERO, from_fen, parse_money, to_fen
 from server.domain.vocab import EmployeeStatus, OffsetState, ReimbursementStatus
@@ -44,6 +44,7 @@ from server.services.approvals import (
     waiting_page,
 )
 from server.services.base import (
+    SYSTEM,
     Page,
     Viewer,
     atomic,
@@ -65,7 +66,7 @@ from server.services.duplicates import (  # noqa: F401  (importable from here as
 from server.services.duties import four_eyes_refusal
 from server.services.loans import PURPOSES, append_reduction, outstanding_by_loan
 from server.services.org import can_see_employee, visible_page
-from server.storage import VOUCHER_TYPES, StoredFile, store_uploads
+from server.storage import MAX_FILES, VOUCHER_TYPES, StoredFile, store_uploads
 
 STATUSES = tuple(ReimbursementStatus)
 RESERVED, APPLIED, RELEASED = OffsetState.RESERVED, OffsetState.APPLIED, OffsetState.RELEASED
@@ -86,6 +87,8 @@ class ExpenseLineData:
     invoice_no: str | None = None
     description: str | None = None
     vouchers: list[Any] | None = None
+    # Ids of vouchers held for the draft (hold_vouchers) after a refused submission: attached, not re-uploaded.
+    held_vouchers: list[Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,35 @@ async def preview_offsets(viewer: Viewer, total: Any) -> OffsetPreview:
 # ---------------------------------------------------------------- submitting
 
 
+async def hold_vouchers(viewer: Viewer, uploads: list[Any] | None) -> list[Attachment]:
+    """Keep a draft's vouchers on the server (after a refused submission the form need not ask for them
+    again): stored and checked like any voucher, owned by the uploader, attached to nothing until a
+    submission names them (`held_vouchers`). Only the uploader may download or use them."""
+    require_login(viewer)
+    if viewer.employee_id is None:
+        raise Forbidden(_m("该账号没有员工档案，不能报销"))
+    files = await store_uploads(uploads, VOUCHER_TYPES, "vouchers")
+    if not files:
+        return []
+    async with atomic():
+        rows = [await Attachment.create(sha256=f.sha256, filename=f.filename, content_type=f.content_type,
+                                        size=f.size, uploaded_by_id=viewer.user_id) for f in files]
+        await audit.record(viewer, "attachment.hold", "attachment", rows[0].id, None, {
+            "ids": [r.id for r in rows], "files": [f.sha256 for f in files]})
+    return rows
+
+
+async def _held_vouchers(viewer: Viewer, ids: list[Any] | None, field: str) -> list[Attachment]:
+    if not ids:
+        return []
+    wanted = sorted({lookup_id(i) for i in ids})
+    rows = await Attachment.filter(id__in=wanted, uploaded_by_id=viewer.user_id, loan_id=None, expense_line_id=None,
+                                   ledger_entry_id=None).order_by("id")
+    if len(rows) != len(wanted):  # someone else's, already used, or unknown: the same answer
+        raise ValidationFailed(_m("保留的凭证已失效，请重新选择文件"), field=field)
+    return list(rows)
+
+
 async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimbursement:
     """The viewer claims expenses for themself; open loans are offset first (mandatory)."""
     require_login(viewer)
@@ -276,8 +308,14 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
     if total > MAX_AMOUNT:
         raise ValidationFailed(_m("报销总额过大"), field="lines")
     requested = _parse_offsets(data.offsets)
+    held: dict[int, list[Attachment]] = {}
     for line, given in zip(lines, data.lines, strict=True):
-        line.files = await store_uploads(given.vouchers, VOUCHER_TYPES, f"lines.{line.order - 1}.vouchers")
+        where = f"lines.{line.order - 1}.vouchers"
+        line.files = await store_uploads(given.vouchers, VOUCHER_TYPES, where)
+        held[line.order] = await _held_vouchers(viewer, given.held_vouchers, where)
+        line.files += [StoredFile(a.sha256, a.filename, a.content_type, a.size) for a in held[line.order]]
+        if len(line.files) > MAX_FILES:
+            raise ValidationFailed(_m("最多 %(max)s 个文件", max=MAX_FILES), field=where)
     # Issue 15: an empty invoice number is read from the voucher's QR code, then checked like a typed one.
     await invoice_qr.fill_lines(lines)
     duplicates.check_within(lines)
@@ -303,9 +341,16 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
                 reimbursement=row, order=line.order, category=line.category, amount_fen=to_fen(line.amount),
                 incurred_on=line.incurred_on, invoice_no=line.invoice_no, description=line.description,
             )
-            for f in line.files:
+            kept = held[line.order]
+            for f in line.files[:len(line.files) - len(kept)]:
                 await Attachment.create(sha256=f.sha256, filename=f.filename, content_type=f.content_type,
                                         size=f.size, uploaded_by_id=viewer.user_id, expense_line=line_row)
+            if kept:
+                # Check-and-set: a held voucher joins one line of one reimbursement only.
+                linked = await Attachment.filter(id__in=[a.id for a in kept], expense_line_id=None).update(
+                    expense_line_id=line_row.id)
+                if linked != len(kept):
+                    raise Conflict(_m("保留的凭证已被使用，请重新选择文件"), field=f"lines.{line.order - 1}.vouchers")
         for alloc in allocations:
             await ReimbursementOffset.create(reimbursement=row, loan_id=alloc.loan_id,
                                              amount_fen=to_fen(alloc.amount), state=RESERVED)
@@ -380,6 +425,13 @@ async def decide_reimbursement(
         decided = {"step": step.order, "role": step.role, "comment": step.comment}
         if outcome == ReimbursementStatus.APPROVED:
             await _approve(viewer, row, **decided)
+            if await _payable_now(row) == ZERO:
+                # Fully offset: nothing goes out, so no payment waits for a second person (the four-eyes
+                # rule is about money paid out). Approved and paid in one go: both events, both notes.
+                await workflow.reimbursement_moved(viewer, row)
+                await _close_without_payout(row)
+                await workflow.reimbursement_paid(viewer, row, ZERO)
+                return row
         elif outcome == ReimbursementStatus.REJECTED:
             before = {"status": row.status}
             row.status, row.decided_at = ReimbursementStatus.REJECTED, utcnow()
@@ -397,8 +449,22 @@ async def decide_reimbursement(
     return row
 
 
+async def _payable_now(row: Reimbursement) -> Decimal:
+    """What is left to pay out once the offsets are applied (inside the approving transaction)."""
+    applied = await ReimbursementOffset.filter(reimbursement_id=row.id, state=APPLIED)
+    return offset_rules.payable_of(from_fen(row.total_fen), from_fen(sum(o.amount_fen for o in applied)))
+
+
+async def _close_without_payout(row: Reimbursement) -> None:
+    """PAID with no payer: the system's audit entry (a `reimbursement.pay`, hence the paid webhook)."""
+    row.status, row.paid_at = ReimbursementStatus.PAID, utcnow()
+    await row.save(update_fields=["status", "paid_at"])
+    await audit.record(SYSTEM, "reimbursement.pay", "reimbursement", row.id, {"status": ReimbursementStatus.APPROVED},
+                       {"status": ReimbursementStatus.PAID, "paid": ZERO, "payer": None, "fullyOffset": True})
+
+
 async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursement:
-    """FINANCE records that the payable amount was paid out (also when it is 0.00: the claim is closed)."""
+    """FINANCE records that the payable amount was paid out (a fully offset claim is closed at its approval)."""
     require_login(viewer)
     duties.require(viewer.roles, duties.PAY_REIMBURSEMENT)
     async with atomic():
@@ -408,8 +474,7 @@ async def pay_reimbursement(viewer: Viewer, reimbursement_id: Any) -> Reimbursem
         refusal = pay_refusal(viewer, row, four_eyes, steps)
         if refusal is not None:
             raise refusal
-        applied = await ReimbursementOffset.filter(reimbursement_id=row.id, state=APPLIED)
-        paid = offset_rules.payable_of(from_fen(row.total_fen), from_fen(sum(o.amount_fen for o in applied)))
+        paid = await _payable_now(row)
         row.status, row.paid_at = ReimbursementStatus.PAID, utcnow()
         await row.save(update_fields=["status", "paid_at"])
         await audit.record(viewer, "reimbursement.pay", "reimbursement", row.id, {"status": ReimbursementStatus.APPROVED},

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from tortoise.expressions import Subquery
@@ -33,6 +33,7 @@ from server.models import (
     Position,
     Region,
 )
+from server.services.base import day_start
 from server.services.company import get_settings_map
 from server.services.loans import _overdue
 from server.settings import get_settings
@@ -43,11 +44,6 @@ NOT_APPLIED = (LoanStatus.REJECTED, LoanStatus.CANCELLED)
 async def rules() -> risk.RiskRules:
     """The company's risk settings now (effective at the next scan)."""
     return risk.RiskRules.from_settings(await get_settings_map(tuple(risk.SETTING_KEYS.values())))
-
-
-def day_start(day: date) -> datetime:
-    """The UTC instant a company date begins."""
-    return datetime.combine(day, time.min, tzinfo=get_settings().tz)
 
 
 # ---------------------------------------------------------------- LARGE_LOAN_NO_BUSINESS

@@ -281,9 +281,12 @@ async def reimbursement_moved(viewer: Viewer, row: Reimbursement) -> list[int]:
     applicant = await _employee_users([applicant_id])
     if row.status == ReimbursementStatus.APPROVED:
         offset = await _offset_total(row)
-        return await _notify(viewer, applicant, _m("报销单 %(number)s 已批准", number=row.number),
-                             _m("报销 %(amount)s 元已批准，冲抵借款 %(offset)s 元，应付 %(payable)s 元，等待财务付款。",
-                                amount=total, offset=offset, payable=total - offset), link)
+        if total - offset <= ZERO:
+            body = _m("报销 %(amount)s 元已批准，全部冲抵借款，无需付款。", amount=total)
+        else:
+            body = _m("报销 %(amount)s 元已批准，冲抵借款 %(offset)s 元，应付 %(payable)s 元，等待财务付款。",
+                      amount=total, offset=offset, payable=total - offset)
+        return await _notify(viewer, applicant, _m("报销单 %(number)s 已批准", number=row.number), body, link)
     if row.status == ReimbursementStatus.REJECTED:
         rejected = next((s for s in steps if s.decision == "REJECT"), None)
         role = _m(label("role", rejected.role if rejected else R.FINANCE))

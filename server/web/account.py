@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from server import auth, i18n
-from server.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_loaded
+from server.demo import DEMO_PASSWORD, demo_loaded, listed_demo_accounts
 from server.domain.errors import DomainError, RateLimited
 from server.services import accounts as account_service
 from server.services import org
@@ -18,7 +18,7 @@ async def _login_form(page: Page, error: str | None = None, status: int = 200) -
     return await page.render("login.html", {
         "error": error, "username": page.value("username"),
         "next": safe_next(page.value("next") or page.request.query_params.get("next")),
-        "demo_accounts": DEMO_ACCOUNTS if demo else [], "demo_password": DEMO_PASSWORD if demo else None,
+        "demo_accounts": await listed_demo_accounts() if demo else [], "demo_password": DEMO_PASSWORD if demo else None,
     }, status=status)
 
 

@@ -173,13 +173,17 @@ async def position_save(page: Page) -> Response:
 
 # ---------------------------------------------------------------- employees
 
+EMPLOYEE_PAGE = 20  # rows per page of the employees list (keyset): on a phone each row is a card
 EMPLOYEES = """
-query($search: String) {
+query($search: String, $first: Int, $after: String) {
   employeeCount(search: $search)
-  employees(search: $search) {
-    id employeeNo name status viewerCan { edit startOffboarding }
-    department { name } region { name } position { name }
-    supervisor { employeeNo name }
+  employeesPage(search: $search, first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      id employeeNo name status viewerCan { edit startOffboarding }
+      department { name } region { name } position { name }
+      supervisor { employeeNo name }
+    } }
   }
 }
 """
@@ -201,10 +205,15 @@ TEXT_FIELDS = ("employeeNo", "name", "departmentCode", "regionCode", "positionCo
 async def _employees(page: Page, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                      general: list[str] | None = None, status: int = 200, block: str | None = None) -> Response:
     search = page.request.query_params.get("q", "").strip()
-    listing = check_read(await page.gql(EMPLOYEES, {"search": search or None}))
+    after = page.request.query_params.get("after") or None
+    listing = check_read(await page.gql(EMPLOYEES, {"search": search or None, "first": EMPLOYEE_PAGE, "after": after}))
+    connection = listing["employeesPage"]
+    info = connection["pageInfo"]
     choices = check_read(await page.gql(FORM_CHOICES)) if page.may(duties.CREATE_EMPLOYEE) else {}
     return await page.render("admin/employees.html", {
-        "employees": listing["employees"], "employee_count": listing["employeeCount"], "search": search, "choices": choices, "roles": ROLES,
+        "employees": [e["node"] for e in connection["edges"]], "employee_count": listing["employeeCount"],
+        "next_cursor": info["endCursor"] if info["hasNextPage"] else None, "paged": bool(after),
+        "search": search, "choices": choices, "roles": ROLES,
         "values": values or {"roles": ["EMPLOYEE"]}, "errors": errors or {}, "general": general or [],
         "created": page.request.query_params.get("created"),
     }, block=block, status=status)
@@ -244,23 +253,64 @@ async def employee_create(page: Page) -> Response:
 EMPLOYEE_EDIT = """
 query($id: ID!) {
   employee(id: $id) {
-    id employeeNo name monthlySalary roles status viewerCan { requestEvidence }
+    id employeeNo name monthlySalary roles status email phone viewerCan { requestEvidence }
     department { code } region { code } position { code } supervisor { employeeNo }
   }
 }
 """
+EDIT_CHOICES = "query { departments { code name } regions { code name } positions { code name } }"
+# The supervisor picker: matches of what is typed, and the chosen one (kept checked while searching).
+SUPERVISOR_SEARCH = """
+query($q: String, $chosen: String, $withChosen: Boolean!, $withMatches: Boolean!) {
+  matches: employees(search: $q, first: 20) @include(if: $withMatches) {
+    employeeNo name status department { name } position { name } }
+  chosen: employees(search: $chosen, first: 5) @include(if: $withChosen) {
+    employeeNo name status department { name } position { name } }
+}
+"""
+SUPERVISOR_MATCHES = 20
 UPDATE_EMPLOYEE = """
 mutation($id: ID!, $input: EmployeeUpdateInput!) { updateEmployee(id: $id, input: $input) { id employeeNo } }
 """
-UPDATE_FIELDS = {"name", "departmentCode", "regionCode", "positionCode", "supervisorNo", "monthlySalary", "roles"}
+UPDATE_FIELDS = {"name", "departmentCode", "regionCode", "positionCode", "supervisorNo", "monthlySalary", "roles",
+                 "email", "phone"}
+EDIT_TEXT = ("name", "departmentCode", "regionCode", "positionCode", "supervisorNo", "monthlySalary", "email", "phone")
 
 
 def _employee_values(e: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": e["name"], "departmentCode": e["department"]["code"], "regionCode": e["region"]["code"],
         "positionCode": e["position"]["code"], "supervisorNo": e["supervisor"]["employeeNo"] if e["supervisor"] else "",
-        "monthlySalary": e["monthlySalary"], "roles": list(e["roles"]),
+        "monthlySalary": e["monthlySalary"], "roles": list(e["roles"]), "email": e["email"] or "",
+        "phone": e["phone"] or "",
     }
+
+
+async def _supervisor_choices(page: Page, query: str, chosen: str, employee_no: str) -> dict[str, Any]:
+    """What the picker lists: the chosen supervisor first, then up to 20 matches of `query` (never the
+    employee themself; the service also refuses their own subordinates)."""
+    data = check_read(await page.gql(SUPERVISOR_SEARCH, {
+        "q": query or None, "chosen": chosen or None, "withChosen": bool(chosen), "withMatches": bool(query)}))
+    picked = next((e for e in data.get("chosen") or [] if e["employeeNo"] == chosen), None)
+    if chosen and picked is None:
+        picked = {"employeeNo": chosen, "name": chosen, "status": None, "department": None, "position": None}
+    matches = [e for e in data.get("matches") or [] if e["employeeNo"] not in (chosen, employee_no)]
+    return {"chosen": picked, "matches": matches[:SUPERVISOR_MATCHES], "query": query,
+            "searched": bool(query)}
+
+
+async def supervisor_search(page: Page, employee_id: str) -> Response:
+    """The picker's HTMX search: the radio list only."""
+    employee = check_read(await page.gql(EMPLOYEE_EDIT, {"id": employee_id}))["employee"]
+    if employee is None:
+        raise PageError(404)
+    if not page.htmx:  # a fragment of the edit form: opened on its own, the form is where it belongs
+        return page.redirect(f"/admin/employees/{employee_id}")
+    picker = await _supervisor_choices(page, page.request.query_params.get("supervisor_q", "").strip()[:100],
+                                       page.request.query_params.get("supervisorNo", "").strip()[:32],
+                                       employee["employeeNo"])
+    return await page.render("admin/employee_form.html", {"employee": employee, "picker": picker},
+                             block="supervisor_matches")
 
 
 async def _employee_form(page: Page, employee_id: str, values: dict[str, Any] | None = None,
@@ -269,9 +319,11 @@ async def _employee_form(page: Page, employee_id: str, values: dict[str, Any] | 
     employee = check_read(await page.gql(EMPLOYEE_EDIT, {"id": employee_id}))["employee"]
     if employee is None:
         raise PageError(404)
-    choices = check_read(await page.gql(FORM_CHOICES))
+    choices = check_read(await page.gql(EDIT_CHOICES))
+    values = values or _employee_values(employee)
+    picker = await _supervisor_choices(page, "", values.get("supervisorNo", ""), employee["employeeNo"])
     return await page.render("admin/employee_form.html", {
-        "employee": employee, "values": values or _employee_values(employee), "errors": errors or {},
+        "employee": employee, "values": values, "errors": errors or {}, "picker": picker,
         "general": general or [], "choices": choices, "roles": ROLES,
         "saved": page.request.query_params.get("saved") == "1",
     }, block="form", status=status)
@@ -282,8 +334,7 @@ async def employee_edit(page: Page, employee_id: str) -> Response:
 
 
 async def employee_update(page: Page, employee_id: str) -> Response:
-    values: dict[str, Any] = {name: page.value(name) for name in
-                              ("name", "departmentCode", "regionCode", "positionCode", "supervisorNo", "monthlySalary")}
+    values: dict[str, Any] = {name: page.value(name) for name in EDIT_TEXT}
     values["roles"] = [r for r in page.form.getlist("roles") if isinstance(r, str)] if page.form else []
     errors: dict[str, str] = {}
     variables = {"id": employee_id, "input": {
@@ -291,6 +342,7 @@ async def employee_update(page: Page, employee_id: str) -> Response:
         "supervisorNo": values["supervisorNo"],
         "monthlySalary": forms.amount(page, values["monthlySalary"], "monthlySalary", errors),
         "roles": values["roles"] or ["EMPLOYEE"],
+        "email": values["email"], "phone": values["phone"],
     }}
     if errors:
         return await _employee_form(page, employee_id, values, errors, status=200 if page.htmx else 422)

@@ -105,6 +105,7 @@ def environment(locale: str) -> Environment:
     env.globals["pages"] = PageKey
     env.globals["duties"] = duties
     env.globals["vocab"] = vocab  # the one vocabulary: enums, derived sets and labels (translated with _)
+    env.globals["upload_limit_bytes"] = lambda: get_settings().max_upload_bytes  # read per render (MAX_UPLOAD_MB)
     return env
 
 

@@ -17,7 +17,7 @@ OPEN = [s.value for s in LoanStatus if s in COMMITTING_STATUSES]
 HOME = """
 query Home($open: [LoanStatus!]) {
   me {
-    username roles
+    username roles canApply applyBlockedReason offboarding { id status lastWorkingDay outstanding }
     employee {
       id name employeeNo status
       department { name }
@@ -35,7 +35,7 @@ query Home($open: [LoanStatus!]) {
 async def home(page: Page) -> Response:
     data = check_read(await page.gql(HOME, {"open": OPEN}))
     return await page.render("home.html", {
-        "employee": data["me"]["employee"], "pending_loans": len(data["pendingLoanApprovals"]),
+        "employee": data["me"]["employee"], "standing": data["me"], "pending_loans": len(data["pendingLoanApprovals"]),
         "pending_reimbursements": len(data["pendingReimbursementApprovals"]),
         "risk": await risk_dashboard(page) if page.sees(PageKey.RISK_DASHBOARD) else None,
     })

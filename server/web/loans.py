@@ -13,8 +13,17 @@ from server import i18n
 from server.domain.errors import DomainError
 from server.domain.messages import _m
 from server.domain.pages import PageKey
-from server.domain.vocab import COMMITTING_STATUSES, OPEN_STATUSES, Decision, LoanPurpose, LoanStatus, SettlementMethod
+from server.domain.vocab import (
+    COMMITTING_STATUSES,
+    OPEN_STATUSES,
+    Decision,
+    DisbursementMethod,
+    LoanPurpose,
+    LoanStatus,
+    SettlementMethod,
+)
 from server.services import files as file_service
+from server.services.base import today
 from server.storage import path_for
 from server.web import forms
 from server.web.core import (
@@ -34,7 +43,10 @@ QUOTA = "quota { limit committed available monthlyLimit monthlyUsed }"
 # ---------------------------------------------------------------- applying
 
 PREVIEW_FIELDS = "loanPreview(amount: $amount) { " + QUOTA + " after rejectionReason }"
-APPLY_PAGE = "query($amount: String) { " + PREVIEW_FIELDS + " me { employee { name position { name settleDays } } } }"
+# canApply / applyBlockedReason: applyForLoan's own check of the viewer's standing (being offboarded).
+STANDING = "canApply applyBlockedReason offboarding { id status lastWorkingDay outstanding }"
+APPLY_PAGE = ("query($amount: String) { " + PREVIEW_FIELDS + " me { " + STANDING
+              + " employee { name position { name settleDays } } } }")
 PREVIEW = "query($amount: String) { " + PREVIEW_FIELDS + " }"
 APPLY = """
 mutation($input: LoanApplicationInput!) { applyForLoan(input: $input) { id number status rejectionReason } }
@@ -74,7 +86,7 @@ async def _apply_form(page: Page, data: dict[str, Any], preview: dict[str, Any] 
     return await page.render("loans/apply.html", {
         "employee": data["me"]["employee"], "preview": preview, "amount": values.get("amount", ""),
         "amount_error": amount_error or errors.get("amount"), "values": values, "errors": errors,
-        "general": general, "purposes": PURPOSES,
+        "general": general, "purposes": PURPOSES, "standing": data["me"],
     }, status=status)
 
 
@@ -135,9 +147,10 @@ query($id: ID!) {
     employee { id name employeeNo position { name } department { name } viewerCan { requestEvidence } }
     approvals { order role approver { name } decision comment decidedAt skipped isCurrent }
     ledger { id kind delta note recordedAt reversesId recordedBy }
+    disbursement { method reference paidOn }
     viewerCan { cancel }
     alerts { id kind severity message createdAt resolvedAt }
-    settlements { id method amount viewerCanReverse reversedBy { id } }
+    settlements { id method amount viewerCanReverse reversedBy { id } attachments { id filename url } }
     pendingWriteOff { id kind amount reason proposedBy proposedAt viewerCanDecide reverses { id method amount } }
     writeOffProposals { id kind status amount reason proposedBy proposedAt decidedBy decidedAt comment }
     offsets { amount state reimbursement { id number } }
@@ -397,10 +410,15 @@ query($approved: [LoanStatus!], $afterDisburse: String, $afterOpen: String) {
   }
 }
 """.replace("PAGE_SIZE", str(FINANCE_PAGE))
-DISBURSE = "mutation($id: ID!) { disburseLoan(loanId: $id) { id number status } }"
+DISBURSE = """
+mutation($id: ID!, $method: DisbursementMethod, $reference: String, $paidOn: Date) {
+  disburseLoan(loanId: $id, method: $method, reference: $reference, paidOn: $paidOn) { id number status }
+}
+"""
+DISBURSEMENT_METHODS = [m.value for m in DisbursementMethod]
 SETTLE = """
-mutation($id: ID!, $method: SettlementMethod!, $amount: Decimal!, $note: String) {
-  settleLoan(loanId: $id, method: $method, amount: $amount, note: $note) {
+mutation($id: ID!, $method: SettlementMethod!, $amount: Decimal!, $note: String, $files: [Upload!]) {
+  settleLoan(loanId: $id, method: $method, amount: $amount, note: $note, attachments: $files) {
     id number status outstanding pendingWriteOff { id }
   }
 }
@@ -426,6 +444,7 @@ async def _finance(page: Page, errors: dict[str, dict[str, str]] | None = None,
         "open_loans": open_loans, "open_total": data["open"]["totalCount"], "errors": errors or {},
         "values": values or {}, "done": page.request.query_params.get("done"),
         "number": page.request.query_params.get("number"), "methods": METHODS,
+        "disbursement_methods": DISBURSEMENT_METHODS, "today": today().isoformat(),
         "pending_write_offs": data["pendingWriteOffs"],
     }
     if block_for is not None and page.htmx:
@@ -448,13 +467,26 @@ async def finance_page(page: Page) -> Response:
 
 
 async def disburse(page: Page, loan_id: str) -> Response:
-    result = await page.gql(DISBURSE, {"id": loan_id})
-    if result.ok:
-        loan = result.data["disburseLoan"]
-        return page.redirect(f"/finance?done=disbursed&number={loan['number']}")
-    refuse_if_forbidden_unless_finance(page, result)
-    return await _finance(page, errors={loan_id: {"general": result.errors[0].message}}, status=422,
-                          block_for=loan_id)
+    # The form always names the method, so a bank transfer from the page carries its reference
+    # (a post without one falls back to the API's default, as disburseLoan(loanId) does).
+    values = {"method": page.value("method"), "reference": page.value("reference"), "paid_on": page.value("paid_on")}
+    errors: dict[str, str] = {}
+    if values["method"] and values["method"] not in DISBURSEMENT_METHODS:
+        errors["method"] = page._("请选择方式")
+    paid_on = forms.date(page, values["paid_on"], "paidOn", errors) if values["paid_on"] else None
+    if not errors:
+        result = await page.gql(DISBURSE, {"id": loan_id, "method": values["method"] or None,
+                                           "reference": values["reference"] or None, "paidOn": paid_on})
+        if result.ok:
+            loan = result.data["disburseLoan"]
+            return page.redirect(f"/finance?done=disbursed&number={loan['number']}")
+        refuse_if_forbidden_unless_finance(page, result)
+        fields = {"method", "reference", "paidOn"}
+        errors = result.field_errors(fields)
+        general = result.general_errors(fields)
+        if general:
+            errors["general"] = general[0]
+    return await _finance(page, errors={loan_id: errors}, values={loan_id: values}, status=422, block_for=loan_id)
 
 
 async def settle(page: Page, loan_id: str) -> Response:
@@ -465,14 +497,17 @@ async def settle(page: Page, loan_id: str) -> Response:
         errors["method"] = page._("请选择方式")
     if not errors:
         result = await page.gql(SETTLE, {"id": loan_id, "method": values["method"], "amount": amount,
-                                         "note": values["note"] or None})
+                                         "note": values["note"] or None,
+                                         "files": _uploads(page, "attachments") or None})
         if result.ok:
             loan = result.data["settleLoan"]
             done = "write_off_proposed" if loan["pendingWriteOff"] else values["method"].lower()
             return page.redirect(f"/finance?done={done}&number={loan['number']}")
         refuse_if_forbidden_unless_finance(page, result)
-        errors = result.field_errors({"amount", "note", "method"})
-        general = result.general_errors({"amount", "note", "method"})
+        errors = result.field_errors({"amount", "note", "method", "attachments", "file"})
+        if "file" in errors:  # the storage names the upload "file"
+            errors["attachments"] = errors.pop("file")
+        general = result.general_errors({"amount", "note", "method", "attachments", "file"})
         if general:
             errors["general"] = general[0]
     return await _finance(page, errors={loan_id: errors}, values={loan_id: values}, status=422, block_for=loan_id)

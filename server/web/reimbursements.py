@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from starlette.datastructures import UploadFile
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from server import i18n
 from server.domain import offsets
@@ -81,6 +81,7 @@ class Row:
     values: dict[str, str]
     errors: dict[str, str] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)  # names chosen before a refused submission
+    held: list[tuple[str, str]] = field(default_factory=list)  # (id, filename) of vouchers kept for the draft
 
 
 def _blank_row() -> Row:
@@ -97,8 +98,46 @@ def _rows_from_form(page: Page) -> list[Row]:
     rows = []
     for key in keys:
         values = {name: page.value(f"line-{key}-{name}") for name in LINE_FIELDS}
-        rows.append(Row(key=key, values=values, files=[f.filename for f in _uploads(page, key) if f.filename]))
+        held = []
+        for raw in page.form.getlist(f"line-{key}-held"):
+            # "id:filename" (the name only for showing it; the service checks the id is the viewer's own).
+            if isinstance(raw, str) and ":" in raw and raw.split(":", 1)[0].isdigit():
+                number, name = raw.split(":", 1)
+                held.append((number, name[:255]))
+        rows.append(Row(key=key, values=values, files=[f.filename for f in _uploads(page, key) if f.filename],
+                        held=held))
     return rows
+
+
+HOLD = "mutation($files: [Upload!]!) { holdVouchers(files: $files) { id filename } }"
+LINE_LABELS = {"category": "类别", "amount": "金额", "incurredOn": "发生日期", "invoiceNo": "发票号",
+               "description": "说明", "vouchers": "凭证"}
+
+
+async def _hold(page: Page, rows: list[Row]) -> str | None:
+    """Keep the files of a refused submission on the server (holdVouchers), so they need not be chosen
+    again; a file the checks refuse is named instead."""
+    for row in rows:
+        uploads = _uploads(page, row.key)
+        if not uploads:
+            continue
+        result = await page.gql(HOLD, {"files": uploads})
+        if not result.ok:
+            row.errors.setdefault("vouchers", result.errors[0].message)
+            continue
+        row.held += [(a["id"], a["filename"]) for a in result.data["holdVouchers"]]
+        row.files = []
+    return None
+
+
+def _summary(page: Page, rows: list[Row]) -> list[str]:
+    """What is wrong and where, for the top of the form: one line per field in error."""
+    out = []
+    for number, row in enumerate(rows, start=1):
+        for name, message in row.errors.items():
+            label = page._(LINE_LABELS[name]) if name in LINE_LABELS else name
+            out.append(page._("明细 %(n)s · %(field)s：%(message)s") % {"n": number, "field": label, "message": message})
+    return out
 
 
 def _uploads(page: Page, key: str) -> list[UploadFile]:
@@ -266,6 +305,7 @@ async def submit(page: Page) -> Response:
             "category": row.values["category"], "amount": amount, "incurredOn": incurred_on,
             "invoiceNo": row.values["invoiceNo"] or None, "description": row.values["description"] or None,
             "vouchers": _uploads(page, row.key) or None,
+            "heldVouchers": [number for number, _name in row.held] or None,
         })
     assert page.form is not None
     _, _, mode, typed = _panel_inputs(page.form)
@@ -290,6 +330,10 @@ async def submit(page: Page) -> Response:
                 errors.setdefault("offsets", error.message)
             else:
                 general.append(error.message)
+    await _hold(page, rows)
+    general = _summary(page, rows) + general
+    if any(row.held for row in rows):
+        general.append(page._("已上传的凭证已为本草稿保留，无需重新选择。"))
     if any(row.files for row in rows):
         general.append(page._("上传的凭证没有保存，请重新选择文件。"))
     panel = await _panel(page, page.form)
@@ -452,7 +496,16 @@ query($approved: [ReimbursementStatus!], $paid: [ReimbursementStatus!], $first: 
   }
 }
 """
-PAY = "mutation($id: ID!) { payReimbursement(reimbursementId: $id) { id number status payable paidAt } }"
+PAY = """
+mutation($id: ID!) { payReimbursement(reimbursementId: $id) {
+  id number status total offsetTotal payable decidedAt paidAt
+  employee { name employeeNo department { name } } lines { voucherMissing } } }
+"""
+# The queue's figures after a payment, swapped in beside the paid row (out of band).
+PAY_FIGURES = """
+query($approved: [ReimbursementStatus!]) { toPay: reimbursements(status: $approved, first: 1) {
+  totalCount payableTotal offsetTotal } }
+"""
 
 
 async def _finance(page: Page, errors: dict[str, str] | None = None, status: int = 200,
@@ -481,6 +534,18 @@ async def finance_page(page: Page) -> Response:
     return await _finance(page)
 
 
+async def _paid_in_place(page: Page, paid: dict[str, Any]) -> Response:
+    """The paid row (every column kept, its status instead of the button) and the queue's figures
+    re-read from the server, out of band: nothing on the page is left stale until a reload."""
+    figures = check_read(await page.gql(PAY_FIGURES, {"approved": [ReimbursementStatus.APPROVED.value]}))["toPay"]
+    row = await _render(page, "reimbursements/finance.html", {"item": paid, "done": True, "errors": {}},
+                        block="pay_row")
+    summary = await _render(page, "reimbursements/finance.html", {
+        "oob": True, "to_pay_total": figures["totalCount"], "pay_sum": figures["payableTotal"],
+        "offset_sum": figures["offsetTotal"]}, block="figures")
+    return HTMLResponse(bytes(row.body) + bytes(summary.body))
+
+
 async def pay(page: Page, reimbursement_id: str) -> Response:
     from_detail = page.value("from") == "detail"
     result = await page.gql(PAY, {"id": reimbursement_id})
@@ -489,8 +554,7 @@ async def pay(page: Page, reimbursement_id: str) -> Response:
         if from_detail:
             return page.redirect(f"/reimbursements/{paid['id']}?done=paid")
         if page.htmx:
-            return await _render(page, "reimbursements/finance.html", {"item": paid, "done": True, "errors": {}},
-                                     block="pay_row")
+            return await _paid_in_place(page, paid)
         return page.redirect(f"/finance/reimbursements?paid={paid['number']}")
     if not page.sees(PageKey.FINANCE):
         refuse_if_forbidden(result)

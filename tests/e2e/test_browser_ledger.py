@@ -112,7 +112,11 @@ def test_disbursing_asks_first_naming_the_person_and_amount(server, chromium, wi
     amount = row.locator("td").nth(2).inner_text().strip()
     asked: list[str] = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
-    row.get_by_role("button", name="放款").click()
+    row.locator("summary").click()  # the disburse form: method, the bank's reference, the payment date
+    row.locator("input[name=reference]").fill("ICBC-E2E-1")
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[width]["width"]
+    shot("finance-disburse-form")
+    row.get_by_role("button", name="确认放款").click()
     page.wait_for_timeout(300)
     assert asked and name in asked[0] and amount in asked[0], asked
     expect(row).to_be_visible()  # dismissed: nothing happened
@@ -121,7 +125,7 @@ def test_disbursing_asks_first_naming_the_person_and_amount(server, chromium, wi
         context.close()
         return
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
-    row.get_by_role("button", name="放款").click()
+    row.get_by_role("button", name="确认放款").click()
     expect(page.get_by_role("status")).to_contain_text("已放款")
     shot("finance-after-confirmed-disbursement")
     assert not problems, problems

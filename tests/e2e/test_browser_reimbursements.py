@@ -126,7 +126,7 @@ def test_claim_approve_and_pay_in_the_browser(server, chromium, width, tmp_path)
     first.locator("input[name$='-description']").fill("西宁现场调试住宿")
     receipt = tmp_path / "住宿小票.png"
     receipt.write_bytes(receipt_png(list(VIEWPORTS).index(width)))
-    first.locator("input[type=file]").set_input_files(str(receipt))
+    first.locator("input[type=file]:not([capture])").set_input_files(str(receipt))  # the picker, not the camera
 
     # Two more rows with HTMX; the third is removed again and the panel recounts.
     page.get_by_role("button", name="+ 添加一行").click()

@@ -135,7 +135,7 @@ async def test_partial_offset_pays_nothing_and_leaves_the_rest_owed(gql, db):
     r = await submit(gql, sales, claim("3000.00"))
     assert (r["offsetTotal"], r["payable"]) == ("3000.00", "0.00")
     r = await approve_all(gql, r["id"])
-    assert r["status"] == "APPROVED"
+    assert r["status"] == "PAID"  # nothing to pay out: closed at its approval, no payment queued
     view = await loan_view(gql, loan.id, sales)
     assert (view["status"], view["outstanding"]) == ("PARTIALLY_SETTLED", "2000.00")
     assert [o["amount"] for o in view["offsets"]] == ["3000.00"]
@@ -329,12 +329,11 @@ async def test_approval_chain_and_authorization(gql, db):
     assert (await gql.ok(PENDING, token=manager))["pendingReimbursementApprovals"] == []
     assert (await gql.ok(PENDING, token=finance))["pendingReimbursementApprovals"] == [{"number": r["number"]}]
     r = (await gql.ok(DECIDE, {"id": rid, "d": "APPROVE"}, token=finance))["decideReimbursement"]
-    assert r["status"] == "APPROVED"
+    # Fully offset (payable 0.00): PAID at its final approval, with no payment left to record.
+    assert r["status"] == "PAID"
     assert (await gql.error(DECIDE, {"id": rid, "d": "APPROVE"}, token=finance))["extensions"]["code"] == "CONFLICT"
     assert (await gql.error(PAY, {"id": rid}, token=sales))["extensions"]["code"] == "FORBIDDEN"
     assert (await gql.error(PAY, {"id": rid}, token=manager))["extensions"]["code"] == "FORBIDDEN"
-    assert (await gql.ok(PAY, {"id": rid}, token=finance))["payReimbursement"] == {"status": "PAID",
-                                                                                  "payable": "0.00"}
     assert (await gql.error(PAY, {"id": rid}, token=finance))["extensions"]["code"] == "CONFLICT"
 
 

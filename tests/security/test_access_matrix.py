@@ -144,6 +144,7 @@ ROWS: list[Row] = [
     q("employee",                             "U ok F ok F ok ok ok ok", obj("subject")),
     q("employeeByNo",                         "U ok F ok F ok ok ok ok", {"employeeNo": "E006"}),
     q("employees",                            "U ok hidden ok hidden ok ok ok ok", sees="subject"),
+    q("employeesPage",                        "U ok hidden ok hidden ok ok ok ok", sees="subject"),
     q("employeeCount",                        "U ok ok ok ok ok ok ok ok"),
     q("departments",                          "U ok ok ok ok ok ok ok ok"),
     q("regions",                              "U ok ok ok ok ok ok ok ok"),
@@ -235,6 +236,7 @@ ROWS: list[Row] = [
     m("payReimbursement",                     "U F F F F ok F F F", obj("reimbursement_approved",
                                                                           "reimbursementId")),
     m("resolveAlert",                         "U F F F F ok any any F", obj("alert", "alertId", note="已处理")),
+    m("holdVouchers",                         "U ok ok ok ok ok ok F ok", {"files": [("v.png", png_bytes(5), "image/png")]}),
     m("markNotificationRead",                 "U ok F F F F F F F", obj("notification", "notificationId")),
     m("verifyAuditChain",                     "U F F F F F F ok ok"),
     m("setCompanySetting",                    "U F F F F F F ok F", {"key": "FOUR_EYES_PAYOUT", "value": False}),
@@ -390,6 +392,7 @@ ROUTE_ROWS: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/admin/employees"): ("/admin/employees", "login 200 200 200 200 200 200 200 200"),
     ("POST", "/admin/employees"): ("/admin/employees", "403 422 422 422 422 422 422 422 422"),
     ("GET", "/admin/employees/{employee_id}"): ("/admin/employees/{subject}", "login 200 403 200 403 200 200 200 200"),
+    ("GET", "/admin/employees/{employee_id}/supervisors"): ("/admin/employees/{subject}/supervisors?supervisor_q=%E5%BC%A0", "login 303 403 303 403 303 303 303 303"),
     ("POST", "/admin/employees/{employee_id}"): ("/admin/employees/{subject}", "403 422 403 422 403 422 422 422 422"),
     ("GET", "/admin/settings"): ("/admin/settings", "login 200 200 200 200 200 200 200 200"),
     ("POST", "/admin/settings"): ("/admin/settings", "403 403 403 403 403 403 403 422 403"),
@@ -576,8 +579,12 @@ class World:
         return await self._extension()
 
     async def make_reimbursement_approved(self) -> str:
-        rid = await self._submit()
-        for caller in ("sup", await self._finance_approver()):
+        """Approved with something to pay: 冯磊's claim (he owes nothing; 王强's would be fully offset against his
+        open loans, and a fully offset claim is PAID at its approval)."""
+        data = await self.ok("mutation($input:ReimbursementInput!){submitReimbursement(input:$input){id}}",
+                             CLAIM, "other")
+        rid = data["submitReimbursement"]["id"]
+        for caller in ("supx", await self._finance_approver()):
             await self.ok("mutation($id:ID!){decideReimbursement(reimbursementId:$id,decision:APPROVE){id}}",
                           {"id": rid}, caller)
         return rid
@@ -666,8 +673,12 @@ def _outcome(body: dict[str, Any], name: str) -> str:
 async def _call(world: World, row: Row, caller: str) -> str:
     variables = await row.args(world, caller) if callable(row.args) else dict(row.args)
     wanted = str(await world.get(row.sees[0])) if row.sees else None  # built before the list is asked for
+    # Uploads per the GraphQL multipart spec: a variable that is a file, or a list of files.
     files = {k: v for k, v in variables.items() if isinstance(v, tuple)}
-    plain = {k: (None if k in files else v) for k, v in variables.items()}
+    files |= {f"{k}.{i}": f for k, v in variables.items() if isinstance(v, list)
+              for i, f in enumerate(v) if isinstance(f, tuple)}
+    plain = {k: (None if k in files else [None] * len(v) if isinstance(v, list) and f"{k}.0" in files else v)
+             for k, v in variables.items()}
     query = _document(row.kind, row.name, variables,
                       "{ ok error { code } }" if row.batch else row.sees[1] if row.sees else None)
     headers = {}

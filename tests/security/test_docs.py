@@ -31,7 +31,7 @@ def test_readme_and_api_doc_have_the_same_table():
 
 def test_table_lists_the_contract_codes_and_the_four_more():
     assert _table("docs/api.md") == [
-        "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "VALIDATION", "CONFLICT", "CLEARANCE_BLOCKED",
+        "UNAUTHENTICATED", "ACCOUNT_CLOSED", "FORBIDDEN", "NOT_FOUND", "VALIDATION", "CONFLICT", "CLEARANCE_BLOCKED",
         "INTERNAL", "RATE_LIMITED", "UNAVAILABLE", "PERSISTED_QUERY_NOT_SUPPORTED",
     ]
 

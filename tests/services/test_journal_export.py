@@ -129,3 +129,20 @@ async def test_the_documented_sample_reads_as_written(db):
         (5, [("1001", "-100.00", "0.00"), ("1221", "0.00", "-100.00")]),
         (6, [("6601", "950.00", "0.00"), ("1221", "0.00", "950.00")]),
     ]
+
+
+async def test_rows_just_after_the_company_midnight_are_in_that_day(db):
+    """00:01 in Shanghai is 16:01 UTC of the day before: the day's bounds are compared in UTC, so on SQLite
+    (which compares datetimes as text) such rows are not lost from the day, nor counted in the one before."""
+    from server.models import Reimbursement
+    from server.services.base import day_start
+
+    await make_org()
+    await _history()
+    just_after = day_start(today()) + timedelta(minutes=1)
+    await LedgerEntry.all().update(recorded_at=just_after)
+    await Reimbursement.filter(paid_at__isnull=False).update(paid_at=just_after)
+    fin = await _viewer("finance")
+    assert (await journal.export_journal(fin, today(), today(), "KINGDEE")).voucher_count == 6
+    yesterday = today() - timedelta(days=1)
+    assert (await journal.export_journal(fin, yesterday, yesterday, "KINGDEE")).voucher_count == 0

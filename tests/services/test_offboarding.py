@@ -244,7 +244,7 @@ async def test_gate_blocks_until_settled_then_completes_and_locks_the_account(db
     assert await Session.filter(user_id=user.id, revoked_at__isnull=True).count() == 0
     with pytest.raises(DomainError) as exc:
         await org.authenticate("zhangwei", PASSWORD)
-    assert exc.value.code == "UNAUTHENTICATED"
+    assert exc.value.code == "ACCOUNT_CLOSED"  # the right password: told the account is closed (issue 12)
     assert await AuditEntry.filter(action="user.deactivate", object_id=str(user.id)).count() == 1
     for action in ("offboarding.start", "offboarding.confirm_clearance", "offboarding.complete"):
         assert await AuditEntry.filter(action=action, object_id=str(off.id)).count() == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from server import auth
-from server.demo import DEMO_PASSWORD, MARKER
+from server.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, MARKER
 from server.models import AuditEntry, Loan, Notification, Sequence, Session, User
 from server.services import sessions
 from server.services.base import utcnow
@@ -168,6 +168,8 @@ async def test_demo_accounts_listed_only_with_demo_data(browser, db):
     page = await browser.get("/login")
     assert "演示账号" not in text_of(page.text)
     await Sequence.create(name=MARKER, value=1)
+    for username, _job, _role in DEMO_ACCOUNTS:  # listed while their accounts are open (leavers are not)
+        await User.create(username=username, password_hash="x", roles=["EMPLOYEE"])
     text = text_of((await browser.get("/login")).text)
     assert "演示账号" in text and "zhangwei" in text and DEMO_PASSWORD in text
     # The jobs come from the catalog in the reader's language, not as "中文 / English" side by side.

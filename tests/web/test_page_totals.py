@@ -62,15 +62,15 @@ async def test_finance_payment_figures_cover_every_approved_claim(browser, db, m
 
     monkeypatch.setattr(pages, "FINANCE_PAGE", 3)
     await make_org()
-    await disbursed_loan("10.00")
+    await disbursed_loan("4.00")
     claims = [await submit_claim("sales", f"{i + 1}0.00") for i in range(5)]  # 10.00 … 50.00
     for claim in claims:
         await approve_reimbursement_chain(claim.id)
     await browser.login("finance")
     text = text_of((await browser.get("/finance/reimbursements")).text)
-    # 3 of 5 listed; 150.00 claimed, the oldest (10.00) offset in full against the loan
+    # 3 of 5 listed; 150.00 claimed, the oldest (10.00) offset 4.00 against the loan
     assert "仅显示前 3 笔" in text and "待付款 5 笔" in text
-    assert "待付金额 140.00" in text and "已冲抵借款 10.00" in text
+    assert "待付金额 146.00" in text and "已冲抵借款 4.00" in text
 
 
 async def test_employee_count_covers_more_than_the_list(browser, db, monkeypatch):

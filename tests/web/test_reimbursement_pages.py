@@ -198,8 +198,10 @@ async def test_refusals_are_shown_on_their_row_and_nothing_is_stored(browser, db
                                   files=[("line-aa-vouchers", ("r.png", png_bytes(1), "image/png"))])
     assert response.status_code == 422
     assert re.search(r'id="e-line-bb-invoiceNo">发票号 A1 在第 1 行和第 2 行重复', response.text)
-    assert "上传的凭证没有保存，请重新选择文件。" in text_of(response.text)
-    assert "请重新选择：r.png" in text_of(response.text)
+    # The voucher is held for the draft (issue 12): named, kept in the form, not to be chosen again.
+    assert "已保留：r.png" in text_of(response.text) and "请重新选择" not in text_of(response.text)
+    assert re.search(r'name="line-aa-held" value="\d+:r.png"', response.text)
+    assert "明细 2 · 发票号：发票号 A1 在第 1 行和第 2 行重复" in text_of(response.text)  # at the top, where
 
     bad_file = await browser.post("/reimbursements/new", form_lines({"amount": "10", "incurredOn": yesterday()},
                                                                     keys=["cc"]),
@@ -210,7 +212,9 @@ async def test_refusals_are_shown_on_their_row_and_nothing_is_stored(browser, db
     assert re.search(r'id="e-line-dd-incurredOn">第 1 行：发生日期不能晚于今天', future.text)
     nothing = await browser.post("/reimbursements/new", {"line": []})
     assert "至少需要一条费用明细" in text_of(nothing.text)
-    assert await Reimbursement.all().count() == 0 and await Attachment.all().count() == 0
+    assert await Reimbursement.all().count() == 0
+    held = await Attachment.all()  # only the held r.png, attached to nothing
+    assert [(a.filename, a.expense_line_id) for a in held] == [("r.png", None)]
 
 
 async def test_twelve_vouchers_over_three_lines_go_through_the_page(browser, db):
@@ -402,6 +406,11 @@ async def test_finance_pays_with_htmx_and_cannot_pay_their_own(browser, db):
                                     headers={**HX, "X-CSRF-Token": browser.csrf})
     assert row.status_code == 200 and row.text.lstrip().startswith(f'<tr id="pay-{claim.id}">')
     assert "已登记付款 120.00" in text_of(row.text)
+    # The row keeps its columns (applicant, amounts), and the queue's figures come along out of band.
+    assert "张三" in text_of(row.text) and row.text.count('class="num"') >= 3
+    assert 'id="pay-figures" hx-swap-oob="true"' in row.text
+    figures = text_of(row.text[row.text.index('id="pay-figures"'):])
+    assert "待付款 1 笔" in figures and "待付金额 60.00" in figures
     assert (await Reimbursement.get(id=claim.id)).status == "PAID"
     refused = await browser.client.post(f"/finance/reimbursements/{own.id}/pay",
                                         headers={**HX, "X-CSRF-Token": browser.csrf})
@@ -426,3 +435,31 @@ async def test_pages_in_english(browser, db):
     text = text_of((await browser.get("/reimbursements/new")).text)
     assert "New reimbursement" in text and "Expense lines" in text and "Payable" in text
     assert "冲抵借款与实付" not in text and "Loan offsets and payable" in text
+
+
+async def test_held_vouchers_join_the_corrected_submission_and_stay_their_owners(browser, second_browser, db):
+    await make_org()
+    await colleague()
+    await browser.login("sales")
+    await browser.get("/reimbursements/new")
+    refused = await browser.post("/reimbursements/new", form_lines({"amount": "0", "incurredOn": yesterday()},
+                                                                   keys=["aa"]),
+                                 files=[("line-aa-vouchers", ("发票.png", png_bytes(7), "image/png"))])
+    assert refused.status_code == 422
+    held = re.search(r'name="line-aa-held" value="(\d+:[^"]+)"', refused.text).group(1)
+
+    # Another employee cannot take it over by its id.
+    await second_browser.login("sales2")
+    await second_browser.get("/reimbursements/new")
+    stolen = await second_browser.post("/reimbursements/new", {
+        **form_lines({"amount": "10.00", "incurredOn": yesterday()}, keys=["ee"]), "line-ee-held": held})
+    assert stolen.status_code == 422 and "保留的凭证已失效" in text_of(stolen.text)
+
+    fixed = await browser.post("/reimbursements/new", {
+        **form_lines({"amount": "10.00", "incurredOn": yesterday()}, keys=["aa"]), "line-aa-held": held})
+    assert fixed.status_code == 303, text_of(fixed.text)
+    line = await ExpenseLine.get()
+    assert [a.filename for a in await Attachment.filter(expense_line_id=line.id)] == ["发票.png"]
+    again = await browser.post("/reimbursements/new", {
+        **form_lines({"amount": "11.00", "incurredOn": yesterday()}, keys=["bb"]), "line-bb-held": held})
+    assert again.status_code == 422 and "保留的凭证已失效" in text_of(again.text)  # used once only
