@@ -145,9 +145,12 @@ async def test_seed_case_regional_manager_owing_30000_resigns(gql, db):
     done = (await gql.ok(COMPLETE, {"id": off["id"]}, await token("hr")))["completeOffboarding"]
     assert done["status"] == "COMPLETED" and done["completedAt"] and done["employee"] == {"status": "LEFT"}
 
-    # The account can no longer log in or use its old token.
-    err = await gql.error("mutation($p: String!) { login(username:\"zhangwei\", password:$p) { token } }",
-                          {"p": PASSWORD})
+    # The account can no longer log in (the right password is told the account is closed, a wrong one is not
+    # told anything) or use its old token.
+    login = "mutation($p: String!) { login(username:\"zhangwei\", password:$p) { token } }"
+    err = await gql.error(login, {"p": PASSWORD})
+    assert err["extensions"]["code"] == "ACCOUNT_CLOSED"
+    err = await gql.error(login, {"p": PASSWORD + "x"})
     assert err["extensions"]["code"] == "UNAUTHENTICATED"
     err = await gql.error("{ me { username } }", token=leaver_token)
     assert err["extensions"]["code"] == "UNAUTHENTICATED"
