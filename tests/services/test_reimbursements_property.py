@@ -107,11 +107,13 @@ async def test_random_reimbursements_keep_the_ledger_consistent(db, loan_amounts
         elif op[0] in ("approve", "reject") and pending:
             target = pending[op[1] % len(pending)]
             if op[0] == "approve":
-                offsets = await ReimbursementOffset.filter(reimbursement_id=target.id, state__not="RELEASED")
-                payable = target.total_fen - sum(o.amount_fen for o in offsets)
-                # Nothing left to pay out: the final approval makes it PAID (no payer, no payment queue).
-                expected = "PAID" if payable == 0 else "APPROVED"
-                assert (await approve_reimbursement_chain(target.id)).status == expected
+                decided = await approve_reimbursement_chain(target.id)
+                # The offsets are applied at the final approval (what the loans still owe then); nothing left to
+                # pay out makes it PAID there and then, with no payer; anything left waits for a payment.
+                applied = await ReimbursementOffset.filter(reimbursement_id=target.id, state="APPLIED")
+                payable = decided.total_fen - sum(o.amount_fen for o in applied)
+                assert decided.status == ("PAID" if payable == 0 else "APPROVED"), (decided.status, payable)
+                assert (decided.paid_at is not None) == (decided.status == "PAID")
             else:
                 r = await svc.decide_reimbursement(manager, target.id, "REJECT", "票据不全")
                 assert r.status == "REJECTED"
