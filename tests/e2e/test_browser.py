@@ -39,6 +39,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def save_screenshot(page: Any, path: Any, *, full_page: bool = True) -> None:
+    """A screenshot for a person to look at. Chromium on a loaded machine now and then answers "Unable to
+    capture screenshot" for a tall page; a second try a moment later takes it."""
+    from playwright.sync_api import Error
+
+    for attempt in range(3):
+        try:
+            page.screenshot(path=str(path), full_page=full_page)
+            return
+        except Error:
+            if attempt == 2:
+                raise
+            time.sleep(0.5)
+
+
 SERVER_ENV = {"ADMIN_PASSWORD": "admin-pass-123", "DEMO_DATA": "1", "SECRET_KEY": "browser-test-secret-0123456789"}
 
 
@@ -129,7 +144,7 @@ def test_login_positions_and_live_application_preview(server, chromium, width):
 
     def shot(name: str) -> None:
         page.evaluate("window.scrollTo(0, 0)")  # the sticky header belongs at the top of a full-page shot
-        page.screenshot(path=str(ARTIFACTS / f"{width}-{name}.png"), full_page=True)
+        save_screenshot(page, ARTIFACTS / f"{width}-{name}.png")
 
     # Log in through the form; the demo accounts are listed because the demo data is loaded.
     page.goto(server + "/login")

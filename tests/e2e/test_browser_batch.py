@@ -11,7 +11,7 @@ import re
 import httpx
 import pytest
 
-from tests.e2e.test_browser import ARTIFACTS, VIEWPORTS, chromium, server  # noqa: F401 (fixtures)
+from tests.e2e.test_browser import ARTIFACTS, VIEWPORTS, chromium, save_screenshot, server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +50,7 @@ def test_batch_approve_in_the_browser(server, chromium, width):  # noqa: F811
 
     def shot(name: str) -> None:
         page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(ARTIFACTS / f"{width}-batch-{name}.png"), full_page=True)
+        save_screenshot(page, ARTIFACTS / f"{width}-batch-{name}.png")
 
     page.goto(server + "/login")
     page.fill("#f-username", SUPERVISOR)
@@ -105,7 +105,7 @@ def test_deputy_and_extension_in_the_browser(server, chromium, width):  # noqa: 
 
     def shot(name: str) -> None:
         page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(ARTIFACTS / f"{width}-batch-{name}.png"), full_page=True)
+        save_screenshot(page, ARTIFACTS / f"{width}-batch-{name}.png")
 
     def login(username: str) -> None:
         page.context.clear_cookies()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_browser import ARTIFACTS, VIEWPORTS, chromium, server  # noqa: F401 - fixtures
+from tests.e2e.test_browser import ARTIFACTS, VIEWPORTS, chromium, save_screenshot, server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +47,6 @@ def test_admin_adds_a_robot_and_test_sends(server, chromium, width):  # noqa: F8
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than the screen"
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(ARTIFACTS / f"{width}-channels.png"), full_page=True)
+    save_screenshot(page, ARTIFACTS / f"{width}-channels.png")
     assert problems == []
     context.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_browser import VIEWPORTS, chromium, server  # noqa: F401 (fixtures)
+from tests.e2e.test_browser import VIEWPORTS, chromium, save_screenshot, server  # noqa: F401 (fixtures)
 from tests.e2e.test_browser_offboarding import PASSWORD, _login, _logout, _open
 
 pytestmark = pytest.mark.browser
@@ -64,7 +64,7 @@ def test_voucher_input_offers_the_camera_and_refuses_a_too_large_file(server, ch
     assert page.evaluate("el => el.files.length", camera.element_handle()) == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[width]["width"]
     note.scroll_into_view_if_needed()
-    page.screenshot(path=str(_artifact(width, "forms-voucher-too-large")))
+    save_screenshot(page, _artifact(width, "forms-voucher-too-large"), full_page=False)
     assert not problems, problems
     _logout(page)
     context.close()
@@ -108,7 +108,7 @@ def test_hr_picks_a_supervisor_by_search_and_the_list_pages(server, chromium, wi
     expect(page.locator("#next-employees")).to_be_visible()  # 30 demo employees: paged, not one long list
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[width]["width"]
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(_artifact(width, "forms-employees-paged")))
+    save_screenshot(page, _artifact(width, "forms-employees-paged"), full_page=False)
 
     page.locator("a[href^='/admin/employees/']", has_text="王强").first.click()
     expect(page.get_by_role("heading", name="编辑员工")).to_be_visible()
@@ -121,7 +121,7 @@ def test_hr_picks_a_supervisor_by_search_and_the_list_pages(server, chromium, wi
     expect(chosen).to_have_value("E003")  # still chosen while searching
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[width]["width"]
     page.locator("#supervisor-picker").scroll_into_view_if_needed()
-    page.screenshot(path=str(_artifact(width, "forms-supervisor-picker")))
+    save_screenshot(page, _artifact(width, "forms-supervisor-picker"), full_page=False)
     if width == "phone":  # the last run saves: the desktop run leaves the demo data as it was
         match.click()
         page.get_by_role("button", name="保存").click()

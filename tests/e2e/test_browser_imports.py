@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.test_api_guide import demo_server  # noqa: F401 - fixture
-from tests.e2e.test_browser import ARTIFACTS, VIEWPORTS, chromium  # noqa: F401 - fixture
+from tests.e2e.test_browser import ARTIFACTS, VIEWPORTS, chromium, save_screenshot  # noqa: F401 - fixture
 
 HEADER = "工号,姓名,部门编码,区域编码,岗位编码,月薪,入职日期,用户名\n"
 
@@ -22,7 +22,7 @@ def test_hr_imports_employees_and_a_new_employee_sets_a_password(demo_server, ch
 
     def shot(name: str) -> None:
         page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(ARTIFACTS / f"phone-imports-{name}.png"), full_page=True)
+        save_screenshot(page, ARTIFACTS / f"phone-imports-{name}.png")
 
     page.goto(server + "/login")
     page.fill("#f-username", "zhouting")

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from tests.e2e.test_browser import ARTIFACTS, VIEWPORTS, chromium, server  # noqa: F401 (fixtures)
+from tests.e2e.test_browser import ARTIFACTS, VIEWPORTS, chromium, save_screenshot, server  # noqa: F401 (fixtures)
 from tests.e2e.test_browser_offboarding import FINANCE, _login, _logout, _open
 
 pytestmark = pytest.mark.browser
@@ -173,7 +173,7 @@ def test_certificate_verification_page(server, chromium, width):  # noqa: F811
     assert name not in visitor.locator("main").inner_text()
     assert number in visitor.locator("main").inner_text()
     assert visitor.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[width]["width"]
-    visitor.screenshot(path=str(ARTIFACTS / f"{width}-certificate-verified.png"), full_page=True)
+    save_screenshot(visitor, ARTIFACTS / f"{width}-certificate-verified.png")
     missing = visitor.goto(server + "/verify/" + number)
     assert missing is not None and missing.status == 404
     expect(visitor.get_by_role("alert")).to_contain_text("未找到该证明")

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.e2e.test_browser import ARTIFACTS, VIEWPORTS, chromium, server  # noqa: F401 (fixtures)
+from tests.e2e.test_browser import ARTIFACTS, VIEWPORTS, chromium, save_screenshot, server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ def _open(chromium, width: str):  # noqa: F811
 
     def shot(name: str) -> None:
         page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(ARTIFACTS / f"{width}-{name}.png"), full_page=True)
+        save_screenshot(page, ARTIFACTS / f"{width}-{name}.png")
 
     return context, page, problems, shot
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_browser import ARTIFACTS, VIEWPORTS, chromium, server  # noqa: F401 (fixtures)
+from tests.e2e.test_browser import ARTIFACTS, VIEWPORTS, chromium, save_screenshot, server  # noqa: F401 (fixtures)
 from tests.e2e.test_browser_offboarding import FINANCE, HR, _login, _logout, _open
 
 pytestmark = pytest.mark.browser
@@ -57,7 +57,7 @@ def test_every_nav_link_is_on_screen_and_the_home_card_counts_both(server, chrom
     expect(page.get_by_role("link", name="办理离职").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport
     page.evaluate("window.scrollTo(0, 0)")  # the demo list is long: the first screen is what to look at
-    page.screenshot(path=str(ARTIFACTS / f"{width}-polish-employees-hr.png"))
+    save_screenshot(page, ARTIFACTS / f"{width}-polish-employees-hr.png", full_page=False)
     page.get_by_role("link", name="办理离职").first.click()
     expect(page).to_have_url(server + "/offboarding/new?employee=" + page.url.split("employee=")[-1])
     expect(page.get_by_role("heading", name="发起离职")).to_be_visible()

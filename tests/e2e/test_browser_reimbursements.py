@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.e2e.test_browser import ARTIFACTS, VIEWPORTS, chromium, server  # noqa: F401 (fixtures)
+from tests.e2e.test_browser import ARTIFACTS, VIEWPORTS, chromium, save_screenshot, server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +68,7 @@ def test_claim_approve_and_pay_in_the_browser(server, chromium, width, tmp_path)
 
     def shot(name: str) -> None:
         page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(ARTIFACTS / f"{width}-reimb-{name}.png"), full_page=True)
+        save_screenshot(page, ARTIFACTS / f"{width}-reimb-{name}.png")
 
     def login(username: str) -> None:
         page.context.clear_cookies()
