@@ -19,7 +19,7 @@ from server.models import ApprovalStep, Employee, Loan, LoanExtension, Position
 from server.services import audit, workflow
 from server.services.approvals import actor, decide_chain, save_new_chain, to_step, waiting_for
 from server.services.base import Viewer, atomic, get_locked, require_login, utcnow
-from server.services.loans import can_see_loan
+from server.services.loans import AUTO_APPROVED, can_see_loan
 
 PENDING = LoanStatus.PENDING_APPROVAL
 EXTENDABLE = (LoanStatus.DISBURSED, LoanStatus.PARTIALLY_SETTLED)
@@ -96,7 +96,7 @@ async def request_loan_extension(viewer: Viewer, loan_id: Any, new_date: date, r
         await audit.record(viewer, "loan.extension_request", "loan", loan.id, {"expectedSettleDate": loan.expected_settle_date}, {
             "extensionId": extension.id, "requestedDate": new_date, "reason": reason, "status": PENDING})
         if approvals.chain_outcome(steps) == LoanStatus.APPROVED:  # every step skipped: nobody to ask
-            await _apply(viewer, extension, loan, note="审批链无可用审批人，自动通过")
+            await _apply(viewer, extension, loan, note=AUTO_APPROVED)
         await workflow.extension_decided(viewer, extension)
     return extension
 

@@ -64,7 +64,7 @@ from server.services.duplicates import (  # noqa: F401  (importable from here as
     normalize_invoice_no,
 )
 from server.services.duties import four_eyes_refusal
-from server.services.loans import PURPOSES, append_reduction, outstanding_by_loan
+from server.services.loans import AUTO_APPROVED, PURPOSES, append_reduction, outstanding_by_loan
 from server.services.org import can_see_employee, visible_page
 from server.storage import MAX_FILES, VOUCHER_TYPES, StoredFile, store_uploads
 
@@ -367,7 +367,7 @@ async def submit_reimbursement(viewer: Viewer, data: ReimbursementData) -> Reimb
         steps = approvals.build_chain(list(position.approval_chain), employee.supervisor_id)  # type: ignore[attr-defined]
         await save_new_chain(steps, reimbursement=row)
         if approvals.chain_outcome(steps) == ReimbursementStatus.APPROVED:  # every step skipped: nobody left to ask
-            await _approve(viewer, row, note="审批链无可用审批人，自动通过")
+            await _approve(viewer, row, note=AUTO_APPROVED)
         await workflow.reimbursement_moved(viewer, row)
     return row
 
